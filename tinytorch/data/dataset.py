@@ -1,0 +1,245 @@
+"""Datasets: indexable collections of samples, with torch.utils.data's names and semantics.
+
+A map-style `Dataset` answers `dataset[i]` and `len(dataset)`. One that can also answer a whole batch in one
+NumPy indexing call defines `get_batch(indices)`, returning the batch already collated (the fast path the
+`DataLoader` takes with the default collation). Datasets written for PyTorch (`__getitem__` only, or
+`__getitems__` returning a list of samples) work unchanged, one sample at a time.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import operator
+from collections.abc import Sequence
+
+import numpy as np
+
+from .rng import seed_from
+
+
+def check_index(index, length: int) -> int:
+    """A Python-style int index into a sequence of `length` (negatives count from the end)."""
+    try:
+        index = operator.index(index)
+    except TypeError:
+        raise TypeError(f"index must be an int, got {type(index).__name__}: {index!r}") from None
+    if not -length <= index < length:
+        raise IndexError(f"index {index} is out of range for a dataset of length {length}")
+    return index + length if index < 0 else index
+
+
+def as_index_array(indices, length: int) -> np.ndarray:
+    """A 1-D int64 array of valid, non-negative indices into a sequence of `length`."""
+    array = np.asarray(indices)
+    if array.dtype == bool or (array.size and not np.issubdtype(array.dtype, np.integer)):
+        raise TypeError(f"indices must be integers, got dtype {array.dtype}")
+    array = array.astype(np.int64, copy=False).reshape(-1)
+    if array.size and (array.min() < -length or array.max() >= length):
+        bad = array[(array < -length) | (array >= length)][0]
+        raise IndexError(f"index {bad} is out of range for a dataset of length {length}")
+    return np.where(array < 0, array + length, array)
+
+
+class Dataset:
+    """A map-style dataset: subclasses define `__getitem__(index)` and usually `__len__()`."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define `__iter__()`. In worker processes, shard with `get_worker_info()`."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets chained one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        for position, dataset in enumerate(self.datasets):
+            if not isinstance(dataset, IterableDataset):
+                raise TypeError(f"datasets[{position}] must be an IterableDataset, got {type(dataset).__name__}")
+
+    def __iter__(self):
+        for dataset in self.datasets:
+            yield from dataset
+
+    def __len__(self):
+        return sum(len(dataset) for dataset in self.datasets)
+
+
+class TensorDataset(Dataset):
+    """Samples are the i-th rows of equally long arrays: `TensorDataset(X, y)[i] == (X[i], y[i])`."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one array")
+        self.tensors = tuple(np.asarray(tensor) for tensor in tensors)
+        lengths = [len(tensor) if tensor.ndim else None for tensor in self.tensors]
+        if None in lengths or len(set(lengths)) != 1:
+            shapes = [tensor.shape for tensor in self.tensors]
+            raise ValueError(f"tensors must all have the same first dimension, got shapes {shapes}")
+
+    def __len__(self):
+        return len(self.tensors[0])
+
+    def __getitem__(self, index):
+        index = check_index(index, len(self))
+        return tuple(tensor[index] for tensor in self.tensors)
+
+    def get_batch(self, indices):
+        indices = as_index_array(indices, len(self))
+        return tuple(tensor[indices] for tensor in self.tensors)
+
+
+class ImageDataset(Dataset):
+    """(image, label) pairs held as arrays, the base of MNIST, CIFAR10 and TinyDigits.
+
+    `data` is (N, H, W) or (N, H, W, C), possibly memory-mapped; `targets` is int64 (N,). `transform` and
+    `target_transform` take one sample; the built-in transforms also take a whole batch, which `get_batch` uses
+    so that a batch costs one indexing call and one transform call.
+    """
+
+    classes: list = []
+
+    def __init__(self, data, targets, transform=None, target_transform=None):
+        if len(data) != len(targets):
+            raise ValueError(f"data and targets must be equally long, got {len(data)} and {len(targets)}")
+        self.data = data
+        self.targets = np.asarray(targets, dtype=np.int64)
+        self.transform = transform
+        self.target_transform = target_transform
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, index):
+        index = check_index(index, len(self))
+        image, target = self.data[index], int(self.targets[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, target
+
+    def get_batch(self, indices):
+        from .transforms import apply_to_batch
+
+        indices = as_index_array(indices, len(self))
+        images, targets = self.data[indices], self.targets[indices]
+        return apply_to_batch(self.transform, images), apply_to_batch(self.target_transform, targets)
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset, indices: Sequence[int]):
+        self.dataset = dataset
+        self.indices = indices
+        if hasattr(dataset, "get_batch"):
+            self.get_batch = self._get_batch
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        if isinstance(index, list):
+            return self.dataset[[self.indices[i] for i in index]]
+        return self.dataset[self.indices[check_index(index, len(self))]]
+
+    def __getitems__(self, indices):
+        return _items(self.dataset, [self.indices[i] for i in indices])
+
+    def _get_batch(self, indices):
+        return self.dataset.get_batch(np.asarray(self.indices)[as_index_array(indices, len(self))])
+
+
+def _items(dataset, indices):
+    """A list of samples, through `__getitems__` where the dataset has it."""
+    if hasattr(dataset, "__getitems__"):
+        return dataset.__getitems__(indices)
+    return [dataset[i] for i in indices]
+
+
+class ConcatDataset(Dataset):
+    """Datasets one after another: index i goes to the dataset whose cumulative length passes i."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        for position, dataset in enumerate(self.datasets):
+            if isinstance(dataset, IterableDataset):
+                raise TypeError(f"datasets[{position}] is an IterableDataset; ConcatDataset takes map-style ones")
+        self.cumulative_sizes = list(np.cumsum([len(dataset) for dataset in self.datasets]).tolist())
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        index = check_index(index, len(self))
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+class StackDataset(Dataset):
+    """Datasets side by side: `StackDataset(a, b)[i] == (a[i], b[i])`, `StackDataset(x=a, y=b)[i] == {'x': a[i], 'y': b[i]}`."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset takes datasets as positional or as keyword arguments, not both")
+        if not args and not kwargs:
+            raise ValueError("StackDataset needs at least one dataset")
+        self.datasets = args or kwargs
+        parts = args or kwargs.values()
+        lengths = {len(dataset) for dataset in parts}
+        if len(lengths) != 1:
+            raise ValueError(f"the datasets must all have the same length, got lengths {sorted(lengths)}")
+        self._length = lengths.pop()
+
+    def __len__(self):
+        return self._length
+
+    def __getitem__(self, index):
+        index = check_index(index, len(self))
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+
+def random_split(dataset, lengths, generator=None) -> list[Subset]:
+    """Split `dataset` into non-overlapping random `Subset`s of the given lengths.
+
+    `lengths` are counts summing to len(dataset), or fractions summing to 1: floor(n * fraction) each, then the
+    remainder handed out one at a time round-robin from the first subset, as torch does. `generator` is an
+    int seed or a numpy Generator; with a seed the split is the same run to run.
+    """
+    lengths = list(lengths)
+    n = len(dataset)
+    if not lengths:
+        raise ValueError("lengths must not be empty")
+    if any(not isinstance(value, (int, float, np.integer, np.floating)) or value < 0 for value in lengths):
+        raise ValueError(f"lengths must be non-negative counts or fractions, got {lengths}")
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        counts = [int(math.floor(n * fraction)) for fraction in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if any(not float(value).is_integer() for value in lengths):
+        raise ValueError(f"lengths must be ints summing to {n} or fractions summing to 1, got {lengths}")
+    lengths = [int(value) for value in lengths]
+    if sum(lengths) != n:
+        raise ValueError(f"sum of lengths {sum(lengths)} does not equal the length of the dataset {n}")
+    order = np.random.default_rng(seed_from(generator)).permutation(n)
+    bounds = np.cumsum([0] + lengths)
+    return [Subset(dataset, order[start:stop].tolist()) for start, stop in zip(bounds[:-1], bounds[1:])]

@@ -1,0 +1,127 @@
+"""Counter-based randomness: every draw is a pure function of (seed, epoch, position, stream, counter).
+
+The loader never hands a stateful random generator to transforms. Instead, for each batch it opens a
+`sample_randomness(seed, epoch, positions)` context; a random transform asks `draws(n)` for a `SampleDraws`
+and gets one independent stream per sample, keyed by the sample's position in the epoch. Because the key is
+the position and not "how many numbers were drawn before", a batch, a single sample, or a worker process
+all see the same numbers for the same sample: that is what makes batched transforms equal per-sample ones,
+and runs reproducible however the work is split.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import secrets
+
+import numpy as np
+
+_MASK64 = (1 << 64) - 1
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser on a uint64 array: a bijection whose output bits all depend on all input bits."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _hash(key: np.ndarray, value: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return _mix(key ^ np.uint64(value & _MASK64) * np.uint64(0x9E3779B97F4A7C15))
+
+
+def new_seed() -> int:
+    """A fresh 63-bit seed from the operating system's entropy, for runs that were given none."""
+    return secrets.randbits(63)
+
+
+def seed_from(generator, argument: str = "generator") -> int:
+    """Turn a `generator` argument (None, an int seed, or a numpy Generator) into a 63-bit int seed."""
+    if generator is None:
+        return new_seed()
+    if isinstance(generator, (bool, np.bool_)):
+        raise TypeError(f"{argument} must be None, an int seed or a numpy.random.Generator, got {generator!r}")
+    if isinstance(generator, (int, np.integer)):
+        if generator < 0:
+            raise ValueError(f"{argument} must be a non-negative int seed, got {generator!r}")
+        return int(generator) & ((1 << 63) - 1)
+    if isinstance(generator, np.random.Generator):
+        return int(generator.integers(0, 1 << 63))
+    raise TypeError(
+        f"{argument} must be None, an int seed or a numpy.random.Generator, got {type(generator).__name__}"
+    )
+
+
+class SampleDraws:
+    """Independent random streams for n samples; each call draws the next numbers of every stream.
+
+    `uniform(*shape)` returns float64 of shape (n, *shape) in [0, 1); `integers(low, high)` int64 of shape (n,)
+    with high exclusive (an array of highs allowed). Row i depends only on sample i's key and the call count.
+    """
+
+    def __init__(self, keys: np.ndarray):
+        self.keys = np.asarray(keys, dtype=np.uint64)
+        self.calls = 0
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def _bits(self, shape: tuple[int, ...]) -> np.ndarray:
+        self.calls += 1
+        size = int(np.prod(shape, dtype=np.int64))
+        base = _hash(self.keys, self.calls)[:, None]
+        with np.errstate(over="ignore"):
+            bits = _mix(base + np.arange(1, size + 1, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03))
+        return bits.reshape((len(self.keys),) + tuple(shape))
+
+    def uniform(self, *shape: int) -> np.ndarray:
+        return (self._bits(shape) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+    def integers(self, low, high) -> np.ndarray:
+        low = np.asarray(low, dtype=np.int64)
+        span = np.asarray(high, dtype=np.int64) - low
+        return low + np.floor(self.uniform() * span).astype(np.int64)
+
+
+def sample_keys(seed: int, epoch: int, positions) -> np.ndarray:
+    """The uint64 key of each sample: a hash of (seed, epoch, position in the epoch)."""
+    positions = np.asarray(positions, dtype=np.uint64)
+    return _hash(_hash(_mix(np.full(positions.shape, seed & _MASK64, dtype=np.uint64)), epoch), 0) ^ _mix(
+        positions + np.uint64(1)
+    )
+
+
+class _Randomness:
+    """What a `sample_randomness` context holds: the keys of its samples and how many streams were handed out."""
+
+    def __init__(self, keys: np.ndarray):
+        self.keys = keys
+        self.streams = 0
+
+
+_current: contextvars.ContextVar[_Randomness | None] = contextvars.ContextVar("tinytorch_randomness", default=None)
+
+
+@contextlib.contextmanager
+def sample_randomness(seed: int, epoch: int, positions):
+    """Make the random transforms run inside this block draw from (seed, epoch, position) of these samples."""
+    token = _current.set(_Randomness(sample_keys(seed, epoch, positions)))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def draws(n: int) -> SampleDraws:
+    """Streams for the next random transform applied to n samples.
+
+    Inside a `sample_randomness` block over n samples, each transform gets its own stream of the samples' keys
+    (the first transform stream 1, the next stream 2, ...), so per-sample and batched application agree.
+    Elsewhere (a transform called by hand), the draws are fresh, like torchvision's use of the global RNG.
+    """
+    context = _current.get()
+    if context is None or len(context.keys) != n:
+        return SampleDraws(np.frombuffer(secrets.token_bytes(8 * n), dtype=np.uint64).copy())
+    context.streams += 1
+    return SampleDraws(_hash(context.keys, (context.streams << 32) | 0xA5A5))
