@@ -1,0 +1,32 @@
+"""The errors of tinytorch.data's datasets and downloads: one type per failure, all under `DataError`.
+
+Catch `DataError` for any of them; each message says what went wrong, where, and how to get out of it.
+"""
+
+
+class DataError(RuntimeError):
+    """The common base of every dataset and download error."""
+
+
+class DatasetNotFoundError(DataError):
+    """The dataset's files are not on disk and `download=False`."""
+
+
+class DownloadError(DataError):
+    """Every mirror failed (or there is no network); the message lists each URL with its failure."""
+
+
+class ChecksumError(DataError):
+    """A file's digest is not the expected one; nothing is left under the final name."""
+
+
+class CorruptFileError(DataError):
+    """A file on disk is truncated or malformed (IDX header, pickle, archive)."""
+
+
+class UnsafePickleError(DataError):
+    """A pickle names a global outside the allowed NumPy/container set; nothing in it was run."""
+
+
+class UnsafeArchiveError(DataError):
+    """An archive member would land outside the target folder, or is a link or a device."""
