@@ -1,3 +1,9 @@
 """tinytorch.data: torch.utils.data's datasets, samplers, collation and DataLoader, plus transforms and datasets, on NumPy."""
+from . import transforms
+from .collate import default_collate
 from .dataset import (ChainDataset, ConcatDataset, Dataset, ImageDataset, IterableDataset, StackDataset, Subset,
                       TensorDataset, random_split)
+from .loader import DataLoader
+from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler,
+                      SubsetRandomSampler, WeightedRandomSampler)
+from .worker import WorkerInfo, get_worker_info

@@ -1,7 +1,7 @@
 """Counter-based randomness: every draw is a pure function of (seed, epoch, position, stream, counter).
 
 The loader never hands a stateful random generator to transforms. Instead, for each batch it opens a
-`sample_randomness(seed, epoch, positions)` context; a random transform asks `draws(n)` for a `SampleDraws`
+`sample_randomness(seed, epoch, start, count)` context; a random transform asks `draws(n)` for a `SampleDraws`
 and gets one independent stream per sample, keyed by the sample's position in the epoch. Because the key is
 the position and not "how many numbers were drawn before", a batch, a single sample, or a worker process
 all see the same numbers for the same sample: that is what makes batched transforms equal per-sample ones,
@@ -93,24 +93,42 @@ def sample_keys(seed: int, epoch: int, positions) -> np.ndarray:
 
 
 class _Randomness:
-    """What a `sample_randomness` context holds: the keys of its samples and how many streams were handed out."""
+    """What a `sample_randomness` context holds: its samples' positions, their keys once asked for, and the
+    number of streams handed out so far (one per random transform applied)."""
 
-    def __init__(self, keys: np.ndarray):
-        self.keys = keys
+    def __init__(self, seed: int, epoch: int, start: int, count: int):
+        self.seed, self.epoch, self.start, self.count = seed, epoch, start, count
         self.streams = 0
+        self._keys = None
+
+    @property
+    def keys(self) -> np.ndarray:
+        if self._keys is None:
+            self._keys = sample_keys(self.seed, self.epoch, np.arange(self.start, self.start + self.count))
+        return self._keys
 
 
 _current: contextvars.ContextVar[_Randomness | None] = contextvars.ContextVar("tinytorch_randomness", default=None)
 
 
 @contextlib.contextmanager
-def sample_randomness(seed: int, epoch: int, positions):
-    """Make the random transforms run inside this block draw from (seed, epoch, position) of these samples."""
-    token = _current.set(_Randomness(sample_keys(seed, epoch, positions)))
+def _entered(randomness: _Randomness | None):
+    token = _current.set(randomness)
     try:
         yield
     finally:
         _current.reset(token)
+
+
+def sample_randomness(seed: int, epoch: int, start: int, count: int):
+    """Make random transforms inside this block draw for the samples at positions start..start+count-1 of the epoch."""
+    return _entered(_Randomness(seed, epoch, start, count))
+
+
+def one_sample_randomness(i: int):
+    """Inside a `sample_randomness` block, narrow it to its i-th sample (for transforms applied one sample at a time)."""
+    context = _current.get()
+    return _entered(None if context is None else _Randomness(context.seed, context.epoch, context.start + i, 1))
 
 
 def draws(n: int) -> SampleDraws:
@@ -121,7 +139,7 @@ def draws(n: int) -> SampleDraws:
     Elsewhere (a transform called by hand), the draws are fresh, like torchvision's use of the global RNG.
     """
     context = _current.get()
-    if context is None or len(context.keys) != n:
+    if context is None or context.count != n:
         return SampleDraws(np.frombuffer(secrets.token_bytes(8 * n), dtype=np.uint64).copy())
     context.streams += 1
     return SampleDraws(_hash(context.keys, (context.streams << 32) | 0xA5A5))

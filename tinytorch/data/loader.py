@@ -1,0 +1,179 @@
+"""DataLoader: batches from a dataset, one epoch per iteration, with torch.utils.data.DataLoader's arguments and rules.
+
+Each epoch's batches are a pure function of (seed, epoch): the sampler's order comes from the seed and the epoch
+number, and random transforms draw from (seed, epoch, position in the epoch). So `state_dict()` is four numbers,
+and a run resumed from it in a new process sees the same batches as one that never stopped.
+
+This module also keeps the original TinyTorch import path: `from tinytorch.data.loader import Dataset,
+TensorDataset, DataLoader, Compose, RandomHorizontalFlip, RandomCrop`.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from .collate import default_collate
+from .dataset import Dataset, IterableDataset, TensorDataset
+from .fetch import fetch
+from .rng import seed_from
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, _bool, _positive_int
+from .transforms import Compose, RandomCrop, RandomHorizontalFlip
+
+__all__ = ["DataLoader", "Dataset", "TensorDataset", "Compose", "RandomHorizontalFlip", "RandomCrop"]
+
+
+class DataLoader:
+    """Iterates over `dataset` in batches of `batch_size` (None: one sample at a time, uncollated).
+
+    `shuffle` draws a new order every epoch; `sampler` or `batch_sampler` choose the order instead. `generator` is an
+    int seed or a numpy Generator: with one, every epoch's order and every random transform is the same run to run.
+    `collate_fn` turns a list of samples into a batch (default: `default_collate`). Datasets with `get_batch` are
+    fetched one batch per call. `pin_memory` is accepted for compatibility and does nothing: NumPy arrays already
+    live in host memory.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False):
+        self.dataset = dataset
+        self.num_workers = _positive_int(num_workers, "num_workers", allow_zero=True)
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
+            raise ValueError(f"timeout option should be non-negative (seconds), got timeout={timeout!r}")
+        if self.num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing: "
+                             "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None")
+        if persistent_workers and self.num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if shuffle is not None:
+            _bool(shuffle, "shuffle")
+        drop_last = _bool(drop_last, "drop_last")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"collate_fn should be callable, got {type(collate_fn).__name__}: {collate_fn!r}")
+
+        self.seed = seed_from(generator)
+        if isinstance(dataset, IterableDataset):
+            if shuffle:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified batch_sampler option, "
+                                 f"but got batch_sampler={batch_sampler}")
+        elif not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+            raise TypeError(f"dataset should be a map-style dataset (with __getitem__ and __len__) or an "
+                            f"IterableDataset, got {type(dataset).__name__}")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last")
+            batch_size = None
+        elif batch_size is None:
+            if drop_last:
+                raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+        else:
+            batch_size = _positive_int(batch_size, "batch_size")
+        if sampler is None and not isinstance(dataset, IterableDataset):
+            sampler = RandomSampler(dataset, generator=self.seed) if shuffle else SequentialSampler(dataset)
+        if batch_sampler is None and batch_size is not None and sampler is not None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+
+        self.batch_size, self.drop_last = batch_size, drop_last
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self._auto_collation = batch_sampler is not None or isinstance(dataset, IterableDataset) and batch_size is not None
+        self.collate_fn = collate_fn or (default_collate if self._auto_collation else _unchanged)
+        self.timeout, self.worker_init_fn, self.generator = timeout, worker_init_fn, generator
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = (2 if prefetch_factor is None else _positive_int(prefetch_factor, "prefetch_factor")) \
+            if self.num_workers else None
+        self.persistent_workers, self.pin_memory = persistent_workers, pin_memory
+        self._next_epoch = 0
+        self._skip_batches = 0
+        self._progress = None  # [epoch, batches yielded, order state at the epoch's start] of the running epoch
+
+    def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            length = len(self.dataset)
+            if self.batch_size is None:
+                return length
+            return length // self.batch_size if self.drop_last else math.ceil(length / self.batch_size)
+        return len(self.batch_sampler if self._auto_collation else self.sampler)
+
+    def __iter__(self):
+        if self.num_workers:
+            raise NotImplementedError("num_workers > 0 is not available yet; use num_workers=0")
+        epoch, skip = self._next_epoch, self._skip_batches
+        self._next_epoch, self._skip_batches = epoch + 1, 0
+        self._progress = [epoch, skip, self._order_state()]
+        return self._epoch_batches(epoch, skip, self._progress)
+
+    def _epoch_batches(self, epoch: int, skip: int, progress: list):
+        if isinstance(self.dataset, IterableDataset):
+            batches = itertools.islice(self._stream_batches(), skip, None)
+        else:
+            batches = self._map_batches(epoch, skip)
+        for number, batch in enumerate(batches, start=skip + 1):
+            progress[1] = number
+            yield batch
+        if self._progress is progress:
+            self._progress = None
+
+    def _map_batches(self, epoch: int, skip: int):
+        position = 0
+        for number, indices in enumerate(self._index_batches()):
+            if number >= skip:
+                yield fetch(self.dataset, indices, self.collate_fn, self._auto_collation, self.seed, epoch, position)
+            position += len(indices)
+
+    def _index_batches(self):
+        """The epoch's batches of indices as int64 arrays (one index each without auto-collation)."""
+        if not self._auto_collation:
+            return (np.array([index], dtype=np.int64) for index in self.sampler)
+        if hasattr(self.batch_sampler, "index_batches"):
+            return self.batch_sampler.index_batches()
+        return (np.asarray(batch, dtype=np.int64) for batch in self.batch_sampler)
+
+    def _stream_batches(self):
+        samples = iter(self.dataset)
+        if self.batch_size is None:
+            yield from map(self.collate_fn, samples)
+            return
+        while batch := list(itertools.islice(samples, self.batch_size)):
+            if len(batch) < self.batch_size and self.drop_last:
+                return
+            yield self.collate_fn(batch)
+
+    def _order_state(self):
+        source = self.batch_sampler if self._auto_collation else self.sampler
+        return source.state_dict() if hasattr(source, "state_dict") else None
+
+    def state_dict(self) -> dict:
+        """Where the loader is: the epoch under way (or next), batches already yielded in it, the seed and order state."""
+        if self._progress is not None and not self._finished(self._progress[1]):
+            epoch, batches, order = self._progress
+        else:
+            epoch, batches, order = self._next_epoch, 0, self._order_state()
+        return {"seed": self.seed, "epoch": epoch, "batches": batches, "order": order}
+
+    def _finished(self, batches: int) -> bool:
+        try:
+            return batches >= len(self)
+        except TypeError:  # an IterableDataset without __len__
+            return False
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from `state_dict()`: the next iteration yields the rest of that epoch, then epochs go on as before."""
+        missing = {"seed", "epoch", "batches", "order"} - set(state)
+        if missing:
+            raise ValueError(f"state should be a DataLoader.state_dict(); it lacks {sorted(missing)}")
+        self.seed, self._next_epoch, self._skip_batches = int(state["seed"]), int(state["epoch"]), int(state["batches"])
+        source = self.batch_sampler if self._auto_collation else self.sampler
+        if state["order"] is not None and hasattr(source, "load_state_dict"):
+            source.load_state_dict(state["order"])
+        self._progress = None
+
+
+def _unchanged(sample):
+    return sample

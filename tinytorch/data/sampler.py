@@ -1,0 +1,256 @@
+"""Samplers: the order in which a DataLoader visits dataset indices, with torch.utils.data's names and rules.
+
+The order of a seeded sampler is a pure function of (seed, epoch): each iteration is the next epoch, and
+`state_dict()` (seed, epoch) is all it takes to replay or resume it. Built-in samplers also give the whole epoch
+as one int64 array (`epoch_indices()`), which `BatchSampler.index_batches()` slices without a Python loop per index.
+"""
+from __future__ import annotations
+
+import math
+import operator
+import os
+
+import numpy as np
+
+from .rng import seed_from
+
+
+def _positive_int(value, argument: str, allow_zero: bool = False) -> int:
+    """`value` as an int, or a TypeError/ValueError naming `argument`."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{argument} should be an int, got {value!r}")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{argument} should be an int, got {type(value).__name__}: {value!r}") from None
+    if number < 0 or (number == 0 and not allow_zero):
+        expected = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"{argument} should be {expected} integer value, but got {argument}={value!r}")
+    return number
+
+
+def _bool(value, argument: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{argument} should be a boolean value, but got {argument}={value!r}")
+    return bool(value)
+
+
+class Sampler:
+    """Yields dataset indices. Subclasses define `__iter__` and usually `__len__`."""
+
+    def __init__(self, data_source=None):
+        pass
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1, every epoch."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def epoch_indices(self) -> np.ndarray:
+        return np.arange(len(self.data_source), dtype=np.int64)
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class SeededSampler(Sampler):
+    """A sampler whose order in epoch e is `order(numpy Generator seeded with (seed, e))`; iterating moves to the next epoch.
+
+    `generator` is None (a fresh seed), an int seed, or a numpy Generator (one seed drawn from it now).
+    """
+
+    def __init__(self, generator=None):
+        self.seed = seed_from(generator)
+        self.epoch = 0
+
+    def order(self, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must define order(rng)")
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next iteration produce the order of `epoch`."""
+        self.epoch = _positive_int(epoch, "epoch", allow_zero=True)
+
+    def epoch_indices(self) -> np.ndarray:
+        """The int64 indices of the current epoch; the next call gives the next epoch's."""
+        indices = self.order(np.random.default_rng([self.seed, self.epoch]))
+        self.epoch += 1
+        return indices
+
+    def __iter__(self):
+        return iter(self.epoch_indices().tolist())
+
+    def state_dict(self) -> dict:
+        return {"seed": self.seed, "epoch": self.epoch}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.seed, self.epoch = int(state["seed"]), int(state["epoch"])
+
+
+class RandomSampler(SeededSampler):
+    """A random permutation each epoch; with `replacement`, `num_samples` draws with replacement.
+
+    Without replacement and `num_samples` > len(data_source), whole permutations are concatenated, as in torch.
+    """
+
+    def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None, generator=None):
+        super().__init__(generator)
+        self.data_source = data_source
+        self.replacement = _bool(replacement, "replacement")
+        self._num_samples = None if num_samples is None else _positive_int(num_samples, "num_samples")
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def order(self, rng):
+        n = len(self.data_source)
+        if self.replacement:
+            return rng.integers(0, n, size=self.num_samples, dtype=np.int64)
+        rounds = [rng.permutation(n) for _ in range(math.ceil(self.num_samples / n))] if n else []
+        return np.concatenate(rounds)[: self.num_samples].astype(np.int64) if rounds else np.zeros(0, np.int64)
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(SeededSampler):
+    """The given indices in a random order each epoch."""
+
+    def __init__(self, indices, generator=None):
+        super().__init__(generator)
+        self.indices = indices
+
+    def order(self, rng):
+        return np.asarray(self.indices, dtype=np.int64)[rng.permutation(len(self.indices))]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class WeightedRandomSampler(SeededSampler):
+    """`num_samples` indices drawn with probability proportional to `weights` (1-D, non-negative, not all zero)."""
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
+        super().__init__(generator)
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.ndim != 1 or not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+            raise ValueError(f"weights should be a 1-D sequence of finite, non-negative numbers, not all zero, got {weights!r}")
+        self.weights = weights
+        self.num_samples = _positive_int(num_samples, "num_samples")
+        self.replacement = _bool(replacement, "replacement")
+        if not self.replacement and self.num_samples > np.count_nonzero(weights):
+            raise ValueError(
+                f"num_samples={num_samples} is more than the {np.count_nonzero(weights)} non-zero weights; "
+                "without replacement each index can be drawn once"
+            )
+
+    def order(self, rng):
+        p = self.weights / self.weights.sum()
+        return rng.choice(len(p), size=self.num_samples, replace=self.replacement, p=p).astype(np.int64)
+
+    def __len__(self):
+        return self.num_samples
+
+
+class DistributedSampler(SeededSampler):
+    """The shard of the dataset that process `rank` of `num_replicas` reads, as torch's DistributedSampler.
+
+    The epoch's order (seeded by `seed` and `set_epoch`) is padded by repeating its start (or, with `drop_last`,
+    cut) to a multiple of num_replicas; rank r takes every num_replicas-th index from r. Like torch, iterating does not
+    advance the epoch: call `set_epoch(epoch)` before each epoch so that shuffling changes. `num_replicas` and `rank`
+    default to the WORLD_SIZE and RANK environment variables that torchrun-style launchers set.
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0, drop_last: bool = False):
+        super().__init__(_positive_int(seed, "seed", allow_zero=True))
+        self.dataset = dataset
+        self.num_replicas = _positive_int(_from_environment(num_replicas, "num_replicas", "WORLD_SIZE"), "num_replicas")
+        self.rank = _positive_int(_from_environment(rank, "rank", "RANK"), "rank", allow_zero=True)
+        if self.rank >= self.num_replicas:
+            raise ValueError(f"rank should be in the interval [0, {self.num_replicas - 1}], but got rank={self.rank}")
+        self.shuffle = _bool(shuffle, "shuffle")
+        self.drop_last = _bool(drop_last, "drop_last")
+        n = len(dataset)
+        if self.drop_last and n % self.num_replicas:
+            self.num_samples = math.ceil((n - self.num_replicas) / self.num_replicas)
+        else:
+            self.num_samples = math.ceil(n / self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def order(self, rng):
+        n = len(self.dataset)
+        indices = rng.permutation(n) if self.shuffle else np.arange(n)
+        if self.total_size > n:
+            indices = np.resize(indices, self.total_size)
+        return indices[: self.total_size][self.rank :: self.num_replicas].astype(np.int64)
+
+    def epoch_indices(self):
+        return self.order(np.random.default_rng([self.seed, self.epoch]))
+
+    def __len__(self):
+        return self.num_samples
+
+
+def _from_environment(value, argument: str, variable: str) -> int:
+    if value is not None:
+        return value
+    if variable not in os.environ:
+        raise ValueError(
+            f"{argument} was not given and the environment variable {variable} is not set; pass {argument}= "
+            f"or start the processes with a launcher such as torchrun that sets {variable}"
+        )
+    try:
+        return int(os.environ[variable])
+    except ValueError:
+        raise ValueError(f"the environment variable {variable}={os.environ[variable]!r} should be an integer") from None
+
+
+class BatchSampler(Sampler):
+    """Groups the indices of `sampler` into lists of `batch_size`; the last, shorter one is dropped with `drop_last`."""
+
+    def __init__(self, sampler, batch_size: int, drop_last: bool):
+        self.sampler = sampler
+        self.batch_size = _positive_int(batch_size, "batch_size")
+        self.drop_last = _bool(drop_last, "drop_last")
+
+    def index_batches(self):
+        """Yields each batch of the next epoch as an int64 array."""
+        size = self.batch_size
+        if hasattr(self.sampler, "epoch_indices"):
+            indices = self.sampler.epoch_indices()
+            stop = len(indices) - len(indices) % size if self.drop_last else len(indices)
+            for start in range(0, stop, size):
+                yield indices[start : start + size]
+            return
+        batch = []
+        for index in self.sampler:
+            batch.append(index)
+            if len(batch) == size:
+                yield np.asarray(batch, dtype=np.int64)
+                batch = []
+        if batch and not self.drop_last:
+            yield np.asarray(batch, dtype=np.int64)
+
+    def __iter__(self):
+        for batch in self.index_batches():
+            yield batch.tolist()
+
+    def __len__(self):
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return math.ceil(len(self.sampler) / self.batch_size)
+
+    def state_dict(self) -> dict:
+        return self.sampler.state_dict() if hasattr(self.sampler, "state_dict") else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if hasattr(self.sampler, "load_state_dict"):
+            self.sampler.load_state_dict(state)
