@@ -7,3 +7,4 @@ from .loader import DataLoader
 from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
 from .worker import WorkerInfo, get_worker_info
+from .datasets.tinydigits import TinyDigits
