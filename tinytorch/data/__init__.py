@@ -8,3 +8,4 @@ from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, 
                       SubsetRandomSampler, WeightedRandomSampler)
 from .worker import WorkerInfo, get_worker_info
 from .datasets.tinydigits import TinyDigits
+from .datasets.tinytalks import TinyTalks
