@@ -30,3 +30,7 @@ class UnsafePickleError(DataError):
 
 class UnsafeArchiveError(DataError):
     """An archive member would land outside the target folder, or is a link or a device."""
+
+
+class DiskSpaceError(DataError):
+    """Not enough free disk space for a download or an extraction; says how much is needed and where."""
