@@ -9,3 +9,7 @@ from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, 
 from .worker import WorkerInfo, get_worker_info
 from .datasets.tinydigits import TinyDigits
 from .datasets.tinytalks import TinyTalks
+from .errors import (ChecksumError, CorruptFileError, DataError, DatasetNotFoundError, DiskSpaceError, DownloadError,
+                     UnsafeArchiveError, UnsafePickleError)
+from .datasets.mnist import MNIST
+from .datasets.cifar10 import CIFAR10
