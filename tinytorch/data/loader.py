@@ -20,6 +20,7 @@ from .fetch import fetch
 from .rng import seed_from
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, _bool, _positive_int
 from .transforms import Compose, RandomCrop, RandomHorizontalFlip
+from .worker import resolve_context, worker_batches
 
 __all__ = ["DataLoader", "Dataset", "TensorDataset", "Compose", "RandomHorizontalFlip", "RandomCrop"]
 
@@ -85,6 +86,11 @@ class DataLoader:
         self._auto_collation = batch_sampler is not None or isinstance(dataset, IterableDataset) and batch_size is not None
         self.collate_fn = collate_fn or (default_collate if self._auto_collation else _unchanged)
         self.timeout, self.worker_init_fn, self.generator = timeout, worker_init_fn, generator
+        if multiprocessing_context is not None:
+            if not self.num_workers:
+                raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
+                                 f"got multiprocessing_context={multiprocessing_context!r}")
+            resolve_context(multiprocessing_context)
         self.multiprocessing_context = multiprocessing_context
         self.prefetch_factor = (2 if prefetch_factor is None else _positive_int(prefetch_factor, "prefetch_factor")) \
             if self.num_workers else None
@@ -92,6 +98,7 @@ class DataLoader:
         self._next_epoch = 0
         self._skip_batches = 0
         self._progress = None  # [epoch, batches yielded, order state at the epoch's start] of the running epoch
+        self._worker_pool = None  # the worker processes kept between epochs by persistent_workers
 
     def __len__(self):
         if isinstance(self.dataset, IterableDataset):
@@ -102,15 +109,15 @@ class DataLoader:
         return len(self.batch_sampler if self._auto_collation else self.sampler)
 
     def __iter__(self):
-        if self.num_workers:
-            raise NotImplementedError("num_workers > 0 is not available yet; use num_workers=0")
         epoch, skip = self._next_epoch, self._skip_batches
         self._next_epoch, self._skip_batches = epoch + 1, 0
         self._progress = [epoch, skip, self._order_state()]
         return self._epoch_batches(epoch, skip, self._progress)
 
     def _epoch_batches(self, epoch: int, skip: int, progress: list):
-        if isinstance(self.dataset, IterableDataset):
+        if self.num_workers:
+            batches = worker_batches(self, epoch, skip)
+        elif isinstance(self.dataset, IterableDataset):
             batches = itertools.islice(self._stream_batches(), skip, None)
         else:
             batches = self._map_batches(epoch, skip)
@@ -121,10 +128,15 @@ class DataLoader:
             self._progress = None
 
     def _map_batches(self, epoch: int, skip: int):
+        for indices, start in self._batch_positions(skip):
+            yield fetch(self.dataset, indices, self.collate_fn, self._auto_collation, self.seed, epoch, start)
+
+    def _batch_positions(self, skip: int):
+        """The epoch's index batches after the first `skip`, each with the position in the epoch of its first sample."""
         position = 0
         for number, indices in enumerate(self._index_batches()):
             if number >= skip:
-                yield fetch(self.dataset, indices, self.collate_fn, self._auto_collation, self.seed, epoch, position)
+                yield indices, position
             position += len(indices)
 
     def _index_batches(self):

@@ -1,7 +1,41 @@
-"""What a worker process knows about itself: `get_worker_info()` is None in the main process."""
+"""Worker processes for `DataLoader(num_workers > 0)`: each computes whole batches with the same `fetch` as the main
+process, so the batches (random transforms included) do not depend on the number of workers.
+
+Tasks go to a worker through its own queue; the batch comes back through shared memory: the worker copies the
+batch's arrays into one `multiprocessing.shared_memory` segment named after the task (prefix `tinytorch_`), and only
+the small layout (offsets, shapes, dtypes, plus any non-array leaves) is pickled over the worker's result pipe. The
+main process copies the arrays out and unlinks the segment. Because segment names follow from task numbers, the main
+process can free every segment of an unfinished task when it stops the workers, whatever state they were in.
+
+The main process waits on the result pipes and the workers' process sentinels together, so a worker that dies
+(SIGKILL, the out-of-memory killer) wakes it at once with an error instead of a hang.
+"""
 from __future__ import annotations
 
+import collections
+import itertools
+import multiprocessing
+import queue
+import random
+import secrets
+import signal
+import time
+import traceback
+import weakref
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
+from multiprocessing.connection import wait
+from multiprocessing.shared_memory import SharedMemory
+from typing import NamedTuple
+
+import numpy as np
+
+from .dataset import IterableDataset
+from .fetch import fetch
+
+SEGMENT_PREFIX = "tinytorch_"
+_POLL_SECONDS = 1.0  # how often an idle worker checks that the main process is still alive
+_STOP_SECONDS = 2.0  # how long stopping waits for workers to finish a batch before terminating them
 
 
 @dataclass(frozen=True)
@@ -23,3 +57,371 @@ def get_worker_info() -> WorkerInfo | None:
     An IterableDataset uses it to read only its shard: e.g. `itertools.islice(stream, info.id, None, info.num_workers)`.
     """
     return _worker_info
+
+
+def resolve_context(context) -> multiprocessing.context.BaseContext:
+    """The multiprocessing context for `multiprocessing_context`: None (fork where available, else spawn), a start
+    method name ('fork', 'spawn', 'forkserver'), or a context object."""
+    if context is None:
+        return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    if isinstance(context, str):
+        if context not in multiprocessing.get_all_start_methods():
+            raise ValueError(f"multiprocessing_context should be one of {multiprocessing.get_all_start_methods()} "
+                             f"on this platform, got {context!r}")
+        return multiprocessing.get_context(context)
+    if isinstance(context, multiprocessing.context.BaseContext):
+        return context
+    raise TypeError("multiprocessing_context should be None, a start method name or a multiprocessing context, "
+                    f"got {type(context).__name__}: {context!r}")
+
+
+# Batches through shared memory ---------------------------------------------------------------------------------------
+
+class _Slot(NamedTuple):
+    """Where one array of a batch sits in its segment."""
+
+    offset: int
+    shape: tuple
+    dtype: np.dtype
+
+
+def _map_leaves(tree, function, leaf: type):
+    """`tree` (tuples, lists, dicts, namedtuples nested) with `function` applied to every leaf of type `leaf`."""
+    if isinstance(tree, leaf):
+        return function(tree)
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return type(tree)(*(_map_leaves(item, function, leaf) for item in tree))
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_map_leaves(item, function, leaf) for item in tree)
+    if isinstance(tree, dict):
+        items = [(key, _map_leaves(value, function, leaf)) for key, value in tree.items()]
+        try:
+            return type(tree)(items)
+        except TypeError:  # a dict subclass with another constructor (defaultdict)
+            return dict(items)
+    return tree
+
+
+def _view(buffer, slot: _Slot) -> np.ndarray:
+    return np.ndarray(slot.shape, slot.dtype, buffer=buffer, offset=slot.offset)
+
+
+def _share(batch, name: str):
+    """Copy the arrays of `batch` into a new segment `name`: returns (layout, name), the layout being the batch with
+    each array replaced by its `_Slot`; (batch, None) when it holds no arrays. Object arrays stay in the layout."""
+    slots, size = [], 0
+
+    def place(array):
+        nonlocal size
+        if array.dtype.hasobject:
+            return array
+        slots.append((_Slot(size, array.shape, array.dtype), array))
+        size += -(-array.nbytes // 64) * 64  # keep every array 64-byte aligned
+        return slots[-1][0]
+
+    layout = _map_leaves(batch, place, np.ndarray)
+    if not slots:
+        return batch, None
+    segment = SharedMemory(name, create=True, size=max(size, 1))
+    try:
+        for slot, array in slots:
+            _view(segment.buf, slot)[...] = array
+    finally:
+        segment.close()
+    return layout, name
+
+
+def _unshare(layout, name: str | None):
+    """The batch `_share` stored: arrays copied out of segment `name`, which is then unlinked."""
+    if name is None:
+        return layout
+    segment = SharedMemory(name)
+    try:
+        return _map_leaves(layout, lambda slot: _view(segment.buf, slot).copy(), _Slot)
+    finally:
+        segment.close()
+        segment.unlink()
+
+
+def _free(name: str) -> None:
+    """Unlink segment `name` if it exists (a task whose batch was never taken)."""
+    try:
+        segment = SharedMemory(name)
+    except FileNotFoundError:
+        return
+    segment.close()
+    segment.unlink()
+
+
+def segment_name(token: str, key: int) -> str:
+    """The shared-memory segment of task `key` of the worker pool `token`."""
+    return f"{SEGMENT_PREFIX}{token}_{key}"
+
+
+# The worker process ------------------------------------------------------------------------------------------------
+
+_END = object()  # the answer to a stream request once this worker's copy of the IterableDataset is exhausted
+
+
+class _Message(str):
+    """Error text whose repr is itself: KeyError shows its argument's repr, which would escape the traceback's newlines."""
+
+    def __repr__(self):
+        return str(self)
+
+
+def _error(error: BaseException, worker_id: int, doing: str) -> tuple[type, str]:
+    text = "".join(traceback.format_exception(error))
+    return type(error), f"Caught {type(error).__name__} in DataLoader worker process {worker_id} {doing}.\nOriginal {text}"
+
+
+def _reraise(error_type: type, text: str):
+    try:
+        error = error_type(_Message(text))
+    except Exception:  # an exception type whose constructor takes other arguments
+        error = RuntimeError(text)
+    raise error
+
+
+def _send_error(results, key, error: tuple[type, str]) -> None:
+    try:
+        results.send((key, "error", error))
+    except Exception:  # an exception type that cannot be pickled: its name is in the text anyway
+        results.send((key, "error", (RuntimeError, error[1])))
+
+
+def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, results, live_run, token: str) -> None:
+    """A worker's life: set itself up (info, seeds, worker_init_fn), then answer tasks until told to stop or orphaned.
+
+    A task is (key, run, epoch, seed, indices, start); indices None asks for the next batch of this worker's copy of
+    an IterableDataset (a new run starts a new pass over it). An answer is (key, kind, payload), kind being "batch"
+    (payload: `_share`'s layout and segment name), "end" (stream exhausted), "error" or "skip" (a cancelled run).
+    """
+    global _worker_info
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process, which then stops the workers
+    _worker_info = WorkerInfo(worker_id, num_workers, seed, loader.dataset)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # numpy's global generator: else every forked worker would draw the same numbers
+    try:
+        if loader.worker_init_fn is not None:
+            loader.worker_init_fn(worker_id)
+    except Exception as error:
+        _send_error(results, None, _error(error, worker_id, "in worker_init_fn"))
+        return
+    parent = multiprocessing.parent_process()
+    stream, stream_run = iter(()), None
+    try:
+        while True:
+            try:
+                task = tasks.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                if parent.is_alive():
+                    continue
+                return
+            if task is None:
+                return
+            key, run, epoch, seed, indices, start = task
+            if run != live_run.value:
+                results.send((key, "skip", None))
+                continue
+            try:
+                if indices is None:
+                    if run != stream_run:
+                        stream, stream_run = loader._stream_batches(), run
+                    batch = next(stream, _END)
+                else:
+                    batch = fetch(loader.dataset, indices, loader.collate_fn, loader._auto_collation, seed, epoch, start)
+                if batch is _END:
+                    results.send((key, "end", None))
+                else:
+                    results.send((key, "batch", _share(batch, segment_name(token, key))))
+            except Exception as error:
+                where = ("while reading its IterableDataset" if indices is None else
+                         f"while fetching the samples at indices {indices.tolist()} (epoch {epoch})")
+                _send_error(results, key, _error(error, worker_id, where))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the main process is gone
+
+
+# The main process's side -------------------------------------------------------------------------------------------
+
+def _exit_text(exitcode: int) -> str:
+    if exitcode >= 0:
+        return f"with exit code {exitcode}"
+    name = signal.Signals(-exitcode).name
+    oom = " (sent from outside, or by the kernel's out-of-memory killer)" if -exitcode == signal.SIGKILL else ""
+    return f"killed by signal {name}{oom}"
+
+
+class _WorkerPool:
+    """A DataLoader's worker processes, and the tasks it gave them: `send` a task to a worker, `receive` its batch.
+
+    `pending` holds every task whose batch has not been taken (its segment is freed if the pool stops), `arrived`
+    the results read ahead of their turn. One epoch at a time is live (`live_run`); workers skip tasks of older ones.
+    """
+
+    def __init__(self, loader):
+        context = resolve_context(loader.multiprocessing_context)
+        resource_tracker.ensure_running()  # started before forking, so that workers report their segments to it too
+        self.token, self.timeout = secrets.token_hex(4), loader.timeout
+        self.keys, self.runs = itertools.count(), itertools.count()
+        self.live_run = context.Value("q", -1, lock=False)
+        self.pending, self.arrived = {}, {}
+        self.queues, self.pipes, self.processes = [], [], []
+        self.close = weakref.finalize(self, _stop, self.processes, self.queues, self.pipes, self.live_run,
+                                      self.pending, self.token)
+        try:
+            for worker_id in range(loader.num_workers):
+                tasks, (reader, writer) = context.Queue(), context.Pipe(duplex=False)
+                tasks.cancel_join_thread()  # never block the main process's exit on a task nobody will read
+                seed = (loader.seed + worker_id) % 2**63
+                process = context.Process(target=_worker_loop, name=f"tinytorch-worker-{worker_id}", daemon=True,
+                                          args=(loader, worker_id, loader.num_workers, seed, tasks, writer,
+                                                self.live_run, self.token))
+                process.start()
+                writer.close()  # the worker holds the only writer, so the pipe reports EOF once it is gone
+                self.queues.append(tasks)
+                self.pipes.append(reader)
+                self.processes.append(process)
+        except BaseException:
+            self.close()
+            raise
+
+    def start_run(self) -> None:
+        """Begin an epoch; an unfinished earlier one (another iterator) is cancelled first."""
+        if self.pending:
+            self.end_run()
+        self.live_run.value = next(self.runs)
+
+    def send(self, worker_id: int, epoch=None, seed=None, indices=None, start=None) -> int:
+        """Give a worker a task (no indices: the next batch of its stream); returns the task's key."""
+        key = next(self.keys)
+        self.pending[key] = worker_id
+        self.queues[worker_id].put((key, self.live_run.value, epoch, seed, indices, start))
+        return key
+
+    def receive(self, key: int):
+        """The batch of task `key` (`_END` for an exhausted stream), once it arrives; a worker's error re-raised here."""
+        if key not in self.pending:
+            raise RuntimeError("this DataLoader iterator was ended by a newer iter() over the same loader "
+                               "(persistent_workers keeps one epoch running at a time)")
+        deadline = time.monotonic() + self.timeout if self.timeout else None
+        while key not in self.arrived:
+            self._wait(deadline, f"batch from worker {self.pending[key]}")
+        kind, payload = self.arrived.pop(key)
+        del self.pending[key]
+        if kind == "error":
+            _free(segment_name(self.token, key))  # shared before sending failed (an unpicklable non-array leaf)
+            _reraise(*payload)
+        return _unshare(*payload) if kind == "batch" else _END
+
+    def end_run(self) -> bool:
+        """Cancel the live epoch and free the batches of its tasks, waiting for those under way; False on a failure."""
+        self.live_run.value = -1
+        deadline = time.monotonic() + _STOP_SECONDS
+        try:
+            while len(self.arrived) < len(self.pending):
+                self._wait(deadline, "cancelled task to finish")
+        except Exception:
+            return False
+        for key in self.pending:
+            _free(segment_name(self.token, key))
+        self.pending.clear()
+        self.arrived.clear()
+        return True
+
+    def _wait(self, deadline: float | None, what: str) -> None:
+        """Read every result that arrives before `deadline`, or raise if a worker died or the deadline passed."""
+        left = None if deadline is None else max(deadline - time.monotonic(), 0)
+        ready = wait(self.pipes + [process.sentinel for process in self.processes], left)
+        if not ready:
+            raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds waiting for a {what}")
+        for pipe in self.pipes:
+            if pipe in ready:
+                try:
+                    key, kind, payload = pipe.recv()
+                except EOFError:
+                    continue  # the worker is gone: said below
+                if key is None:
+                    _reraise(*payload)  # worker_init_fn failed
+                self.arrived[key] = (kind, payload)
+        for worker_id, process in enumerate(self.processes):
+            if process.exitcode is not None:
+                raise RuntimeError(f"DataLoader worker {worker_id} (pid {process.pid}) exited unexpectedly, "
+                                   f"{_exit_text(process.exitcode)}")
+
+
+def _stop(processes, queues, pipes, live_run, pending: dict, token: str) -> None:
+    """End every worker (asked first, then terminated, then killed) and free the segment of every unfinished task."""
+    live_run.value = -1
+    for tasks in queues:
+        tasks.put(None)
+    deadline = time.monotonic() + _STOP_SECONDS
+    for process in processes:
+        process.join(max(deadline - time.monotonic(), 0))
+        if process.is_alive():
+            process.terminate()
+            process.join(_STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    for channel in queues + pipes:
+        channel.close()
+    for key in pending:
+        _free(segment_name(token, key))
+    pending.clear()
+
+
+# One epoch ---------------------------------------------------------------------------------------------------------
+
+def worker_batches(loader, epoch: int, skip: int):
+    """The batches of one epoch, computed by the loader's workers and yielded in order, after the first `skip`.
+
+    Ending early (break, an exception, garbage collection) cancels the outstanding tasks and frees their batches;
+    the workers are then stopped, unless `persistent_workers` keeps them (and nothing failed) for the next epoch.
+    """
+    pool = loader._worker_pool or _WorkerPool(loader)
+    loader._worker_pool = pool if loader.persistent_workers else None
+    pool.start_run()
+    try:
+        if isinstance(loader.dataset, IterableDataset):
+            yield from itertools.islice(_stream_batches(pool, loader.prefetch_factor), skip, None)
+        else:
+            yield from _map_batches(pool, loader, epoch, skip)
+    finally:
+        if not (loader.persistent_workers and pool.end_run()):
+            pool.close()
+            if loader._worker_pool is pool:
+                loader._worker_pool = None
+
+
+def _map_batches(pool: _WorkerPool, loader, epoch: int, skip: int):
+    """Batch i goes to worker i % num_workers; up to prefetch_factor * num_workers batches are under way."""
+    in_flight = collections.deque()
+    workers = itertools.cycle(range(loader.num_workers))
+    for indices, start in loader._batch_positions(skip):
+        in_flight.append(pool.send(next(workers), epoch, loader.seed, indices, start))
+        if len(in_flight) == loader.prefetch_factor * loader.num_workers:
+            yield pool.receive(in_flight.popleft())
+    while in_flight:
+        yield pool.receive(in_flight.popleft())
+
+
+def _stream_batches(pool: _WorkerPool, prefetch_factor: int):
+    """Each worker batches its own copy of the IterableDataset; batches are taken from the workers in turn (as torch),
+    skipping those whose stream has ended, with up to prefetch_factor requests per worker under way."""
+    n = len(pool.processes)
+    workers, ended, in_flight = itertools.cycle(range(n)), set(), collections.deque()
+    while True:
+        while len(ended) < n and len(in_flight) < prefetch_factor * (n - len(ended)):
+            worker = next(workers)
+            if worker not in ended:
+                in_flight.append((worker, pool.send(worker)))
+        if not in_flight:
+            return
+        worker, key = in_flight.popleft()
+        batch = pool.receive(key)
+        if batch is _END:
+            ended.add(worker)
+        else:
+            yield batch
