@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import datasets.tinydigits
 from datasets.tinydigits import load_tinydigits
-from datasets.tinydigits.build import build, downsample, select
+from datasets.tinydigits.build import downsample, main, select
 from tinytorch.data import DataLoader, TinyDigits
 from tinytorch.data.datasets import tinydigits as tinydigits_module
 from tinytorch.data.errors import UnsafePickleError
@@ -158,6 +158,8 @@ MNIST_RAW = os.environ.get("TINYTORCH_MNIST_RAW")
 @pytest.mark.skipif(not MNIST_RAW or not os.path.isdir(MNIST_RAW), reason="TINYTORCH_MNIST_RAW is not set to the MNIST raw files")
 @pytest.mark.skipif(int(np.__version__.split(".")[0]) < 2,
                     reason="the files were pickled with NumPy 2, which names its array constructor numpy._core.*")
-def test_build_from_mnist_reproduces_the_shipped_bytes():
-    files = build(MNIST_RAW)
-    assert files == {name: (FOLDER / name).read_bytes() for name in ("train.pkl", "test.pkl")}
+def test_build_from_mnist_reproduces_the_shipped_bytes(tmp_path, capsys):
+    main([MNIST_RAW, "--out", str(tmp_path)])
+    assert f"wrote {tmp_path / 'train.pkl'}" in capsys.readouterr().out
+    for name in ("train.pkl", "test.pkl"):
+        assert (tmp_path / name).read_bytes() == (FOLDER / name).read_bytes(), name

@@ -76,9 +76,9 @@ def build(source, download: bool = False) -> dict[str, bytes]:
     with mnist_root(Path(source)) as root:
         for split, per_class in PER_CLASS.items():
             mnist = MNIST(root, train=split == "train", download=download)
-            chosen = select(np.asarray(mnist.targets), per_class)
-            images = np.stack([downsample(np.asarray(mnist.data[i])) for i in chosen])
-            labels = np.asarray(mnist.targets, dtype=np.int64)[chosen]
+            chosen = select(mnist.targets, per_class)
+            images = np.stack([downsample(mnist.data[i]) for i in chosen])
+            labels = mnist.targets[chosen]
             files[f"{split}.pkl"] = pickle.dumps({"images": images, "labels": labels}, protocol=PROTOCOL)
     return files
 
