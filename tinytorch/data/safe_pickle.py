@@ -34,7 +34,7 @@ _ALLOWED = {
     ("numpy", "dtype"): np.dtype,
     ("_codecs", "encode"): _latin1_encode,
     **{(module, name): getattr(builtins, name)
-       for module in ("builtins", "__builtin__") for name in ("set", "frozenset", "bytearray")},
+       for module in ("builtins", "__builtin__") for name in ("set", "frozenset", "bytes", "bytearray")},
 }
 
 
