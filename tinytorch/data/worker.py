@@ -17,7 +17,7 @@ import itertools
 import multiprocessing
 import queue
 import random
-import secrets
+import os
 import signal
 import time
 import traceback
@@ -35,7 +35,9 @@ from .fetch import fetch
 
 SEGMENT_PREFIX = "tinytorch_"
 _POLL_SECONDS = 1.0  # how often an idle worker checks that the main process is still alive
-_STOP_SECONDS = 2.0  # how long stopping waits for workers to finish a batch before terminating them
+_STOP_SECONDS = 1.0  # how long stopping waits for workers to finish their batch before terminating them
+_DRAIN_SECONDS = 10.0  # how long ending an epoch of persistent workers waits for the batches under way
+_task_keys = itertools.count()  # task numbers, unique in this process: they name the segments
 
 
 @dataclass(frozen=True)
@@ -153,9 +155,9 @@ def _free(name: str) -> None:
     segment.unlink()
 
 
-def segment_name(token: str, key: int) -> str:
-    """The shared-memory segment of task `key` of the worker pool `token`."""
-    return f"{SEGMENT_PREFIX}{token}_{key}"
+def segment_name(owner: int, key: int) -> str:
+    """The shared-memory segment of task `key` given by the main process `owner` (a pid)."""
+    return f"{SEGMENT_PREFIX}{owner}_{key}"
 
 
 # The worker process ------------------------------------------------------------------------------------------------
@@ -190,7 +192,7 @@ def _send_error(results, key, error: tuple[type, str]) -> None:
         results.send((key, "error", (RuntimeError, error[1])))
 
 
-def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, results, live_run, token: str) -> None:
+def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, results, live_run, owner: int) -> None:
     """A worker's life: set itself up (info, seeds, worker_init_fn), then answer tasks until told to stop or orphaned.
 
     A task is (key, run, epoch, seed, indices, start); indices None asks for the next batch of this worker's copy of
@@ -234,7 +236,7 @@ def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, res
                 if batch is _END:
                     results.send((key, "end", None))
                 else:
-                    results.send((key, "batch", _share(batch, segment_name(token, key))))
+                    results.send((key, "batch", _share(batch, segment_name(owner, key))))
             except Exception as error:
                 where = ("while reading its IterableDataset" if indices is None else
                          f"while fetching the samples at indices {indices.tolist()} (epoch {epoch})")
@@ -263,13 +265,13 @@ class _WorkerPool:
     def __init__(self, loader):
         context = resolve_context(loader.multiprocessing_context)
         resource_tracker.ensure_running()  # started before forking, so that workers report their segments to it too
-        self.token, self.timeout = secrets.token_hex(4), loader.timeout
-        self.keys, self.runs = itertools.count(), itertools.count()
+        self.owner, self.timeout = os.getpid(), loader.timeout
+        self.runs = itertools.count()
         self.live_run = context.Value("q", -1, lock=False)
         self.pending, self.arrived = {}, {}
         self.queues, self.pipes, self.processes = [], [], []
         self.close = weakref.finalize(self, _stop, self.processes, self.queues, self.pipes, self.live_run,
-                                      self.pending, self.token)
+                                      self.pending, self.owner)
         try:
             for worker_id in range(loader.num_workers):
                 tasks, (reader, writer) = context.Queue(), context.Pipe(duplex=False)
@@ -277,7 +279,7 @@ class _WorkerPool:
                 seed = (loader.seed + worker_id) % 2**63
                 process = context.Process(target=_worker_loop, name=f"tinytorch-worker-{worker_id}", daemon=True,
                                           args=(loader, worker_id, loader.num_workers, seed, tasks, writer,
-                                                self.live_run, self.token))
+                                                self.live_run, self.owner))
                 process.start()
                 writer.close()  # the worker holds the only writer, so the pipe reports EOF once it is gone
                 self.queues.append(tasks)
@@ -295,7 +297,7 @@ class _WorkerPool:
 
     def send(self, worker_id: int, epoch=None, seed=None, indices=None, start=None) -> int:
         """Give a worker a task (no indices: the next batch of its stream); returns the task's key."""
-        key = next(self.keys)
+        key = next(_task_keys)
         self.pending[key] = worker_id
         self.queues[worker_id].put((key, self.live_run.value, epoch, seed, indices, start))
         return key
@@ -311,21 +313,21 @@ class _WorkerPool:
         kind, payload = self.arrived.pop(key)
         del self.pending[key]
         if kind == "error":
-            _free(segment_name(self.token, key))  # shared before sending failed (an unpicklable non-array leaf)
+            _free(segment_name(self.owner, key))  # shared before sending failed (an unpicklable non-array leaf)
             _reraise(*payload)
         return _unshare(*payload) if kind == "batch" else _END
 
     def end_run(self) -> bool:
         """Cancel the live epoch and free the batches of its tasks, waiting for those under way; False on a failure."""
         self.live_run.value = -1
-        deadline = time.monotonic() + _STOP_SECONDS
+        deadline = time.monotonic() + _DRAIN_SECONDS
         try:
             while len(self.arrived) < len(self.pending):
                 self._wait(deadline, "cancelled task to finish")
         except Exception:
             return False
         for key in self.pending:
-            _free(segment_name(self.token, key))
+            _free(segment_name(self.owner, key))
         self.pending.clear()
         self.arrived.clear()
         return True
@@ -351,7 +353,7 @@ class _WorkerPool:
                                    f"{_exit_text(process.exitcode)}")
 
 
-def _stop(processes, queues, pipes, live_run, pending: dict, token: str) -> None:
+def _stop(processes, queues, pipes, live_run, pending: dict, owner: int) -> None:
     """End every worker (asked first, then terminated, then killed) and free the segment of every unfinished task."""
     live_run.value = -1
     for tasks in queues:
@@ -368,7 +370,7 @@ def _stop(processes, queues, pipes, live_run, pending: dict, token: str) -> None
     for channel in queues + pipes:
         channel.close()
     for key in pending:
-        _free(segment_name(token, key))
+        _free(segment_name(owner, key))
     pending.clear()
 
 

@@ -1,0 +1,454 @@
+"""DataLoader with num_workers > 0: same batches as in-process, shared-memory transport, failures and clean shutdown.
+
+Every loader under test has a `timeout`, so a bug shows up as an error, never as a hung test suite.
+"""
+import collections
+import gc
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tinytorch.data import DataLoader, Dataset, ImageDataset, IterableDataset, TensorDataset, get_worker_info
+from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
+from tinytorch.data.worker import SEGMENT_PREFIX, _share, _unshare
+
+IMAGES = np.random.default_rng(0).integers(0, 256, size=(75, 8, 8, 3), dtype=np.uint8)
+LABELS = np.arange(75) % 10
+TIMEOUT = 60  # seconds; only reached if something is broken
+fork_only = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+
+
+def augmented():
+    return Compose([RandomCrop(6, padding=2), RandomHorizontalFlip(), ToTensor(), Normalize((0.5,) * 3, (0.2,) * 3)])
+
+
+class PerSample(Dataset):
+    """A dataset written for PyTorch: one __getitem__ per sample, random transforms inside."""
+
+    def __init__(self, images=IMAGES, labels=LABELS, transform=None):
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        image = self.images[i] if self.transform is None else self.transform(self.images[i])
+        return image, int(self.labels[i])
+
+
+class Pids(Dataset):
+    """Sample i is (i, the pid of the process that fetched it, its WorkerInfo fields)."""
+
+    def __len__(self):
+        return 24
+
+    def __getitem__(self, i):
+        info = get_worker_info()
+        return i, os.getpid(), info.id, info.num_workers, info.seed
+
+
+class Failing(PerSample):
+    def __getitem__(self, i):
+        if i == 13:
+            raise ValueError(f"sample {i} is unreadable")
+        return super().__getitem__(i)
+
+
+class Sleepy(PerSample):
+    def __getitem__(self, i):
+        if i >= 8:
+            time.sleep(30)  # far longer than the loader's timeout; the worker is terminated, not waited for
+        return super().__getitem__(i)
+
+
+def our_segments():
+    prefix = f"{SEGMENT_PREFIX}{os.getpid()}_"
+    return [name for name in os.listdir("/dev/shm") if name.startswith(prefix)] if os.path.isdir("/dev/shm") else []
+
+
+def assert_all_released():
+    """No worker process and no shared-memory segment of this process left behind."""
+    gc.collect()
+    assert multiprocessing.active_children() == []
+    assert our_segments() == []
+
+
+def stream(loader, epochs=1):
+    return [[tuple(np.asarray(part) for part in batch) for batch in loader] for _ in range(epochs)]
+
+
+def assert_same(a, b):
+    assert len(a) == len(b)
+    for epoch_a, epoch_b in zip(a, b):
+        assert len(epoch_a) == len(epoch_b)
+        for batch_a, batch_b in zip(epoch_a, epoch_b):
+            for part_a, part_b in zip(batch_a, batch_b):
+                np.testing.assert_array_equal(part_a, part_b)
+
+
+@pytest.fixture(autouse=True)
+def released():
+    yield
+    assert_all_released()
+
+
+# Same batches, whatever the number of workers --------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda: PerSample(transform=augmented()),
+                                  lambda: ImageDataset(IMAGES, LABELS, transform=augmented())], ids=["per-sample", "fast"])
+def test_batches_with_random_transforms_do_not_depend_on_the_number_of_workers(make):
+    expected = stream(DataLoader(make(), batch_size=8, shuffle=True, generator=7), epochs=2)
+    for workers in (1, 2, 4):
+        loader = DataLoader(make(), batch_size=8, shuffle=True, generator=7, num_workers=workers, timeout=TIMEOUT)
+        assert_same(stream(loader, epochs=2), expected)
+
+
+def test_unbatched_and_persistent_loaders_give_the_in_process_stream():
+    expected = stream(DataLoader(PerSample(transform=augmented()), batch_size=None, shuffle=True, generator=1))
+    got = stream(DataLoader(PerSample(transform=augmented()), batch_size=None, shuffle=True, generator=1,
+                            num_workers=2, timeout=TIMEOUT))
+    assert_same(got, expected)
+    kwargs = dict(batch_size=5, shuffle=True, generator=2)
+    loader = DataLoader(PerSample(transform=augmented()), num_workers=2, persistent_workers=True, timeout=TIMEOUT, **kwargs)
+    assert_same(stream(loader, epochs=3), stream(DataLoader(PerSample(transform=augmented()), **kwargs), epochs=3))
+    del loader
+
+
+def test_resume_with_workers_continues_the_uninterrupted_stream():
+    def make(workers):
+        return DataLoader(PerSample(transform=augmented()), batch_size=4, shuffle=True, generator=5,
+                          num_workers=workers, timeout=TIMEOUT, persistent_workers=workers > 0)
+
+    expected = stream(make(0), epochs=2)
+    first = make(2)
+    seen = []
+    for batch in first:
+        seen.append(tuple(batch))
+        if len(seen) == 7:
+            break
+    state = first.state_dict()
+    del first
+    resumed = make(2)
+    resumed.load_state_dict(state)
+    rest = stream(resumed, epochs=2)
+    assert_same([seen + rest[0], rest[1]], expected)
+    del resumed
+
+
+# The shared-memory transport -------------------------------------------------------------------------------------
+
+Pair = collections.namedtuple("Pair", "left right")
+arrays = hnp.arrays(st.sampled_from([np.uint8, np.int64, np.float32, np.float64, np.bool_, np.complex64]),
+                    hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4))
+leaves = arrays | arrays.map(lambda a: a.T) | st.text(max_size=5) | st.integers() | st.none()
+trees = st.recursive(leaves, lambda children: st.tuples(children, children) | st.lists(children, max_size=3)
+                     | st.dictionaries(st.text(max_size=3), children, max_size=3)
+                     | st.builds(Pair, children, children), max_leaves=8)
+
+
+def assert_same_tree(a, b):
+    assert type(a) is type(b)
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for key in a:
+            assert_same_tree(a[key], b[key])
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same_tree(x, y)
+    else:
+        assert a == b
+
+
+@settings(max_examples=60, deadline=None)
+@given(trees)
+def test_shared_memory_round_trip_keeps_nested_structures_and_frees_the_segment(tree):
+    layout, name = _share(tree, f"{SEGMENT_PREFIX}{os.getpid()}_test")
+    assert (name is None) == (not our_segments())
+    assert_same_tree(_unshare(layout, name), tree)
+    assert our_segments() == []
+
+
+def test_nested_samples_with_strings_and_object_arrays_travel_to_the_main_process():
+    class Nested(Dataset):
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            return {"pair": Pair(np.full((2, 3), i, np.float32), i), "name": f"n{i}",
+                    "bag": np.array([f"x{i}", None], dtype=object)}
+
+    def collate(samples):
+        return samples  # a list of dicts: namedtuples, strings and object arrays nested inside
+
+    expected = list(DataLoader(Nested(), batch_size=3, collate_fn=collate))
+    got = list(DataLoader(Nested(), batch_size=3, collate_fn=collate, num_workers=2, timeout=TIMEOUT))
+    assert_same_tree(got, expected)
+    default = list(DataLoader(Nested(), batch_size=4, collate_fn=None, num_workers=2, timeout=TIMEOUT,
+                              prefetch_factor=1))
+    assert [batch["name"] for batch in default] == [[f"n{i}" for i in range(j, min(j + 4, 10))] for j in (0, 4, 8)]
+    assert isinstance(default[0]["pair"], Pair) and default[0]["pair"].left.shape == (4, 2, 3)
+
+
+# Workers: info, init, persistence, prefetch, start methods, iterable datasets ---------------------------------------
+
+def test_worker_info_worker_init_fn_and_per_worker_seeds():
+    assert get_worker_info() is None
+    loader = DataLoader(Pids(), batch_size=3, num_workers=3, generator=100, timeout=TIMEOUT,
+                        worker_init_fn=lambda worker_id: np.random.seed(1000 + worker_id))
+    batches = list(loader)
+    ids = np.concatenate([batch[2] for batch in batches])
+    assert ids.tolist() == [number % 3 for number in range(8) for _ in range(3)]  # batch i from worker i % 3
+    assert set(np.concatenate([batch[3] for batch in batches]).tolist()) == {3}
+    seeds = {int(w): int(s) for batch in batches for w, s in zip(batch[2], batch[4])}
+    assert seeds == {0: 100, 1: 101, 2: 102}
+    pids = {int(w): int(p) for batch in batches for w, p in zip(batch[2], batch[1])}
+    assert len(set(pids.values())) == 3 and os.getpid() not in pids.values()
+
+
+def test_numpy_global_random_state_differs_between_workers():
+    class Noise(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return np.random.random()
+
+    values = np.concatenate(list(DataLoader(Noise(), batch_size=1, num_workers=2, timeout=TIMEOUT)))
+    assert values[0] != values[1]  # forked workers would otherwise share the parent's numpy stream
+
+
+def test_persistent_workers_survive_epochs_and_breaks_and_others_do_not():
+    def pids_per_epoch(loader, stop=None):
+        pids = []
+        for _ in range(2):
+            for number, batch in enumerate(loader):
+                pids.extend(batch[1].tolist())
+                if number == stop:
+                    break
+        return set(pids)
+
+    persistent = DataLoader(Pids(), batch_size=4, num_workers=2, persistent_workers=True, timeout=TIMEOUT)
+    assert len(pids_per_epoch(persistent, stop=1)) == 2  # the same two workers after a break, for both epochs
+    assert our_segments() == []  # the batches under way at the break were taken and freed
+    assert len(pids_per_epoch(persistent)) == 2
+    assert len(multiprocessing.active_children()) == 2
+    del persistent
+    fresh = DataLoader(Pids(), batch_size=4, num_workers=2, timeout=TIMEOUT)
+    assert len(pids_per_epoch(fresh)) == 4
+    assert multiprocessing.active_children() == []
+
+
+def test_prefetch_factor_bounds_the_batches_under_way():
+    for prefetch in (1, 3):
+        loader = DataLoader(Pids(), batch_size=2, num_workers=2, prefetch_factor=prefetch, persistent_workers=True,
+                            timeout=TIMEOUT)
+        under_way = [len(loader._worker_pool.pending) for _ in loader]
+        assert under_way[0] == 2 * prefetch - 1 and max(under_way) == 2 * prefetch - 1
+        assert under_way[-1] == 0
+        del loader
+
+
+def test_spawn_context_object_and_name():
+    dataset = TensorDataset(np.arange(12.0).reshape(6, 2), np.arange(6))
+    expected = stream(DataLoader(dataset, batch_size=4))
+    context = multiprocessing.get_context("spawn")
+    assert_same(stream(DataLoader(dataset, batch_size=4, num_workers=1, multiprocessing_context=context,
+                                  timeout=TIMEOUT)), expected)
+    if "fork" in multiprocessing.get_all_start_methods():
+        assert_same(stream(DataLoader(dataset, batch_size=4, num_workers=2, multiprocessing_context="fork",
+                                      timeout=TIMEOUT)), expected)
+
+
+def test_bad_multiprocessing_context_is_rejected():
+    with pytest.raises(ValueError, match="multiprocessing_context.*'threads'"):
+        DataLoader(Pids(), num_workers=1, multiprocessing_context="threads")
+    with pytest.raises(TypeError, match="multiprocessing_context.*int"):
+        DataLoader(Pids(), num_workers=1, multiprocessing_context=3)
+    with pytest.raises(ValueError, match="num_workers > 0"):
+        DataLoader(Pids(), multiprocessing_context="spawn")
+
+
+class Range(IterableDataset):
+    """0..n-1; each worker yields its share (every num_workers-th item from its id), the documented pattern."""
+
+    def __init__(self, n, shard=True):
+        self.n, self.shard = n, shard
+
+    def __iter__(self):
+        info = get_worker_info()
+        if info is None or not self.shard:
+            return iter(range(self.n))
+        return iter(range(info.id, self.n, info.num_workers))
+
+
+@given(n=st.integers(0, 30), workers=st.integers(1, 3), batch_size=st.integers(1, 4))
+@settings(max_examples=8, deadline=None)
+def test_sharded_iterable_dataset_yields_each_item_once_taking_workers_in_turn(n, workers, batch_size):
+    batches = [batch.tolist() for batch in DataLoader(Range(n), batch_size=batch_size, num_workers=workers,
+                                                      timeout=TIMEOUT)]
+    assert sorted(sum(batches, [])) == list(range(n))
+    shards = [list(range(w, n, workers)) for w in range(workers)]
+    per_worker = [[shard[i:i + batch_size] for i in range(0, len(shard), batch_size)] for shard in shards]
+    in_turn = [chunks[round_] for round_ in range(max(map(len, per_worker), default=0))
+               for chunks in per_worker if round_ < len(chunks)]
+    assert batches == in_turn
+    assert_all_released()
+
+
+def test_unsharded_iterable_dataset_is_read_by_every_worker_and_resumes():
+    assert sorted(sum((b.tolist() for b in DataLoader(Range(6, shard=False), batch_size=3, num_workers=2,
+                                                      timeout=TIMEOUT)), [])) == sorted(list(range(6)) * 2)
+    loader = DataLoader(Range(20), batch_size=2, num_workers=2, timeout=TIMEOUT)
+    everything = [batch.tolist() for batch in loader]
+    for number, _ in enumerate(loader):
+        if number == 2:
+            break
+    resumed = DataLoader(Range(20), batch_size=2, num_workers=2, timeout=TIMEOUT)
+    resumed.load_state_dict(loader.state_dict())
+    assert [batch.tolist() for batch in resumed] == everything[3:]
+
+
+@fork_only
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads Linux's /proc")
+def test_memory_mapped_dataset_is_shared_by_forked_workers_without_copies(tmp_path):
+    size = 32 << 20
+    data = np.lib.format.open_memmap(tmp_path / "data.npy", mode="w+", dtype=np.uint8, shape=(size // 64, 64))
+    data[:] = np.arange(64, dtype=np.uint8)
+    data.flush()
+    data = np.load(tmp_path / "data.npy", mmap_mode="r")
+
+    class Mapped(Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            before = rss_anon_kb()
+            total = int(get_worker_info().dataset.data.sum(dtype=np.int64))  # reads every page
+            return total, rss_anon_kb() - before, isinstance(get_worker_info().dataset.data, np.memmap)
+
+    Mapped.data = data
+    totals, grown_kb, mapped = next(iter(DataLoader(Mapped(), batch_size=1, num_workers=2, timeout=TIMEOUT)))
+    assert totals.tolist() == [int(data.sum(dtype=np.int64))] and mapped.tolist() == [True]
+    assert grown_kb[0] < (size >> 10) // 4  # the 32 MiB were read through the shared mapping, not copied
+
+
+def rss_anon_kb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("RssAnon:"))
+
+
+# Failures ---------------------------------------------------------------------------------------------------------
+
+def test_an_error_in_a_worker_is_reraised_with_its_traceback_and_indices():
+    loader = DataLoader(Failing(), batch_size=4, num_workers=2, timeout=TIMEOUT)
+    with pytest.raises(ValueError) as caught:
+        list(loader)
+    message = str(caught.value)
+    assert "sample 13 is unreadable" in message and "worker process 1" in message
+    assert "indices [12, 13, 14, 15]" in message and "in __getitem__" in message and "Traceback" in message
+
+
+def test_key_errors_keep_a_readable_message_and_odd_exception_types_become_runtime_errors():
+    class Missing(PerSample):
+        def __getitem__(self, i):
+            return {}["absent"]
+
+    class Odd(Exception):
+        def __init__(self, code, detail):
+            super().__init__(code, detail)
+
+    class Raising(PerSample):
+        def __getitem__(self, i):
+            raise Odd(3, "odd")
+
+    with pytest.raises(KeyError) as caught:
+        next(iter(DataLoader(Missing(), num_workers=1, timeout=TIMEOUT)))
+    assert "\nOriginal Traceback" in str(caught.value)
+    with pytest.raises(RuntimeError, match="Caught Odd in DataLoader worker process 0"):
+        next(iter(DataLoader(Raising(), num_workers=1, timeout=TIMEOUT)))
+
+
+def test_an_error_in_worker_init_fn_is_reraised():
+    def init(worker_id):
+        raise OSError(f"no device for worker {worker_id}")
+
+    with pytest.raises(OSError, match="no device for worker 0") as caught:
+        list(DataLoader(Pids(), num_workers=1, worker_init_fn=init, timeout=TIMEOUT))
+    assert "worker process 0 in worker_init_fn" in str(caught.value)
+
+
+def test_a_worker_killed_from_outside_is_an_error_not_a_hang():
+    loader = DataLoader(Pids(), batch_size=1, num_workers=2, timeout=TIMEOUT)
+    with pytest.raises(RuntimeError, match=r"worker \d \(pid \d+\) exited unexpectedly, killed by signal SIGKILL"):
+        for number, (_, pid, *_) in enumerate(loader):
+            if number == 0:
+                os.kill(int(pid[0]), signal.SIGKILL)
+
+
+def test_timeout_raises_when_no_batch_arrives():
+    loader = DataLoader(Sleepy(), batch_size=4, num_workers=2, timeout=0.5)
+    batches = []
+    with pytest.raises(RuntimeError, match=r"timed out after 0.5 seconds"):
+        for batch in loader:
+            batches.append(batch)
+    assert len(batches) == 2  # the samples before 8 came through
+
+
+# Every way out of an epoch ends the workers and frees the segments ------------------------------------------------
+
+def slow_loader(**kwargs):
+    return DataLoader(Sleepy(), batch_size=2, num_workers=2, timeout=TIMEOUT, **kwargs)
+
+
+def test_break_ends_workers_and_frees_segments():
+    for batch in DataLoader(PerSample(), batch_size=2, num_workers=2, timeout=TIMEOUT):
+        break
+    assert_all_released()
+
+
+def test_an_exception_in_the_training_loop_ends_workers():
+    with pytest.raises(ZeroDivisionError):
+        for batch in DataLoader(PerSample(), batch_size=2, num_workers=2, timeout=TIMEOUT):
+            1 / 0
+    assert_all_released()
+
+
+def test_keyboard_interrupt_while_waiting_for_a_batch_ends_workers():
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    loader = slow_loader()
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    with pytest.raises(KeyboardInterrupt):
+        timer.start()
+        for batch in loader:
+            pass
+    timer.join()
+    assert_all_released()
+
+
+def test_garbage_collecting_an_unfinished_iterator_ends_workers():
+    iterator = iter(DataLoader(PerSample(), batch_size=2, num_workers=2, timeout=TIMEOUT))
+    next(iterator)
+    assert len(multiprocessing.active_children()) == 2
+    del iterator
+    assert_all_released()
+
+
+def test_garbage_collecting_a_persistent_loader_ends_workers():
+    loader = DataLoader(PerSample(), batch_size=2, num_workers=2, persistent_workers=True, timeout=TIMEOUT)
+    next(iter(loader))
+    assert len(multiprocessing.active_children()) == 2
+    del loader
+    assert_all_released()
