@@ -1,8 +1,14 @@
-"""Shared fixtures. `loopback`: an HTTP server on 127.0.0.1 for download tests (see tests/http_server.py)."""
+"""Shared fixtures. `loopback`: an HTTP server on 127.0.0.1 for download tests (see tests/http_server.py);
+`fake_mnist`, `fake_cifar`: small datasets in the real file formats served by it."""
+import numpy as np
 import pytest
 
+from formats import cifar_archive, gzip_bytes, idx_bytes, md5
 from http_server import LoopbackServer
-from tinytorch.data import download
+from tinytorch.data import CIFAR10, MNIST, download
+
+SIZES = {"train": 120, "t10k": 30}  # the fake MNIST's splits
+N_TRAIN, N_TEST = 20, 6  # the fake CIFAR-10's splits
 
 
 @pytest.fixture
@@ -25,3 +31,39 @@ def isolated_cache(monkeypatch, tmp_path):
     """Point the default dataset root at a fresh temporary folder (never ~/.cache) and clear mirror overrides."""
     monkeypatch.setenv("TINYTORCH_DATA", str(tmp_path / "default-root"))
     monkeypatch.delenv("TINYTORCH_MNIST_MIRRORS", raising=False)
+
+
+def make_split(prefix, n, seed):
+    rng = np.random.default_rng(seed)
+    return {f"{prefix}-images-idx3-ubyte": rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+            f"{prefix}-labels-idx1-ubyte": rng.integers(0, 10, n, dtype=np.uint8)}
+
+
+@pytest.fixture
+def fake_mnist(loopback, monkeypatch):
+    """Serves generated IDX .gz files on two mirrors (/m1/, /m2/) and points MNIST at them; returns the arrays."""
+    arrays = {**make_split("train", SIZES["train"], 0), **make_split("t10k", SIZES["t10k"], 1)}
+    raw = {name: idx_bytes(array) for name, array in arrays.items()}
+    gz = {name: gzip_bytes(data) for name, data in raw.items()}
+    for mirror in ("/m1/", "/m2/"):
+        loopback.files.update({f"{mirror}{name}.gz": data for name, data in gz.items()})
+    monkeypatch.setattr(MNIST, "mirrors", [loopback.url + "/m1/", loopback.url + "/m2/"])
+    monkeypatch.setattr(MNIST, "resources", [(f"{name}.gz", md5(data)) for name, data in gz.items()])
+    monkeypatch.setattr(MNIST, "raw_md5s", {name: md5(data) for name, data in raw.items()})
+    return arrays
+
+
+@pytest.fixture
+def fake_cifar(loopback, monkeypatch):
+    """Serves a generated cifar-10-python.tar.gz and points CIFAR10 at it; returns the CHW arrays and labels."""
+    rng = np.random.default_rng(0)
+    arrays = {"train": (rng.integers(0, 256, (N_TRAIN, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, N_TRAIN)),
+              "test": (rng.integers(0, 256, (N_TEST, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, N_TEST))}
+    archive, digests = cifar_archive(*arrays["train"], *arrays["test"], CIFAR10.classes)
+    loopback.files["/cifar-10-python.tar.gz"] = archive
+    monkeypatch.setattr(CIFAR10, "url", loopback.url + "/cifar-10-python.tar.gz")
+    monkeypatch.setattr(CIFAR10, "tgz_md5", md5(archive))
+    monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{i}", digests[f"data_batch_{i}"]] for i in range(1, 6)])
+    monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", digests["test_batch"]]])
+    monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": digests["batches.meta"]})
+    return arrays

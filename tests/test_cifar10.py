@@ -7,6 +7,7 @@ import tarfile
 import numpy as np
 import pytest
 
+from conftest import N_TRAIN
 from formats import Py2Pickle, cifar_archive, md5
 from tinytorch.data import CIFAR10, cache, safe_pickle
 from tinytorch.data.datasets import cifar10
@@ -14,23 +15,6 @@ from tinytorch.data.errors import (ChecksumError, CorruptFileError, DatasetNotFo
                                    UnsafePickleError)
 
 pytestmark = pytest.mark.usefixtures("fast_retries", "isolated_cache")
-N_TRAIN, N_TEST = 20, 6
-
-
-@pytest.fixture
-def fake_cifar(loopback, monkeypatch):
-    """Serves a generated cifar-10-python.tar.gz and points CIFAR10 at it; returns the CHW arrays and labels."""
-    rng = np.random.default_rng(0)
-    arrays = {"train": (rng.integers(0, 256, (N_TRAIN, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, N_TRAIN)),
-              "test": (rng.integers(0, 256, (N_TEST, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, N_TEST))}
-    archive, digests = cifar_archive(*arrays["train"], *arrays["test"], CIFAR10.classes)
-    loopback.files["/cifar-10-python.tar.gz"] = archive
-    monkeypatch.setattr(CIFAR10, "url", loopback.url + "/cifar-10-python.tar.gz")
-    monkeypatch.setattr(CIFAR10, "tgz_md5", md5(archive))
-    monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{i}", digests[f"data_batch_{i}"]] for i in range(1, 6)])
-    monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", digests["test_batch"]]])
-    monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": digests["batches.meta"]})
-    return arrays
 
 
 def test_fixture_batches_are_python2_cpickle_streams():

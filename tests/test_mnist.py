@@ -10,34 +10,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import SIZES
 from formats import gzip_bytes, idx_bytes, md5
 from tinytorch.data import MNIST, cache
 from tinytorch.data.errors import ChecksumError, CorruptFileError, DatasetNotFoundError
 from tinytorch.data.idx import read_idx
 
 REPO = Path(__file__).resolve().parents[1]
-SIZES = {"train": 120, "t10k": 30}
 pytestmark = pytest.mark.usefixtures("fast_retries", "isolated_cache")
-
-
-def make_split(prefix, n, seed):
-    rng = np.random.default_rng(seed)
-    return {f"{prefix}-images-idx3-ubyte": rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-            f"{prefix}-labels-idx1-ubyte": rng.integers(0, 10, n, dtype=np.uint8)}
-
-
-@pytest.fixture
-def fake_mnist(loopback, monkeypatch):
-    """Serves generated IDX .gz files on two mirrors (/m1/, /m2/) and points MNIST at them; returns the arrays."""
-    arrays = {**make_split("train", SIZES["train"], 0), **make_split("t10k", SIZES["t10k"], 1)}
-    raw = {name: idx_bytes(array) for name, array in arrays.items()}
-    gz = {name: gzip_bytes(data) for name, data in raw.items()}
-    for mirror in ("/m1/", "/m2/"):
-        loopback.files.update({f"{mirror}{name}.gz": data for name, data in gz.items()})
-    monkeypatch.setattr(MNIST, "mirrors", [loopback.url + "/m1/", loopback.url + "/m2/"])
-    monkeypatch.setattr(MNIST, "resources", [(f"{name}.gz", md5(data)) for name, data in gz.items()])
-    monkeypatch.setattr(MNIST, "raw_md5s", {name: md5(data) for name, data in raw.items()})
-    return arrays
 
 
 def count_hashing(monkeypatch):
