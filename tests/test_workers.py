@@ -7,7 +7,6 @@ import gc
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 
@@ -16,7 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinytorch.data import DataLoader, Dataset, ImageDataset, IterableDataset, TensorDataset, get_worker_info
+from tinytorch.data import DataLoader, Dataset, ImageDataset, IterableDataset, default_collate, get_worker_info
 from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
 from tinytorch.data.worker import SEGMENT_PREFIX, _share, _unshare
 
@@ -102,13 +101,33 @@ def released():
 
 # Same batches, whatever the number of workers --------------------------------------------------------------------
 
-@pytest.mark.parametrize("make", [lambda: PerSample(transform=augmented()),
-                                  lambda: ImageDataset(IMAGES, LABELS, transform=augmented())], ids=["per-sample", "fast"])
-def test_batches_with_random_transforms_do_not_depend_on_the_number_of_workers(make):
-    expected = stream(DataLoader(make(), batch_size=8, shuffle=True, generator=7), epochs=2)
+def collate_by_hand(samples):
+    return default_collate(samples)  # not `default_collate` itself: the per-sample path, even for get_batch datasets
+
+
+@pytest.mark.parametrize("make, collate", [(lambda: PerSample(transform=augmented()), None),
+                                           (lambda: ImageDataset(IMAGES, LABELS, transform=augmented()), collate_by_hand)],
+                         ids=["getitem", "image-dataset"])
+def test_batches_with_random_transforms_do_not_depend_on_the_number_of_workers(make, collate):
+    expected = stream(DataLoader(make(), batch_size=8, shuffle=True, generator=7), epochs=2)  # the fast path for one
     for workers in (1, 2, 4):
-        loader = DataLoader(make(), batch_size=8, shuffle=True, generator=7, num_workers=workers, timeout=TIMEOUT)
+        loader = DataLoader(make(), batch_size=8, shuffle=True, generator=7, num_workers=workers, timeout=TIMEOUT,
+                            collate_fn=collate)
         assert_same(stream(loader, epochs=2), expected)
+
+
+def test_the_batched_fast_path_stays_in_the_main_process():
+    def make(workers):
+        return DataLoader(ImageDataset(IMAGES, LABELS, transform=augmented()), batch_size=8, shuffle=True,
+                          generator=4, num_workers=workers, worker_init_fn=lambda worker_id: 1 / 0)
+
+    children = []
+    got = []
+    for batch in make(2):
+        children.append(len(multiprocessing.active_children()))
+        got.append(batch)
+    assert children == [0] * len(got)
+    assert_same([got], stream(make(0)))
 
 
 def test_unbatched_and_persistent_loaders_give_the_in_process_stream():
@@ -261,14 +280,14 @@ def test_prefetch_factor_bounds_the_batches_under_way():
 
 
 def test_spawn_context_object_and_name():
-    dataset = TensorDataset(np.arange(12.0).reshape(6, 2), np.arange(6))
-    expected = stream(DataLoader(dataset, batch_size=4))
+    dataset = PerSample(transform=augmented())  # pickled for spawn, classes imported by the child
+    expected = stream(DataLoader(dataset, batch_size=16, generator=3))
     context = multiprocessing.get_context("spawn")
-    assert_same(stream(DataLoader(dataset, batch_size=4, num_workers=1, multiprocessing_context=context,
+    assert_same(stream(DataLoader(dataset, batch_size=16, generator=3, num_workers=1, multiprocessing_context=context,
                                   timeout=TIMEOUT)), expected)
     if "fork" in multiprocessing.get_all_start_methods():
-        assert_same(stream(DataLoader(dataset, batch_size=4, num_workers=2, multiprocessing_context="fork",
-                                      timeout=TIMEOUT)), expected)
+        assert_same(stream(DataLoader(dataset, batch_size=16, generator=3, num_workers=2,
+                                      multiprocessing_context="fork", timeout=TIMEOUT)), expected)
 
 
 def test_bad_multiprocessing_context_is_rejected():

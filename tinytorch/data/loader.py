@@ -33,6 +33,10 @@ class DataLoader:
     `collate_fn` turns a list of samples into a batch (default: `default_collate`). Datasets with `get_batch` are
     fetched one batch per call. `pin_memory` is accepted for compatibility and does nothing: NumPy arrays already
     live in host memory.
+
+    `num_workers > 0` computes batches in worker processes (tinytorch.data.worker), with the same batches as
+    in-process loading. Datasets fetched one batch per call (`get_batch`, default collation) stay in the main
+    process even then: a batch costs one vectorized NumPy call, less than handing it over between processes.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,

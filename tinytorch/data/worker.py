@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .collate import default_collate
 from .dataset import IterableDataset
 from .fetch import fetch
 
@@ -382,6 +383,9 @@ def worker_batches(loader, epoch: int, skip: int):
     Ending early (break, an exception, garbage collection) cancels the outstanding tasks and frees their batches;
     the workers are then stopped, unless `persistent_workers` keeps them (and nothing failed) for the next epoch.
     """
+    if runs_in_process(loader):
+        yield from loader._map_batches(epoch, skip)
+        return
     pool = loader._worker_pool or _WorkerPool(loader)
     loader._worker_pool = pool if loader.persistent_workers else None
     pool.start_run()
@@ -395,6 +399,14 @@ def worker_batches(loader, epoch: int, skip: int):
             pool.close()
             if loader._worker_pool is pool:
                 loader._worker_pool = None
+
+
+def runs_in_process(loader) -> bool:
+    """Whether batches are fetched in the main process despite num_workers > 0: fetch's fast path (a map-style
+    dataset with `get_batch`, default collation) costs one vectorized call per batch, less than handing the batch
+    over from another process (benchmarks/bench_workers.py: workers made it several times slower)."""
+    return loader._auto_collation and loader.collate_fn is default_collate and hasattr(loader.dataset, "get_batch") \
+        and not isinstance(loader.dataset, IterableDataset)
 
 
 def _map_batches(pool: _WorkerPool, loader, epoch: int, skip: int):
