@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from tinytorch.data import (ChainDataset, ConcatDataset, ImageDataset, IterableDataset, StackDataset, Subset,
+                            TensorDataset, random_split)
+
+
+def test_tensor_dataset_rows_and_batches():
+    X, y = np.arange(20).reshape(10, 2), np.arange(10) * 3
+    ds = TensorDataset(X, y)
+    assert len(ds) == 10 and ds[2][0].tolist() == [4, 5] and ds[-1][1] == 27
+    xb, yb = ds.get_batch([3, 1, -1])
+    assert xb.tolist() == [[6, 7], [2, 3], [18, 19]] and yb.tolist() == [9, 3, 27]
+    with pytest.raises(IndexError, match="out of range"):
+        ds[10]
+    with pytest.raises(IndexError):
+        ds.get_batch([0, 10])
+    with pytest.raises(TypeError, match="index must be an int"):
+        ds[1.5]
+    with pytest.raises(ValueError, match="same first dimension"):
+        TensorDataset(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="at least one"):
+        TensorDataset()
+
+
+def test_image_dataset_applies_transforms_per_sample_and_per_batch():
+    data = np.arange(4 * 2 * 2, dtype=np.uint8).reshape(4, 2, 2)
+    ds = ImageDataset(data, [0, 1, 2, 3], transform=lambda x: x * 2, target_transform=lambda t: t + 10)
+    image, label = ds[1]
+    assert image.tolist() == (data[1] * 2).tolist() and label == 11
+    images, labels = ds.get_batch([1, 3])
+    assert images.shape == (2, 2, 2) and labels.tolist() == [11, 13]
+    assert ds.targets.dtype == np.int64
+    with pytest.raises(ValueError, match="equally long"):
+        ImageDataset(data, [0, 1])
+
+
+def test_subset_concat_stack():
+    base = TensorDataset(np.arange(10))
+    sub = Subset(base, [9, 0, 4])
+    assert [sub[i][0] for i in range(3)] == [9, 0, 4] and sub.get_batch([2, 0])[0].tolist() == [4, 9]
+    cat = base + TensorDataset(np.arange(100, 103))
+    assert isinstance(cat, ConcatDataset) and len(cat) == 13 and cat[10][0] == 100 and cat[-1][0] == 102
+    with pytest.raises(IndexError):
+        cat[13]
+    stack = StackDataset(base, TensorDataset(np.arange(10) * 2))
+    assert stack[3] == ((3,), (6,))
+    named = StackDataset(x=base, y=TensorDataset(np.arange(10) * 2))
+    assert named[3] == {"x": (3,), "y": (6,)}
+    with pytest.raises(ValueError, match="same length"):
+        StackDataset(base, TensorDataset(np.arange(3)))
+    assert not hasattr(Subset([1, 2, 3], [0]), "get_batch")
+
+
+def test_chain_of_iterable_datasets():
+    class Count(IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n))
+
+        def __len__(self):
+            return self.n
+
+    chained = Count(2) + Count(3)
+    assert isinstance(chained, ChainDataset) and list(chained) == [0, 1, 0, 1, 2] and len(chained) == 5
+    with pytest.raises(TypeError, match="IterableDataset"):
+        ChainDataset([Count(1), [1, 2]])
+
+
+@given(st.integers(0, 200), st.lists(st.integers(0, 50), min_size=1, max_size=5), st.integers(0, 2**32))
+def test_random_split_by_counts_partitions(n_extra, counts, seed):
+    n = sum(counts)
+    parts = random_split(range(n), counts, generator=seed)
+    assert [len(p) for p in parts] == counts
+    flat = [i for p in parts for i in p.indices]
+    assert sorted(flat) == list(range(n))
+    assert [p.indices for p in random_split(range(n), counts, generator=seed)] == [p.indices for p in parts]
+
+
+@given(st.integers(0, 500), st.lists(st.integers(1, 10), min_size=1, max_size=5))
+def test_random_split_by_fractions_follows_torch_remainder_rule(n, weights):
+    fractions = [w / sum(weights) for w in weights]
+    if abs(sum(fractions) - 1) > 1e-12 or sum(fractions) > 1:
+        return
+    parts = random_split(range(n), fractions, generator=0)
+    floors = [int(np.floor(n * f)) for f in fractions]
+    expected = [floor + (1 if i < n - sum(floors) else 0) for i, floor in enumerate(floors)]
+    assert [len(p) for p in parts] == expected
+    assert sorted(i for p in parts for i in p.indices) == list(range(n))
+
+
+def test_random_split_errors():
+    with pytest.raises(ValueError, match="does not equal"):
+        random_split(range(10), [3, 3])
+    with pytest.raises(ValueError, match="non-negative"):
+        random_split(range(10), [-1, 11])

@@ -1,0 +1,240 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tinytorch.data import (BatchSampler, DataLoader, Dataset, ImageDataset, IterableDataset, SequentialSampler,
+                            TensorDataset, default_collate, get_worker_info)
+from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
+
+IMAGES = np.random.default_rng(0).integers(0, 256, size=(103, 8, 8, 3), dtype=np.uint8)
+LABELS = np.arange(103) % 10
+
+
+def augmented():
+    return Compose([RandomCrop(6, padding=2), RandomHorizontalFlip(), ToTensor(), Normalize((0.5,) * 3, (0.2,) * 3)])
+
+
+class TorchStyle(Dataset):
+    """A dataset written for PyTorch: __getitem__ and __len__ only."""
+
+    def __init__(self, images, labels, transform):
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i]), int(self.labels[i])
+
+
+def epochs(loader, n=2):
+    return [[tuple(np.asarray(part).copy() for part in batch) for batch in loader] for _ in range(n)]
+
+
+def assert_same_stream(a, b):
+    assert len(a) == len(b)
+    for batch_a, batch_b in zip(a, b):
+        for part_a, part_b in zip(batch_a, batch_b):
+            np.testing.assert_array_equal(part_a, part_b)
+
+
+def test_batches_shapes_len_and_order():
+    loader = DataLoader(TensorDataset(np.arange(10), np.arange(10) * 2), batch_size=4)
+    batches = list(loader)
+    assert len(loader) == 3 and [b[0].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert [len(b[0]) for b in DataLoader(TensorDataset(np.arange(10)), batch_size=4, drop_last=True)] == [4, 4]
+    assert len(DataLoader(TensorDataset(np.arange(10)), batch_size=4, drop_last=True)) == 2
+
+
+def test_fast_path_and_per_sample_path_give_identical_batches():
+    fast = DataLoader(ImageDataset(IMAGES, LABELS, transform=augmented()), batch_size=16, shuffle=True, generator=3)
+    slow = DataLoader(TorchStyle(IMAGES, LABELS, augmented()), batch_size=16, shuffle=True, generator=3)
+    assert_same_stream(epochs(fast)[1], epochs(slow)[1])
+
+
+def test_getitems_datasets_are_collated():
+    class Batched(TorchStyle):
+        calls = 0
+
+        def __getitems__(self, indices):
+            Batched.calls += 1
+            return [self[i] for i in indices]
+
+    loader = DataLoader(Batched(IMAGES, LABELS, ToTensor()), batch_size=50)
+    shapes = [batch[0].shape for batch in loader]
+    assert shapes == [(50, 3, 8, 8), (50, 3, 8, 8), (3, 3, 8, 8)] and Batched.calls == 3
+
+
+def test_generator_seed_makes_epochs_and_transforms_reproducible():
+    def make(seed):
+        return DataLoader(ImageDataset(IMAGES, LABELS, transform=augmented()), batch_size=10, shuffle=True, generator=seed)
+
+    first, again, other = epochs(make(11)), epochs(make(11)), epochs(make(12))
+    assert_same_stream(first[0] + first[1], again[0] + again[1])
+    assert not np.array_equal(first[0][0][1], first[1][0][1])  # each epoch reshuffles
+    assert not np.array_equal(first[0][0][0], other[0][0][0])
+    assert sorted(np.concatenate([batch[1] for batch in first[0]]).tolist()) == sorted(LABELS.tolist())
+
+
+def test_shuffle_without_generator_still_covers_every_sample():
+    loader = DataLoader(TensorDataset(np.arange(50)), batch_size=7, shuffle=True)
+    assert sorted(np.concatenate([b[0] for b in loader]).tolist()) == list(range(50))
+
+
+def test_batch_size_none_yields_uncollated_samples():
+    loader = DataLoader(TensorDataset(np.arange(3), np.arange(3) * 2), batch_size=None)
+    assert [tuple(int(v) for v in sample) for sample in loader] == [(0, 0), (1, 2), (2, 4)] and len(loader) == 3
+
+
+def test_batch_sampler_and_custom_collate():
+    loader = DataLoader(TensorDataset(np.arange(6)), batch_sampler=[[5, 0], [1, 2, 3]],
+                        collate_fn=lambda samples: sum(int(s[0]) for s in samples))
+    assert list(loader) == [5, 6] and len(loader) == 2
+    loader = DataLoader(TensorDataset(np.arange(6)), batch_sampler=BatchSampler(SequentialSampler(range(6)), 4, False))
+    assert [b[0].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5]]
+
+
+class Stream(IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return iter(np.arange(self.n))
+
+    def __len__(self):
+        return self.n
+
+
+def test_iterable_dataset_batches():
+    assert [b.tolist() for b in DataLoader(Stream(7), batch_size=3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [b.tolist() for b in DataLoader(Stream(7), batch_size=3, drop_last=True)] == [[0, 1, 2], [3, 4, 5]]
+    assert len(DataLoader(Stream(7), batch_size=3)) == 3
+    assert [int(s) for s in DataLoader(Stream(3), batch_size=None)] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(batch_size=0), ValueError, "batch_size"),
+    (dict(batch_size="8"), TypeError, "batch_size"),
+    (dict(shuffle=True, sampler=[0, 1]), ValueError, "mutually exclusive with shuffle"),
+    (dict(batch_sampler=[[0]], batch_size=2), ValueError, "batch_sampler option is mutually exclusive"),
+    (dict(batch_sampler=[[0]], drop_last=True), ValueError, "batch_sampler option is mutually exclusive"),
+    (dict(batch_size=None, drop_last=True), ValueError, "batch_size=None"),
+    (dict(num_workers=-1), ValueError, "num_workers"),
+    (dict(timeout=-1), ValueError, "timeout"),
+    (dict(prefetch_factor=2), ValueError, "prefetch_factor"),
+    (dict(persistent_workers=True), ValueError, "persistent_workers"),
+    (dict(shuffle="yes"), TypeError, "shuffle"),
+    (dict(collate_fn=3), TypeError, "collate_fn"),
+    (dict(generator=1.5), TypeError, "generator"),
+])
+def test_argument_errors_name_the_argument(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        DataLoader(TensorDataset(np.arange(4)), **kwargs)
+
+
+def test_iterable_dataset_rejects_ordering_arguments():
+    for kwargs in (dict(shuffle=True), dict(sampler=[0]), dict(batch_sampler=[[0]])):
+        with pytest.raises(ValueError, match="IterableDataset"):
+            DataLoader(Stream(3), **kwargs)
+    with pytest.raises(TypeError, match="map-style"):
+        DataLoader(object())
+
+
+def run_with_interruption(make, stop_epoch, stop_batch, epochs_total):
+    """The stream of a run stopped after `stop_batch` batches of `stop_epoch` and resumed from its state_dict."""
+    loader = make()
+    stream = []
+    for epoch in range(stop_epoch + 1):
+        for number, batch in enumerate(loader):
+            stream.append(batch)
+            if epoch == stop_epoch and number == stop_batch:
+                break
+    state = json.loads(json.dumps(loader.state_dict()))  # survives serialisation
+    resumed = make()
+    resumed.load_state_dict(state)
+    for _ in range(state["epoch"], epochs_total):
+        stream.extend(resumed)
+    return stream
+
+
+@given(st.integers(1, 12), st.integers(0, 2), st.integers(0, 12), st.booleans(), st.integers(0, 2**31))
+@settings(max_examples=40, deadline=None)
+def test_resumed_runs_equal_uninterrupted_ones(batch_size, stop_epoch, stop_batch, drop_last, seed):
+    def make():
+        return DataLoader(ImageDataset(IMAGES[:30], LABELS[:30], transform=augmented()), batch_size=batch_size,
+                          shuffle=True, drop_last=drop_last, generator=seed)
+
+    uninterrupted = [batch for loader in [make()] for _ in range(3) for batch in loader]
+    stop_batch = min(stop_batch, len(make()) - 1)
+    assert_same_stream(run_with_interruption(make, stop_epoch, stop_batch, 3), uninterrupted)
+
+
+def test_resume_without_a_seed_uses_the_saved_one():
+    def make():
+        return DataLoader(ImageDataset(IMAGES, LABELS, transform=augmented()), batch_size=8, shuffle=True)
+
+    loader = make()
+    iterator = iter(loader)
+    next(iterator)
+    state = loader.state_dict()
+    rest = list(iterator)
+    resumed = make()
+    resumed.load_state_dict(state)
+    assert_same_stream(list(resumed), rest)
+
+
+RESUME_SCRIPT = """
+import json, sys
+import numpy as np
+from tinytorch.data import DataLoader, ImageDataset
+from tinytorch.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, ToTensor
+images = np.random.default_rng(0).integers(0, 256, size=(50, 8, 8, 3), dtype=np.uint8)
+loader = DataLoader(ImageDataset(images, np.arange(50), transform=Compose([RandomCrop(6, padding=2),
+                    RandomHorizontalFlip(), ToTensor()])), batch_size=8, shuffle=True, generator=5)
+if sys.argv[1] != "fresh":
+    loader.load_state_dict(json.loads(sys.argv[1]))
+epochs, sums = int(sys.argv[2]), []
+for _ in range(epochs):
+    for i, (x, y) in enumerate(loader):
+        sums.append([float(x.sum()), y.tolist()])
+        if sys.argv[3] == "stop" and len(sums) == 3:
+            print(json.dumps({"sums": sums, "state": loader.state_dict()}))
+            sys.exit()
+print(json.dumps({"sums": sums}))
+"""
+
+
+def test_resume_in_a_new_process():
+    def run(*args):
+        out = subprocess.run([sys.executable, "-c", RESUME_SCRIPT, *args], capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)
+
+    whole = run("fresh", "3", "go")["sums"]
+    first = run("fresh", "3", "stop")
+    rest = run(json.dumps(first["state"]), "3", "go")["sums"]
+    assert first["sums"] + rest[: len(whole) - 3] == whole
+
+
+def test_state_dict_after_a_finished_epoch_points_at_the_next():
+    loader = DataLoader(TensorDataset(np.arange(10)), batch_size=5, shuffle=True, generator=1)
+    list(loader)
+    state = loader.state_dict()
+    assert (state["epoch"], state["batches"]) == (1, 0)
+    with pytest.raises(ValueError, match="lacks"):
+        loader.load_state_dict({"epoch": 1})
+
+
+def test_worker_info_is_none_in_the_main_process():
+    assert get_worker_info() is None
+
+
+def test_legacy_import_path():
+    from tinytorch.data.loader import (Compose, DataLoader as LegacyLoader, Dataset as LegacyDataset,
+                                       RandomCrop as LegacyCrop, RandomHorizontalFlip as LegacyFlip, TensorDataset as LegacyTD)
+    assert LegacyLoader is DataLoader and LegacyTD is TensorDataset and LegacyDataset is Dataset
+    assert LegacyCrop is RandomCrop and LegacyFlip is RandomHorizontalFlip and Compose is not None
+    assert default_collate is not None
