@@ -17,7 +17,7 @@ from hypothesis.extra import numpy as hnp
 
 from tinytorch.data import DataLoader, Dataset, ImageDataset, IterableDataset, default_collate, get_worker_info
 from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
-from tinytorch.data.worker import SEGMENT_PREFIX, _share, _unshare
+from tinytorch.data.worker import SEGMENT_PREFIX, _free, _share, _unshare
 
 IMAGES = np.random.default_rng(0).integers(0, 256, size=(75, 8, 8, 3), dtype=np.uint8)
 LABELS = np.arange(75) % 10
@@ -192,11 +192,20 @@ def assert_same_tree(a, b):
 
 @settings(max_examples=60, deadline=None)
 @given(trees)
-def test_shared_memory_round_trip_keeps_nested_structures_and_frees_the_segment(tree):
-    layout, name = _share(tree, f"{SEGMENT_PREFIX}{os.getpid()}_test")
-    assert (name is None) == (not our_segments())
-    assert_same_tree(_unshare(layout, name), tree)
-    assert our_segments() == []
+def test_shared_memory_round_trip_keeps_nested_structures_and_reuses_the_segment(tree):
+    name, workers_segments, mapped = f"{SEGMENT_PREFIX}{os.getpid()}_test", {}, {}
+    try:
+        small = (np.zeros(1, np.uint8),)
+        assert_same_tree(_unshare(*_share(small, workers_segments, name), mapped, name), small)
+        for _ in range(2):  # the second time, the segment (grown if needed) is reused
+            layout, size = _share(tree, workers_segments, name)
+            assert_same_tree(_unshare(layout, size, mapped, name), tree)
+        assert our_segments() == [name]
+    finally:
+        for segment in workers_segments.values():
+            segment.close()
+        _free(name, mapped)
+    assert our_segments() == [] and mapped == {}
 
 
 def test_nested_samples_with_strings_and_object_arrays_travel_to_the_main_process():
@@ -260,8 +269,8 @@ def test_persistent_workers_survive_epochs_and_breaks_and_others_do_not():
 
     persistent = DataLoader(Pids(), batch_size=4, num_workers=2, persistent_workers=True, timeout=TIMEOUT)
     assert len(pids_per_epoch(persistent, stop=1)) == 2  # the same two workers after a break, for both epochs
-    assert our_segments() == []  # the batches under way at the break were taken and freed
     assert len(pids_per_epoch(persistent)) == 2
+    assert len(our_segments()) == 4  # one per batch under way (prefetch_factor 2 x 2 workers), reused throughout
     assert len(multiprocessing.active_children()) == 2
     del persistent
     fresh = DataLoader(Pids(), batch_size=4, num_workers=2, timeout=TIMEOUT)

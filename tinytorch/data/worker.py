@@ -1,11 +1,11 @@
 """Worker processes for `DataLoader(num_workers > 0)`: each computes whole batches with the same `fetch` as the main
 process, so the batches (random transforms included) do not depend on the number of workers.
 
-Tasks go to a worker through its own queue; the batch comes back through shared memory: the worker copies the
-batch's arrays into one `multiprocessing.shared_memory` segment named after the task (prefix `tinytorch_`), and only
-the small layout (offsets, shapes, dtypes, plus any non-array leaves) is pickled over the worker's result pipe. The
-main process copies the arrays out and unlinks the segment. Because segment names follow from task numbers, the main
-process can free every segment of an unfinished task when it stops the workers, whatever state they were in.
+Tasks go to a worker through its own queue; batches come back through shared memory: the worker copies a batch's
+arrays into a `multiprocessing.shared_memory` segment named by the task (prefix `tinytorch_<pid>_`), and only the
+small layout (offsets, shapes, dtypes, plus any non-array leaves) is pickled over the worker's result pipe. The main
+process copies the arrays out, and the segment takes a later batch: segments are created once per batch under way,
+not once per batch, and unlinked by name when the workers stop, whatever state they were left in.
 
 The main process waits on the result pipes and the workers' process sentinels together, so a worker that dies
 (SIGKILL, the out-of-memory killer) wakes it at once with an error instead of a hang.
@@ -16,8 +16,8 @@ import collections
 import itertools
 import multiprocessing
 import queue
-import random
 import os
+import random
 import signal
 import time
 import traceback
@@ -38,7 +38,7 @@ SEGMENT_PREFIX = "tinytorch_"
 _POLL_SECONDS = 1.0  # how often an idle worker checks that the main process is still alive
 _STOP_SECONDS = 1.0  # how long stopping waits for workers to finish their batch before terminating them
 _DRAIN_SECONDS = 10.0  # how long ending an epoch of persistent workers waits for the batches under way
-_task_keys = itertools.count()  # task numbers, unique in this process: they name the segments
+_task_keys = itertools.count()  # task numbers, unique in this process
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,13 @@ def _view(buffer, slot: _Slot) -> np.ndarray:
     return np.ndarray(slot.shape, slot.dtype, buffer=buffer, offset=slot.offset)
 
 
-def _share(batch, name: str):
-    """Copy the arrays of `batch` into a new segment `name`: returns (layout, name), the layout being the batch with
-    each array replaced by its `_Slot`; (batch, None) when it holds no arrays. Object arrays stay in the layout."""
+def _share(batch, segments: dict, name: str):
+    """Copy the arrays of `batch` into the worker's segment `name`, created (or re-created bigger) as needed.
+
+    Returns (layout, size): the batch with each array replaced by its `_Slot`, and the size of the segment holding
+    them, which changes whenever the segment is re-created; (batch, None) when the batch holds no arrays. Object
+    arrays and other leaves stay in the layout, to be pickled. `segments` maps this worker's names to its segments.
+    """
     slots, size = [], 0
 
     def place(array):
@@ -125,29 +129,36 @@ def _share(batch, name: str):
     layout = _map_leaves(batch, place, np.ndarray)
     if not slots:
         return batch, None
-    segment = SharedMemory(name, create=True, size=max(size, 1))
-    try:
-        for slot, array in slots:
-            _view(segment.buf, slot)[...] = array
-    finally:
-        segment.close()
-    return layout, name
+    segment = segments.get(name)
+    if segment is None or segment.size < size:
+        if segment is not None:
+            segment.close()
+            segment.unlink()  # the main process's mapping of it stays valid until it sees the new size
+        segment = segments[name] = SharedMemory(name, create=True, size=max(size, 1))
+    for slot, array in slots:
+        _view(segment.buf, slot)[...] = array
+    return layout, segment.size
 
 
-def _unshare(layout, name: str | None):
-    """The batch `_share` stored: arrays copied out of segment `name`, which is then unlinked."""
-    if name is None:
+def _unshare(layout, size: int | None, mapped: dict, name: str):
+    """The batch `_share` stored in segment `name`: its arrays copied out, so the segment can take the next batch.
+
+    `mapped` holds the main process's open segments by name; one whose size changed is mapped again.
+    """
+    if size is None:
         return layout
-    segment = SharedMemory(name)
-    try:
-        return _map_leaves(layout, lambda slot: _view(segment.buf, slot).copy(), _Slot)
-    finally:
-        segment.close()
-        segment.unlink()
+    segment = mapped.get(name)
+    if segment is None or segment.size != size:
+        if segment is not None:
+            segment.close()
+        segment = mapped[name] = SharedMemory(name)
+    return _map_leaves(layout, lambda slot: _view(segment.buf, slot).copy(), _Slot)
 
 
-def _free(name: str) -> None:
-    """Unlink segment `name` if it exists (a task whose batch was never taken)."""
+def _free(name: str, mapped: dict) -> None:
+    """Close and unlink segment `name` if it exists."""
+    if name in mapped:
+        mapped.pop(name).close()
     try:
         segment = SharedMemory(name)
     except FileNotFoundError:
@@ -156,9 +167,7 @@ def _free(name: str) -> None:
     segment.unlink()
 
 
-def segment_name(owner: int, key: int) -> str:
-    """The shared-memory segment of task `key` given by the main process `owner` (a pid)."""
-    return f"{SEGMENT_PREFIX}{owner}_{key}"
+_pool_numbers = itertools.count()  # with the pid, they make segment names unique
 
 
 # The worker process ------------------------------------------------------------------------------------------------
@@ -193,12 +202,13 @@ def _send_error(results, key, error: tuple[type, str]) -> None:
         results.send((key, "error", (RuntimeError, error[1])))
 
 
-def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, results, live_run, owner: int) -> None:
+def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, results, live_run) -> None:
     """A worker's life: set itself up (info, seeds, worker_init_fn), then answer tasks until told to stop or orphaned.
 
-    A task is (key, run, epoch, seed, indices, start); indices None asks for the next batch of this worker's copy of
-    an IterableDataset (a new run starts a new pass over it). An answer is (key, kind, payload), kind being "batch"
-    (payload: `_share`'s layout and segment name), "end" (stream exhausted), "error" or "skip" (a cancelled run).
+    A task is (key, run, epoch, seed, indices, start, segment); indices None asks for the next batch of this worker's
+    copy of an IterableDataset (a new run starts a new pass over it). The batch goes into the named segment. An
+    answer is (key, kind, payload), kind being "batch" (payload: `_share`'s layout and segment size), "end" (stream
+    exhausted), "error" or "skip" (a task of a cancelled run).
     """
     global _worker_info
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process, which then stops the workers
@@ -212,7 +222,7 @@ def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, res
         _send_error(results, None, _error(error, worker_id, "in worker_init_fn"))
         return
     parent = multiprocessing.parent_process()
-    stream, stream_run = iter(()), None
+    segments, stream, stream_run = {}, iter(()), None
     try:
         while True:
             try:
@@ -223,7 +233,7 @@ def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, res
                 return
             if task is None:
                 return
-            key, run, epoch, seed, indices, start = task
+            key, run, epoch, seed, indices, start, segment = task
             if run != live_run.value:
                 results.send((key, "skip", None))
                 continue
@@ -237,7 +247,7 @@ def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, res
                 if batch is _END:
                     results.send((key, "end", None))
                 else:
-                    results.send((key, "batch", _share(batch, segment_name(owner, key))))
+                    results.send((key, "batch", _share(batch, segments, segment)))
             except Exception as error:
                 where = ("while reading its IterableDataset" if indices is None else
                          f"while fetching the samples at indices {indices.tolist()} (epoch {epoch})")
@@ -259,20 +269,24 @@ def _exit_text(exitcode: int) -> str:
 class _WorkerPool:
     """A DataLoader's worker processes, and the tasks it gave them: `send` a task to a worker, `receive` its batch.
 
-    `pending` holds every task whose batch has not been taken (its segment is freed if the pool stops), `arrived`
-    the results read ahead of their turn. One epoch at a time is live (`live_run`); workers skip tasks of older ones.
+    Each task names the segment its batch goes into: one of the worker's segments that holds no batch still to be
+    taken (`free`), or a new one. Segments are reused from batch to batch and unlinked when the pool stops, so
+    their names (`names`) are all the pool needs to free them, whatever state the workers were left in. `pending`
+    maps each task whose batch has not been taken to its (worker, segment); `arrived` holds results read ahead of
+    their turn. One epoch at a time is live (`live_run`); workers skip the tasks of older ones.
     """
 
     def __init__(self, loader):
         context = resolve_context(loader.multiprocessing_context)
         resource_tracker.ensure_running()  # started before forking, so that workers report their segments to it too
-        self.owner, self.timeout = os.getpid(), loader.timeout
-        self.runs = itertools.count()
+        self.prefix = f"{SEGMENT_PREFIX}{os.getpid()}_{next(_pool_numbers)}_"
+        self.timeout, self.runs = loader.timeout, itertools.count()
         self.live_run = context.Value("q", -1, lock=False)
-        self.pending, self.arrived = {}, {}
+        self.pending, self.arrived, self.mapped, self.names = {}, {}, {}, []
+        self.free = [[] for _ in range(loader.num_workers)]
         self.queues, self.pipes, self.processes = [], [], []
         self.close = weakref.finalize(self, _stop, self.processes, self.queues, self.pipes, self.live_run,
-                                      self.pending, self.owner)
+                                      self.mapped, self.names)
         try:
             for worker_id in range(loader.num_workers):
                 tasks, (reader, writer) = context.Queue(), context.Pipe(duplex=False)
@@ -280,7 +294,7 @@ class _WorkerPool:
                 seed = (loader.seed + worker_id) % 2**63
                 process = context.Process(target=_worker_loop, name=f"tinytorch-worker-{worker_id}", daemon=True,
                                           args=(loader, worker_id, loader.num_workers, seed, tasks, writer,
-                                                self.live_run, self.owner))
+                                                self.live_run))
                 process.start()
                 writer.close()  # the worker holds the only writer, so the pipe reports EOF once it is gone
                 self.queues.append(tasks)
@@ -298,9 +312,12 @@ class _WorkerPool:
 
     def send(self, worker_id: int, epoch=None, seed=None, indices=None, start=None) -> int:
         """Give a worker a task (no indices: the next batch of its stream); returns the task's key."""
-        key = next(_task_keys)
-        self.pending[key] = worker_id
-        self.queues[worker_id].put((key, self.live_run.value, epoch, seed, indices, start))
+        if not self.free[worker_id]:
+            self.names.append(f"{self.prefix}{len(self.names)}")
+            self.free[worker_id].append(self.names[-1])
+        key, segment = next(_task_keys), self.free[worker_id].pop()
+        self.pending[key] = worker_id, segment
+        self.queues[worker_id].put((key, self.live_run.value, epoch, seed, indices, start, segment))
         return key
 
     def receive(self, key: int):
@@ -310,16 +327,18 @@ class _WorkerPool:
                                "(persistent_workers keeps one epoch running at a time)")
         deadline = time.monotonic() + self.timeout if self.timeout else None
         while key not in self.arrived:
-            self._wait(deadline, f"batch from worker {self.pending[key]}")
+            self._wait(deadline, f"batch from worker {self.pending[key][0]}")
         kind, payload = self.arrived.pop(key)
-        del self.pending[key]
-        if kind == "error":
-            _free(segment_name(self.owner, key))  # shared before sending failed (an unpicklable non-array leaf)
-            _reraise(*payload)
-        return _unshare(*payload) if kind == "batch" else _END
+        worker_id, segment = self.pending.pop(key)
+        try:
+            if kind == "error":
+                _reraise(*payload)
+            return _unshare(*payload, self.mapped, segment) if kind == "batch" else _END
+        finally:
+            self.free[worker_id].append(segment)
 
     def end_run(self) -> bool:
-        """Cancel the live epoch and free the batches of its tasks, waiting for those under way; False on a failure."""
+        """Cancel the live epoch, waiting for the tasks under way to be answered; False on a failure."""
         self.live_run.value = -1
         deadline = time.monotonic() + _DRAIN_SECONDS
         try:
@@ -327,8 +346,8 @@ class _WorkerPool:
                 self._wait(deadline, "cancelled task to finish")
         except Exception:
             return False
-        for key in self.pending:
-            _free(segment_name(self.owner, key))
+        for worker_id, segment in self.pending.values():
+            self.free[worker_id].append(segment)
         self.pending.clear()
         self.arrived.clear()
         return True
@@ -354,8 +373,8 @@ class _WorkerPool:
                                    f"{_exit_text(process.exitcode)}")
 
 
-def _stop(processes, queues, pipes, live_run, pending: dict, owner: int) -> None:
-    """End every worker (asked first, then terminated, then killed) and free the segment of every unfinished task."""
+def _stop(processes, queues, pipes, live_run, mapped: dict, names: list) -> None:
+    """End every worker (asked first, then terminated, then killed) and unlink every segment of the pool."""
     live_run.value = -1
     for tasks in queues:
         tasks.put(None)
@@ -370,9 +389,8 @@ def _stop(processes, queues, pipes, live_run, pending: dict, owner: int) -> None
             process.join()
     for channel in queues + pipes:
         channel.close()
-    for key in pending:
-        _free(segment_name(owner, key))
-    pending.clear()
+    for name in names:
+        _free(name, mapped)
 
 
 # One epoch ---------------------------------------------------------------------------------------------------------
