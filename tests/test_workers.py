@@ -7,6 +7,8 @@ import gc
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -480,3 +482,50 @@ def test_garbage_collecting_a_persistent_loader_ends_workers():
     assert len(multiprocessing.active_children()) == 2
     del loader
     assert_all_released()
+
+
+ORPHAN_SCRIPT = """
+import os, time
+from tinytorch.data import DataLoader, Dataset
+
+class Pid(Dataset):
+    def __len__(self):
+        return 100
+
+    def __getitem__(self, i):
+        return os.getpid()
+
+batches = iter(DataLoader(Pid(), batch_size=2, num_workers=2, timeout=60))
+print(*sorted({int(pid) for _ in range(2) for pid in next(batches)}), flush=True)
+time.sleep(120)
+"""
+
+
+def running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+@fork_only
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads Linux's /proc")
+def test_workers_of_a_killed_main_process_exit_and_its_segments_are_freed():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    main = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in main.stdout.readline().split()]
+        assert len(workers) == 2 and all(map(running, workers))
+        assert any(name.startswith(f"{SEGMENT_PREFIX}{main.pid}_") for name in os.listdir("/dev/shm"))
+    finally:
+        main.kill()
+        main.wait()
+        main.stdout.close()
+    for _ in range(300):  # a bounded wait for the workers' next liveness check (once a second), not a timing
+        if not any(map(running, workers)) and not any(name.startswith(f"{SEGMENT_PREFIX}{main.pid}_")
+                                                      for name in os.listdir("/dev/shm")):
+            break
+        time.sleep(0.1)
+    assert not any(map(running, workers))
+    assert not [name for name in os.listdir("/dev/shm") if name.startswith(f"{SEGMENT_PREFIX}{main.pid}_")]
