@@ -205,7 +205,7 @@ def _send_error(results, key, error: tuple[type, str]) -> None:
 def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, results, live_run) -> None:
     """A worker's life: set itself up (info, seeds, worker_init_fn), then answer tasks until told to stop or orphaned.
 
-    A task is (key, run, epoch, seed, indices, start, segment); indices None asks for the next batch of this worker's
+    A task is (key, run, epoch, loader_seed, indices, start, segment); indices None asks for the next batch of this worker's
     copy of an IterableDataset (a new run starts a new pass over it). The batch goes into the named segment. An
     answer is (key, kind, payload), kind being "batch" (payload: `_share`'s layout and segment size), "end" (stream
     exhausted), "error" or "skip" (a task of a cancelled run).
@@ -233,7 +233,7 @@ def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, res
                 return
             if task is None:
                 return
-            key, run, epoch, seed, indices, start, segment = task
+            key, run, epoch, loader_seed, indices, start, segment = task
             if run != live_run.value:
                 results.send((key, "skip", None))
                 continue
@@ -243,7 +243,8 @@ def _worker_loop(loader, worker_id: int, num_workers: int, seed: int, tasks, res
                         stream, stream_run = loader._stream_batches(), run
                     batch = next(stream, _END)
                 else:
-                    batch = fetch(loader.dataset, indices, loader.collate_fn, loader._auto_collation, seed, epoch, start)
+                    batch = fetch(loader.dataset, indices, loader.collate_fn, loader._auto_collation, loader_seed,
+                                  epoch, start)
                 if batch is _END:
                     results.send((key, "end", None))
                 else:
@@ -409,9 +410,9 @@ def worker_batches(loader, epoch: int, skip: int):
     pool.start_run()
     try:
         if isinstance(loader.dataset, IterableDataset):
-            yield from itertools.islice(_stream_batches(pool, loader.prefetch_factor), skip, None)
+            yield from itertools.islice(_stream_epoch(pool, loader.prefetch_factor), skip, None)
         else:
-            yield from _map_batches(pool, loader, epoch, skip)
+            yield from _map_epoch(pool, loader, epoch, skip)
     finally:
         if not (loader.persistent_workers and pool.end_run()):
             pool.close()
@@ -427,7 +428,7 @@ def runs_in_process(loader) -> bool:
         and not isinstance(loader.dataset, IterableDataset)
 
 
-def _map_batches(pool: _WorkerPool, loader, epoch: int, skip: int):
+def _map_epoch(pool: _WorkerPool, loader, epoch: int, skip: int):
     """Batch i goes to worker i % num_workers; up to prefetch_factor * num_workers batches are under way."""
     in_flight = collections.deque()
     workers = itertools.cycle(range(loader.num_workers))
@@ -439,7 +440,7 @@ def _map_batches(pool: _WorkerPool, loader, epoch: int, skip: int):
         yield pool.receive(in_flight.popleft())
 
 
-def _stream_batches(pool: _WorkerPool, prefetch_factor: int):
+def _stream_epoch(pool: _WorkerPool, prefetch_factor: int):
     """Each worker batches its own copy of the IterableDataset; batches are taken from the workers in turn (as torch),
     skipping those whose stream has ended, with up to prefetch_factor requests per worker under way."""
     n = len(pool.processes)
