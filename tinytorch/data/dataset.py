@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .rng import seed_from
+from .transforms import apply_to_batch
 
 
 def check_index(index, length: int) -> int:
@@ -28,16 +29,14 @@ def check_index(index, length: int) -> int:
     return index + length if index < 0 else index
 
 
-def as_index_array(indices, length: int) -> np.ndarray:
-    """A 1-D int64 array of valid, non-negative indices into a sequence of `length`."""
+def as_index_array(indices) -> np.ndarray:
+    """A 1-D integer array of indices; NumPy's indexing then takes negatives and raises IndexError when out of range."""
     array = np.asarray(indices)
-    if array.dtype == bool or (array.size and not np.issubdtype(array.dtype, np.integer)):
-        raise TypeError(f"indices must be integers, got dtype {array.dtype}")
-    array = array.astype(np.int64, copy=False).reshape(-1)
-    if array.size and (array.min() < -length or array.max() >= length):
-        bad = array[(array < -length) | (array >= length)][0]
-        raise IndexError(f"index {bad} is out of range for a dataset of length {length}")
-    return np.where(array < 0, array + length, array)
+    if not array.size:
+        return np.zeros(0, np.intp)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"indices must be integers, got {array.dtype} array {array!r:.60}")
+    return array.reshape(-1)
 
 
 class Dataset:
@@ -97,7 +96,7 @@ class TensorDataset(Dataset):
         return tuple(tensor[index] for tensor in self.tensors)
 
     def get_batch(self, indices):
-        indices = as_index_array(indices, len(self))
+        indices = as_index_array(indices)
         return tuple(tensor[indices] for tensor in self.tensors)
 
 
@@ -132,9 +131,7 @@ class ImageDataset(Dataset):
         return image, target
 
     def get_batch(self, indices):
-        from .transforms import apply_to_batch
-
-        indices = as_index_array(indices, len(self))
+        indices = as_index_array(indices)
         images, targets = self.data[indices], self.targets[indices]
         return apply_to_batch(self.transform, images), apply_to_batch(self.target_transform, targets)
 
@@ -160,7 +157,7 @@ class Subset(Dataset):
         return _items(self.dataset, [self.indices[i] for i in indices])
 
     def _get_batch(self, indices):
-        return self.dataset.get_batch(np.asarray(self.indices)[as_index_array(indices, len(self))])
+        return self.dataset.get_batch(np.asarray(self.indices)[as_index_array(indices)])
 
 
 def _items(dataset, indices):

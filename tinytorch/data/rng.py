@@ -92,9 +92,14 @@ def sample_keys(seed: int, epoch: int, positions) -> np.ndarray:
     )
 
 
-class _Randomness:
-    """What a `sample_randomness` context holds: its samples' positions, their keys once asked for, and the
-    number of streams handed out so far (one per random transform applied)."""
+class sample_randomness:
+    """Make random transforms inside this block draw for the samples at positions start..start+count-1 of the epoch.
+
+    A context manager written as a small class (it runs once per batch): it holds the positions, their keys once a
+    transform asks for them, and how many streams it has handed out (one per random transform applied).
+    """
+
+    __slots__ = ("seed", "epoch", "start", "count", "streams", "_keys", "_token")
 
     def __init__(self, seed: int, epoch: int, start: int, count: int):
         self.seed, self.epoch, self.start, self.count = seed, epoch, start, count
@@ -107,28 +112,22 @@ class _Randomness:
             self._keys = sample_keys(self.seed, self.epoch, np.arange(self.start, self.start + self.count))
         return self._keys
 
+    def __enter__(self):
+        self._token = _current.set(self)
 
-_current: contextvars.ContextVar[_Randomness | None] = contextvars.ContextVar("tinytorch_randomness", default=None)
-
-
-@contextlib.contextmanager
-def _entered(randomness: _Randomness | None):
-    token = _current.set(randomness)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+    def __exit__(self, *exception):
+        _current.reset(self._token)
 
 
-def sample_randomness(seed: int, epoch: int, start: int, count: int):
-    """Make random transforms inside this block draw for the samples at positions start..start+count-1 of the epoch."""
-    return _entered(_Randomness(seed, epoch, start, count))
+_current: contextvars.ContextVar[sample_randomness | None] = contextvars.ContextVar("tinytorch_randomness", default=None)
 
 
 def one_sample_randomness(i: int):
     """Inside a `sample_randomness` block, narrow it to its i-th sample (for transforms applied one sample at a time)."""
     context = _current.get()
-    return _entered(None if context is None else _Randomness(context.seed, context.epoch, context.start + i, 1))
+    if context is None:
+        return contextlib.nullcontext()
+    return sample_randomness(context.seed, context.epoch, context.start + i, 1)
 
 
 def draws(n: int) -> SampleDraws:

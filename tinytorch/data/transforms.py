@@ -65,8 +65,12 @@ class Compose(Transform):
         return sample
 
     def apply_batch(self, batch):
+        given, owned = batch, False
         for transform in self.transforms:
-            batch = transform.apply_batch(batch)
+            in_place = getattr(transform, "apply_batch_in_place", None)
+            # An intermediate array that one of our transforms made is ours to overwrite: no second buffer.
+            batch = in_place(batch) if owned and in_place is not None else transform.apply_batch(batch)
+            owned = not isinstance(transform, Lambda) and not np.may_share_memory(batch, given)
         return batch
 
     @property
@@ -83,7 +87,7 @@ def _spatial_axes(batch: np.ndarray) -> tuple[int, int]:
         raise ValueError(
             f"expected a batch of images (N, H, W) or (N, H, W, C) or of tensors (N, C, H, W), got shape {batch.shape}"
         )
-    if np.issubdtype(batch.dtype, np.floating) and batch.ndim == 4:
+    if batch.dtype.kind == "f" and batch.ndim == 4:
         return 2, 3
     return 1, 2
 
@@ -99,12 +103,14 @@ class ToTensor(Transform):
         if batch.ndim == 3:
             batch = batch[:, None]
         elif batch.ndim == 4:
-            batch = batch.transpose(0, 3, 1, 2)
+            batch = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))  # bytes are cheap to move; floats later are not
         else:
             raise ValueError(f"ToTensor expects images (H, W) or (H, W, C), got a batch of shape {batch.shape}")
-        tensor = batch.astype(np.float32)
+        tensor = np.empty(batch.shape, np.float32)
         if batch.dtype == np.uint8:
-            tensor *= np.float32(1 / 255)
+            np.multiply(batch, np.float32(1 / 255), out=tensor)
+        else:
+            tensor[...] = batch
         return tensor
 
 
@@ -119,16 +125,24 @@ class Normalize(Transform):
         if np.any(self.std == 0):
             raise ValueError(f"std evaluated to zero after conversion to float32, leading to division by zero: std={std!r}")
         self.inplace = inplace
-        self._scale = (1 / self.std)[:, None, None]
-        self._shift = self.mean[:, None, None]
+        # One value: a scalar, which NumPy applies faster than a broadcast array.
+        self._scale = (1 / self.std)[:, None, None] if self.std.size > 1 else np.float32(1 / self.std[0])
+        self._shift = self.mean[:, None, None] if self.mean.size > 1 else self.mean[0]
 
     def apply_batch(self, batch):
-        if not (isinstance(batch, np.ndarray) and np.issubdtype(batch.dtype, np.floating)) or batch.ndim != 4:
+        return self._normalize(batch, inplace=self.inplace)
+
+    def apply_batch_in_place(self, batch):
+        """`apply_batch` writing into `batch` itself (Compose uses it on intermediate arrays it owns)."""
+        return self._normalize(batch, inplace=True)
+
+    def _normalize(self, batch, inplace: bool):
+        if not isinstance(batch, np.ndarray) or batch.dtype.kind != "f" or batch.ndim != 4:
             raise TypeError(f"Normalize expects float tensors (C, H, W); apply ToTensor first (got {_describe(batch)})")
         channels = batch.shape[1]
         if self.mean.size not in (1, channels) or self.std.size not in (1, channels):
             raise ValueError(f"Normalize has {max(self.mean.size, self.std.size)} channel values, the tensor {channels} channels")
-        out = batch if self.inplace else np.empty_like(batch)
+        out = batch if inplace else np.empty_like(batch)
         np.subtract(batch, self._shift, out=out)
         out *= self._scale
         return out
@@ -150,9 +164,15 @@ class RandomCrop(Transform):
         h_axis, w_axis = _spatial_axes(batch)
         left, top, right, bottom = self.padding
         if any(self.padding):
-            widths = [(0, 0)] * batch.ndim
-            widths[h_axis], widths[w_axis] = (top, bottom), (left, right)
-            batch = np.pad(batch, widths, constant_values=self.fill)
+            shape = list(batch.shape)
+            shape[h_axis] += top + bottom
+            shape[w_axis] += left + right
+            padded = np.full(shape, self.fill, dtype=batch.dtype)
+            inside = [slice(None)] * batch.ndim
+            inside[h_axis] = slice(top, top + batch.shape[h_axis])
+            inside[w_axis] = slice(left, left + batch.shape[w_axis])
+            padded[tuple(inside)] = batch
+            batch = padded
         height, width = batch.shape[h_axis], batch.shape[w_axis]
         crop_h, crop_w = self.size
         if crop_h > height or crop_w > width:
@@ -163,8 +183,10 @@ class RandomCrop(Transform):
         windows = np.lib.stride_tricks.sliding_window_view(batch, (crop_h, crop_w), axis=(h_axis, w_axis))
         samples = np.arange(len(batch))
         if h_axis == 2:  # tensors (N, C, H, W): windows are (N, C, H', W', h, w)
-            return np.ascontiguousarray(windows[samples, :, tops, lefts])
-        return np.ascontiguousarray(np.moveaxis(windows[samples, tops, lefts], (-2, -1), (1, 2)))
+            return windows[samples, :, tops, lefts]
+        # Images (N, H, W[, C]): the crops come out as (N[, C], h, w); they are returned as an (N, h, w[, C]) view of
+        # that memory, which ToTensor turns back into a contiguous (N, C, h, w) without copying.
+        return np.moveaxis(windows[samples, tops, lefts], (-2, -1), (1, 2))
 
 
 class RandomHorizontalFlip(Transform):
@@ -176,12 +198,15 @@ class RandomHorizontalFlip(Transform):
         self.p = p
 
     def apply_batch(self, batch):
-        batch = np.asarray(batch)
+        return self.apply_batch_in_place(np.copy(batch, order="K"))
+
+    def apply_batch_in_place(self, batch):
+        """`apply_batch` flipping the chosen samples of `batch` itself (Compose uses it on arrays it owns)."""
         _, w_axis = _spatial_axes(batch)
-        flip = rng.draws(len(batch)).uniform() < self.p
-        out = batch.copy()
-        out[flip] = np.flip(batch[flip], axis=w_axis)
-        return out
+        chosen = np.flatnonzero(rng.draws(len(batch)).uniform() < self.p)
+        rows = np.moveaxis(batch, w_axis, -1)  # width last, so NumPy copies whole reversed rows
+        rows[chosen] = rows[chosen, ..., ::-1]
+        return batch
 
 
 class Flatten(Transform):

@@ -162,6 +162,6 @@ class TokenWindows(Dataset):
 
     def get_batch(self, indices):
         """(inputs, targets), both int64 (len(indices), block_size)."""
-        starts = as_index_array(indices, len(self))
+        starts = np.arange(len(self))[as_index_array(indices)]  # negatives wrap, out of range raises IndexError
         rows = self.tokens[starts[:, None] + np.arange(self.block_size + 1)]
         return rows[:, :-1], rows[:, 1:]
