@@ -1,11 +1,11 @@
-# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv (with the project
-# installed in editable mode and the test extras) the first time.
+# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv (the project installed in
+# editable mode, with the test extras) the first time, from nothing but python3 and PyPI.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 
-# Real MNIST raw files for the integration tests, when the shared folder exists.
+# Real MNIST raw files for the integration tests, when the shared folder is beside the clone.
 export TINYTORCH_MNIST_RAW ?= $(abspath $(wildcard ../shared/data/mnist))
 
 .PHONY: demo test bench milestones clean
@@ -15,14 +15,25 @@ $(READY): setup.py setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(READY)
 
+# The main job: a first model trained through the DataLoader on the shipped TinyDigits, offline, in seconds.
 demo: $(READY)
-	$(PY) -m tinytorch.data.demo
+	$(PY) milestones/03_1986_mlp/01_rumelhart_tinydigits.py --check
 
 test: $(READY)
 	$(PY) -m pytest -q
 
 bench: $(READY)
 	$(PY) benchmarks/bench_loader.py
+	$(PY) benchmarks/bench_workers.py
+	$(PY) benchmarks/bench_datasets.py
+
+milestones: $(READY)
+	$(PY) milestones/03_1986_mlp/01_rumelhart_tinydigits.py --check
+	$(PY) milestones/04_1998_cnn/01_lecun_tinydigits.py --check
+	$(PY) milestones/05_2017_transformer/01_vaswani_tinytalks.py --check
+	@echo "The next two download MNIST (~11 MB) and CIFAR-10 (~163 MB) on first use:"
+	$(PY) milestones/03_1986_mlp/02_rumelhart_mnist.py --check
+	$(PY) milestones/04_1998_cnn/02_lecun_cifar10.py --check
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
