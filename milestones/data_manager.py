@@ -1,0 +1,53 @@
+"""Where the milestones keep the datasets they download, and a command line to see, fetch and check them.
+
+MNIST lives in `milestones/datasets/mnist/` and CIFAR-10 in `milestones/datasets/cifar-10/` (both ignored by git),
+unless $TINYTORCH_DATA is set: then both use that root, as the library does. Downloading, checksums and the
+report all belong to tinytorch.data; this file only chooses each dataset's root and hands it the command.
+
+    python milestones/data_manager.py status   [mnist] [cifar10]   where, size on disk, files present and verified
+    python milestones/data_manager.py download [mnist] [cifar10]   fetch what is missing or damaged, then verify
+    python milestones/data_manager.py verify   [mnist] [cifar10]   re-hash every file against its known md5
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(1, str(HERE.parent))  # the checkout, for tinytorch when it is not installed
+
+from tinytorch.data.__main__ import main as data_cli  # noqa: E402
+from tinytorch.data.cache import default_root  # noqa: E402
+
+FOLDERS = {"mnist": "mnist", "cifar10": "cifar-10"}
+COMMANDS = {"status": "info", "download": "download", "verify": "verify"}
+
+
+def data_root(name: str) -> Path:
+    """The root to pass as `root=` to the dataset `name` ('mnist' or 'cifar10')."""
+    if name not in FOLDERS:
+        raise ValueError(f"name must be one of {', '.join(map(repr, FOLDERS))}, got {name!r}")
+    if os.environ.get("TINYTORCH_DATA"):
+        return default_root()
+    return HERE / "datasets" / FOLDERS[name]
+
+
+def main(argv=None) -> int:
+    """Run `command` for each named dataset (default: all) in its milestone root; the exit status is 1 if any fails."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=list(COMMANDS))
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(FOLDERS)} (default: all)")
+    args = parser.parse_args(argv)
+    for name in args.names:
+        if name not in FOLDERS:
+            parser.error(f"unknown dataset {name!r}; expected any of {', '.join(FOLDERS)}")
+    failed = 0
+    for name in args.names or list(FOLDERS):
+        failed |= data_cli([COMMANDS[args.command], name, "--root", str(data_root(name))])
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""What every milestone script shares: its command line, training with a tqdm bar per epoch, accuracy, and the
+last line `test accuracy: XX.XX% (target >= YY%)`, with exit status 1 under --check when the target is missed.
+
+The scripts live one folder down and import this module after putting `milestones/` on sys.path, before
+anything that loads NumPy: OpenBLAS reads its thread count once, when NumPy loads.
+"""
+from __future__ import annotations
+
+import os
+
+# One BLAS thread unless told otherwise: the milestones' matrices are small, and on a busy machine a spinning
+# second thread made an MNIST epoch ten times slower (measured). OPENBLAS_NUM_THREADS=2 restores it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from tqdm import tqdm  # noqa: E402
+
+from tinytorch.nn import Tensor  # noqa: E402
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def parser(description: str, epochs: int, batch_size: int, lr: float) -> argparse.ArgumentParser:
+    """The options every milestone takes; a script adds its own before calling parse_args()."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--epochs", type=positive_int, default=epochs, help=f"training epochs (default {epochs})")
+    p.add_argument("--batch-size", type=positive_int, default=batch_size, help=f"default {batch_size}")
+    p.add_argument("--lr", type=positive_float, default=lr, help=f"learning rate (default {lr})")
+    p.add_argument("--seed", type=int, default=0, help="seeds the initial weights, the shuffling and the augmentation")
+    p.add_argument("--quick", action="store_true", help="a smoke run of a few seconds: fewer epochs, less data")
+    p.add_argument("--check", action="store_true", help="exit with status 1 when the accuracy target is missed")
+    return p
+
+
+def learning_rate(base: float, epoch: int, epochs: int) -> float:
+    """`base`, cut tenfold for the last fifth of the epochs (1-based `epoch`): the late drop that settles training."""
+    return base * (0.1 if epoch > epochs - epochs // 5 else 1.0)
+
+
+def train_epoch(loader, loss_of, optimizer, epoch: int, epochs: int) -> float:
+    """One pass over `loader`: loss_of(inputs, targets) -> scalar Tensor, then a step. Returns the mean loss and
+    prints it with the epoch's time."""
+    start, total, count = time.perf_counter(), 0.0, 0
+    bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False)
+    for inputs, targets in bar:
+        loss = loss_of(inputs, targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total, count = total + float(loss.data), count + 1
+        bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
+    print(f"epoch {epoch}/{epochs}: loss {total / count:.4f}, {time.perf_counter() - start:.1f} s", flush=True)
+    return total / count
+
+
+def accuracy(model, loader) -> float:
+    """The fraction of samples in `loader` whose largest logit is at the true label."""
+    correct = total = 0
+    for images, labels in loader:
+        correct += int((model(Tensor(images)).data.argmax(axis=1) == labels).sum())
+        total += len(labels)
+    return correct / total
+
+
+def report(value: float, target: float, check: bool, what: str = "test accuracy") -> None:
+    """Print the last line; under --check, exit 1 when `value` (a fraction) is below `target` (a percentage)."""
+    print(f"{what}: {100 * value:.2f}% (target >= {target:g}%)", flush=True)
+    if check and round(100 * value, 2) < target:
+        sys.exit(1)
+
