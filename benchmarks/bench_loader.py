@@ -1,7 +1,8 @@
 """Loader throughput: tinytorch.data.DataLoader against the plain NumPy loop doing the same work, side by side.
 
 Prints samples/s for each pipeline and the ratio to its NumPy anchor (target: at least 0.7). When torch is
-installed, torch.utils.data.DataLoader with a per-sample __getitem__ runs the same pipelines for comparison.
+installed, torch.utils.data.DataLoader with a per-sample __getitem__ doing torchvision's tensor operations runs the
+same pipelines for comparison.
 Run with `make bench`. Rounds alternate between contestants so that machine noise hits all of them alike, and
 each is timed in CPU time of this process (all contestants run in it, single-threaded), which other programs on a
 shared machine disturb far less than wall time.
@@ -71,22 +72,34 @@ def race(name, contestants, n):
     return results
 
 
-def torch_loader(images, labels, transform, batch_size):
-    """torch.utils.data.DataLoader with a per-sample __getitem__, as torchvision datasets are written; or None."""
+def torch_loader(images, labels, batch_size, augment):
+    """torch.utils.data.DataLoader over a per-sample __getitem__ doing torchvision's tensor ops; None without torch."""
     try:
         import torch
         from torch.utils.data import DataLoader as TorchLoader, Dataset as TorchDataset
     except ImportError:
         return None
+    torch.set_num_threads(1)
+    channels = 1 if images.ndim == 3 else images.shape[3]
+    mean, std = (MNIST_MEAN, MNIST_STD) if channels == 1 else (CIFAR_MEAN, CIFAR_STD)
+    mean, std = torch.tensor(mean, dtype=torch.float32).reshape(-1, 1, 1), torch.tensor(std, dtype=torch.float32).reshape(-1, 1, 1)
 
     class PerSample(TorchDataset):
         def __len__(self):
             return len(images)
 
         def __getitem__(self, i):
-            return torch.from_numpy(transform(images[i])), int(labels[i])
+            image = torch.from_numpy(images[i])
+            image = image[None] if channels == 1 else image.permute(2, 0, 1)
+            if augment:  # torchvision's RandomCrop(32, padding=4) and RandomHorizontalFlip on a tensor
+                image = torch.nn.functional.pad(image, [4, 4, 4, 4])
+                top, left = torch.randint(0, 9, (2,)).tolist()
+                image = image[:, top:top + 32, left:left + 32]
+                if torch.rand(1) < 0.5:
+                    image = image.flip(-1)
+            image = image.contiguous().float().div_(255)  # ToTensor
+            return image.sub_(mean).div_(std), int(labels[i])  # Normalize
 
-    torch.set_num_threads(1)
     return lambda: iter(TorchLoader(PerSample(), batch_size=batch_size, shuffle=True))
 
 
@@ -98,7 +111,7 @@ def main():
     mnist_loader = DataLoader(ImageDataset(mnist, mnist_labels, transform=mnist_transform), batch_size=64, shuffle=True)
     contestants = {"plain NumPy loop (the limit)": lambda: numpy_mnist_epoch(mnist, 64, rng),
                    "tinytorch DataLoader": lambda: iter(mnist_loader)}
-    torch_epoch = torch_loader(mnist, mnist_labels, mnist_transform, 64)
+    torch_epoch = torch_loader(mnist, mnist_labels, 64, augment=False)
     if torch_epoch:
         contestants["torch DataLoader, per-sample __getitem__"] = torch_epoch
     race("1. MNIST-shaped 60000x28x28 uint8: ToTensor, Normalize; batch 64, shuffle", contestants, len(mnist))
@@ -110,7 +123,7 @@ def main():
     cifar_loader = DataLoader(ImageDataset(cifar, cifar_labels, transform=cifar_transform), batch_size=128, shuffle=True)
     contestants = {"hand-vectorized NumPy (the limit)": lambda: numpy_cifar_epoch(cifar, 128, rng),
                    "tinytorch DataLoader": lambda: iter(cifar_loader)}
-    torch_epoch = torch_loader(cifar, cifar_labels, cifar_transform, 128)
+    torch_epoch = torch_loader(cifar, cifar_labels, 128, augment=True)
     if torch_epoch:
         contestants["torch DataLoader, per-sample __getitem__"] = torch_epoch
     race("2. CIFAR-shaped 50000x32x32x3 uint8: RandomCrop(32, 4), flip, ToTensor, Normalize; batch 128",

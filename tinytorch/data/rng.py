@@ -10,6 +10,7 @@ and runs reproducible however the work is split.
 from __future__ import annotations
 
 import contextlib
+import math
 import contextvars
 import secrets
 
@@ -18,17 +19,20 @@ import numpy as np
 _MASK64 = (1 << 64) - 1
 
 
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_M1, _M2, _M3 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0xD1B54A32D192ED03)
+
+
 def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array: a bijection whose output bits all depend on all input bits."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+    """SplitMix64 finaliser on a uint64 array (arrays wrap silently on overflow, as the hash wants)."""
+    x = (x ^ (x >> _S30)) * _M1
+    x = (x ^ (x >> _S27)) * _M2
+    return x ^ (x >> _S31)
 
 
 def _hash(key: np.ndarray, value: int) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return _mix(key ^ np.uint64(value & _MASK64) * np.uint64(0x9E3779B97F4A7C15))
+    """`key` mixed with the int `value`: a new, independent-looking uint64 array."""
+    return _mix(key ^ np.uint64((value * 0x9E3779B97F4A7C15) & _MASK64))
 
 
 def new_seed() -> int:
@@ -56,8 +60,8 @@ def seed_from(generator, argument: str = "generator") -> int:
 class SampleDraws:
     """Independent random streams for n samples; each call draws the next numbers of every stream.
 
-    `uniform(*shape)` returns float64 of shape (n, *shape) in [0, 1); `integers(low, high)` int64 of shape (n,)
-    with high exclusive (an array of highs allowed). Row i depends only on sample i's key and the call count.
+    `uniform(*shape)` returns float64 of shape (n, *shape) in [0, 1). Row i depends only on sample i's key and the
+    number of calls before.
     """
 
     def __init__(self, keys: np.ndarray):
@@ -69,19 +73,13 @@ class SampleDraws:
 
     def _bits(self, shape: tuple[int, ...]) -> np.ndarray:
         self.calls += 1
-        size = int(np.prod(shape, dtype=np.int64))
+        size = math.prod(shape)
         base = _hash(self.keys, self.calls)[:, None]
-        with np.errstate(over="ignore"):
-            bits = _mix(base + np.arange(1, size + 1, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03))
+        bits = _mix(base + np.arange(1, size + 1, dtype=np.uint64) * _M3)
         return bits.reshape((len(self.keys),) + tuple(shape))
 
     def uniform(self, *shape: int) -> np.ndarray:
-        return (self._bits(shape) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
-
-    def integers(self, low, high) -> np.ndarray:
-        low = np.asarray(low, dtype=np.int64)
-        span = np.asarray(high, dtype=np.int64) - low
-        return low + np.floor(self.uniform() * span).astype(np.int64)
+        return (self._bits(shape) >> _S11).astype(np.float64) * (1.0 / (1 << 53))
 
 
 def sample_keys(seed: int, epoch: int, positions) -> np.ndarray:

@@ -177,9 +177,13 @@ class RandomCrop(Transform):
         crop_h, crop_w = self.size
         if crop_h > height or crop_w > width:
             raise ValueError(f"RandomCrop size {self.size} is larger than the padded image ({height}, {width})")
-        draws = rng.draws(len(batch))
-        tops = draws.integers(0, height - crop_h + 1)
-        lefts = draws.integers(0, width - crop_w + 1)
+        corners = np.floor(rng.draws(len(batch)).uniform(2) * [height - crop_h + 1, width - crop_w + 1]).astype(np.intp)
+        tops, lefts = corners[:, 0], corners[:, 1]
+        if len(batch) == 1:  # one sample: a plain slice
+            window = [slice(None)] * batch.ndim
+            window[h_axis] = slice(tops[0], tops[0] + crop_h)
+            window[w_axis] = slice(lefts[0], lefts[0] + crop_w)
+            return batch[tuple(window)].copy()
         windows = np.lib.stride_tricks.sliding_window_view(batch, (crop_h, crop_w), axis=(h_axis, w_axis))
         samples = np.arange(len(batch))
         if h_axis == 2:  # tensors (N, C, H, W): windows are (N, C, H', W', h, w)
