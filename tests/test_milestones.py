@@ -125,3 +125,21 @@ def test_data_manager_rejects_unknown_datasets(capsys):
     with pytest.raises(SystemExit):
         data_manager.main(["status", "svhn"])
     assert "unknown dataset 'svhn'; expected any of mnist, cifar10" in capsys.readouterr().err
+
+
+def test_transformer_exact_match_by_one_forward_pass_agrees_with_greedy_generation(monkeypatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    gpt = runpy.run_path(str(MILESTONES / "05_2017_transformer/01_vaswani_tinytalks.py"))
+    from tinytorch import nn
+    from tinytorch.data import TinyTalks
+
+    talks = TinyTalks("train", levels=[1])
+    nn.manual_seed(0)
+    model = gpt["GPT"](talks.vocab_size, gpt["BLOCK_SIZE"], 16, 2, 1)
+    questions = [question for question, _ in talks.pairs]
+    answers = gpt["answer_all"](model, talks, questions)  # an untrained model's greedy answers, of varied lengths
+    assert len({len(answer) for answer in answers}) > 5
+    talks.pairs = list(zip(questions, answers))
+    assert gpt["exact_matches"](model, talks).all()
+    talks.pairs = [(question, answer + ".") for question, answer in zip(questions, answers)]
+    assert not gpt["exact_matches"](model, talks).any()

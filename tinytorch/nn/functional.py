@@ -25,12 +25,12 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor, stride: int = 1, padding: in
 
     def backward(g):
         g = g.transpose(0, 2, 3, 1).reshape(-1, f)
-        grad_cols = (g @ kernel).reshape(n, out_h, out_w, c, kh, kw)
+        grad_cols = (kernel.T @ g.T).reshape(c, kh, kw, n, out_h, out_w)  # each offset's slice is contiguous
         grad_padded = np.zeros_like(padded)
         for i in range(kh):
             for j in range(kw):
                 grad_padded[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += (
-                    grad_cols[:, :, :, :, i, j].transpose(0, 3, 1, 2))
+                    grad_cols[:, i, j].transpose(1, 0, 2, 3))
         grad_x = grad_padded[:, :, padding:padding + h, padding:padding + w]
         return grad_x, (g.T @ cols).reshape(weight.shape), g.sum(axis=0)
 
