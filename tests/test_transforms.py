@@ -146,3 +146,23 @@ def test_apply_to_batch_falls_back_to_samples_for_plain_callables():
 def test_compose_rejects_non_callables():
     with pytest.raises(TypeError, match=r"transforms\[1\]"):
         Compose([ToTensor(), 3])
+
+
+@pytest.mark.parametrize("pipeline", [
+    lambda: [RandomHorizontalFlip(1.0), Normalize(0.5, 2)],
+    lambda: [Lambda(lambda b: b, batched=True), Normalize(0.5, 2)],
+    lambda: [Lambda(lambda b: b[:, :, ::-1], batched=True), Normalize(0.5, 2)],
+    lambda: [RandomCrop(5), RandomHorizontalFlip(1.0), Normalize(0.5, 2)],
+    lambda: [Normalize(0.5, 2), Normalize(0.5, 2)],
+])
+@pytest.mark.parametrize("as_view", [False, True])
+def test_compose_never_writes_into_its_input(pipeline, as_view):
+    base = np.random.default_rng(0).random((5, 1, 5, 5)).astype(np.float32)
+    batch = base[1:] if as_view else base
+    before = base.copy()
+    out = Compose(pipeline()).apply_batch(batch)
+    np.testing.assert_array_equal(base, before)
+    expected = batch
+    for transform in pipeline():
+        expected = transform.apply_batch(expected)
+    np.testing.assert_array_equal(out, expected)

@@ -65,12 +65,12 @@ class Compose(Transform):
         return sample
 
     def apply_batch(self, batch):
-        given, owned = batch, False
+        given, owned = _memory_owner(batch), False
         for transform in self.transforms:
             in_place = getattr(transform, "apply_batch_in_place", None)
             # An intermediate array that one of our transforms made is ours to overwrite: no second buffer.
             batch = in_place(batch) if owned and in_place is not None else transform.apply_batch(batch)
-            owned = not isinstance(transform, Lambda) and not np.may_share_memory(batch, given)
+            owned = not isinstance(transform, Lambda) and _memory_owner(batch) is not given
         return batch
 
     @property
@@ -79,6 +79,11 @@ class Compose(Transform):
 
     def __repr__(self):
         return "Compose(" + "".join(f"\n    {transform!r}," for transform in self.transforms) + "\n)"
+
+
+def _memory_owner(array):
+    """The object whose memory `array` uses: itself, or the base that NumPy keeps for every view of it."""
+    return array if getattr(array, "base", None) is None else array.base
 
 
 def _spatial_axes(batch: np.ndarray) -> tuple[int, int]:
@@ -106,11 +111,9 @@ class ToTensor(Transform):
             batch = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))  # bytes are cheap to move; floats later are not
         else:
             raise ValueError(f"ToTensor expects images (H, W) or (H, W, C), got a batch of shape {batch.shape}")
-        tensor = np.empty(batch.shape, np.float32)
+        tensor = batch.astype(np.float32)  # then scaling in place: faster than one mixed-type multiply
         if batch.dtype == np.uint8:
-            np.multiply(batch, np.float32(1 / 255), out=tensor)
-        else:
-            tensor[...] = batch
+            tensor *= np.float32(1 / 255)
         return tensor
 
 
