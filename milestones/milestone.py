@@ -56,7 +56,8 @@ def train_epoch(loader, loss_of, optimizer, epoch: int, epochs: int) -> float:
     """One pass over `loader`: loss_of(inputs, targets) -> scalar Tensor, then a step. Returns the mean loss and
     prints it with the epoch's time."""
     start, total, count = time.perf_counter(), 0.0, 0
-    bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False)
+    # the bar shows in a terminal and is replaced by the summary line; disable=None keeps it out of logs and pipes
+    bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False, disable=None)
     for inputs, targets in bar:
         loss = loss_of(inputs, targets)
         optimizer.zero_grad()
@@ -64,7 +65,7 @@ def train_epoch(loader, loss_of, optimizer, epoch: int, epochs: int) -> float:
         optimizer.step()
         total, count = total + float(loss.data), count + 1
         bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
-    print(f"epoch {epoch}/{epochs}: loss {total / count:.4f}, {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"epoch {epoch}/{epochs}: loss {total / count:.4f}, {time.perf_counter() - start:.2f} s", flush=True)
     return total / count
 
 

@@ -72,7 +72,7 @@ def test_cifar10_milestone_runs_end_to_end_on_fixture_data(fake_cifar, isolated_
              monkeypatch=monkeypatch)
     out = capsys.readouterr().out
     assert "CIFAR-10: 16 training and 6 test images" in out
-    assert re.search(r"epoch 2/2: loss \d+\.\d+, \d+\.\d+ s", out)
+    assert re.search(r"epoch 2/2: loss \d+\.\d{4}, \d+\.\d\d s", out)
     accuracy = float(LAST_LINE.fullmatch(out.strip().splitlines()[-1])[1])
     assert accuracy in {round(100 * k / 6, 2) for k in range(7)}
 
