@@ -63,7 +63,9 @@ def test_preview_writes_a_labelled_grid(fake_cifar, tmp_path):
 
 def test_info_needs_no_files_and_list_names_the_datasets(tmp_path, capsys):
     assert main(["info", "cifar10", "--root", str(tmp_path)]) == 0
-    assert "0 of 7 present" in capsys.readouterr().out and not (tmp_path / "cifar-10-batches-py").exists()
+    out = capsys.readouterr().out
+    assert "0 of 7 present" in out and not (tmp_path / "cifar-10-batches-py").exists()
+    assert f"download cifar10 --root {tmp_path}`" in out  # the hint fetches into the folder that was asked about
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("mnist") and "cifar10" in out and "default root" in out

@@ -41,6 +41,7 @@ def verify(args) -> int:
 
 
 def info(args) -> int:
+    root = f" --root {args.root}" if args.root is not None else ""
     for name in args.names:
         dataset, files = DATASETS[name], DATASETS[name].files(args.root)
         folder = dataset.folder(args.root)
@@ -49,7 +50,7 @@ def info(args) -> int:
         verified = sum(known_md5(path) == files[path] for path in present)
         print(f"{name}: {folder}\n  size on disk: {size / 1e6:.1f} MB\n  files: {len(present)} of {len(files)} "
               f"present, {verified} verified" + ("" if verified == len(files) else
-                                                  f" (run `python -m tinytorch.data download {name}`)"))
+                                                  f" (run `python -m tinytorch.data download {name}{root}`)"))
     return 0
 
 
