@@ -3,13 +3,14 @@ from . import transforms
 from .collate import default_collate
 from .dataset import (ChainDataset, ConcatDataset, Dataset, ImageDataset, IterableDataset, StackDataset, Subset,
                       TensorDataset, random_split)
+from .errors import (ChecksumError, CorruptFileError, DataError, DatasetNotFoundError, DiskSpaceError, DownloadError,
+                     UnsafeArchiveError, UnsafePickleError)
 from .loader import DataLoader
 from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
 from .worker import WorkerInfo, get_worker_info
+
+from .datasets.cifar10 import CIFAR10
+from .datasets.mnist import MNIST
 from .datasets.tinydigits import TinyDigits
 from .datasets.tinytalks import TinyTalks
-from .errors import (ChecksumError, CorruptFileError, DataError, DatasetNotFoundError, DiskSpaceError, DownloadError,
-                     UnsafeArchiveError, UnsafePickleError)
-from .datasets.mnist import MNIST
-from .datasets.cifar10 import CIFAR10
