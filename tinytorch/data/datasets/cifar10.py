@@ -12,12 +12,12 @@ import numpy as np
 
 from .. import safe_pickle
 from ..cache import check_files, default_root
-from ..dataset import ImageDataset
 from ..download import download_file, extract_tar, lock
 from ..errors import ChecksumError, CorruptFileError, DatasetNotFoundError
+from .downloaded import DownloadedImages
 
 
-class CIFAR10(ImageDataset):
+class CIFAR10(DownloadedImages):
     """The 50000 training or 10000 test 32x32 colour images: `data` uint8 (N, 32, 32, 3), `targets` int64 (N,).
 
     `root` defaults to `$TINYTORCH_DATA`, else `$XDG_CACHE_HOME/tinytorch`, else `~/.cache/tinytorch`. With
@@ -39,14 +39,9 @@ class CIFAR10(ImageDataset):
     meta = {"filename": "batches.meta", "key": "label_names", "md5": "5ff9c542aee3614f3951f8cda6e48888"}
     classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
-    def __init__(self, root=None, train: bool = True, transform=None, target_transform=None, download: bool = False):
-        if not isinstance(train, bool):
-            raise TypeError(f"train must be a bool, got {type(train).__name__}: {train!r}")
-        self.root, self.train = default_root(root), train
-        if download:
-            self.download(self.root)
-        data, targets = self._cached() or self._convert()
-        super().__init__(data, targets, transform, target_transform)
+    def load(self):
+        """The split's images and labels: memory-mapped from the NumPy cache, which the first load writes."""
+        return self._cached() or self._convert()
 
     @classmethod
     def folder(cls, root=None):

@@ -9,13 +9,13 @@ import os
 from pathlib import Path
 
 from ..cache import default_root, md5
-from ..dataset import ImageDataset
 from ..download import download_file, gunzip, lock
 from ..errors import ChecksumError, DatasetNotFoundError
 from ..idx import read_idx
+from .downloaded import DownloadedImages
 
 
-class MNIST(ImageDataset):
+class MNIST(DownloadedImages):
     """The 60000 training or 10000 test 28x28 grey digits: `data` uint8 (N, 28, 28), `targets` int64 (N,).
 
     `root` defaults to `$TINYTORCH_DATA`, else `$XDG_CACHE_HOME/tinytorch`, else `~/.cache/tinytorch`. With
@@ -39,16 +39,10 @@ class MNIST(ImageDataset):
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
                "8 - eight", "9 - nine"]
 
-    def __init__(self, root=None, train: bool = True, transform=None, target_transform=None, download: bool = False):
-        if not isinstance(train, bool):
-            raise TypeError(f"train must be a bool, got {type(train).__name__}: {train!r}")
-        self.root, self.train = default_root(root), train
-        if download:
-            self.download(self.root)
-        prefix = "train" if train else "t10k"
-        names = [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
-        images, labels = self._open(names)
-        super().__init__(images, labels, transform, target_transform)
+    def load(self):
+        """The split's images and labels, memory-mapped from the IDX files."""
+        prefix = "train" if self.train else "t10k"
+        return self._open([f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"])
 
     @classmethod
     def folder(cls, root=None) -> Path:
