@@ -19,6 +19,7 @@ import time  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from tinytorch.nn import Tensor  # noqa: E402
+from tinytorch.nn.functional import cross_entropy  # noqa: E402
 
 
 def positive_int(text: str) -> int:
@@ -67,6 +68,16 @@ def train_epoch(loader, loss_of, optimizer, epoch: int, epochs: int) -> float:
         bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
     print(f"epoch {epoch}/{epochs}: loss {total / count:.4f}, {time.perf_counter() - start:.2f} s", flush=True)
     return total / count
+
+
+def train_classifier(model, optimizer, train, test, epochs: int, target: float, check: bool, schedule=None) -> None:
+    """Train `model` on `train` with cross-entropy for `epochs` epochs, then print its accuracy on `test` (the last
+    line). `schedule(epoch)`, when given, sets the learning rate of each 1-based epoch."""
+    for epoch in range(1, epochs + 1):
+        if schedule is not None:
+            optimizer.lr = schedule(epoch)
+        train_epoch(train, lambda x, y: cross_entropy(model(Tensor(x)), y), optimizer, epoch, epochs)
+    report(accuracy(model, test), target, check)
 
 
 def accuracy(model, loader) -> float:

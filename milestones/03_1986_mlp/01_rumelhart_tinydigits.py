@@ -9,14 +9,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve()
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parents[2])]  # milestones/ (shared helpers), the checkout (tinytorch)
 
-from milestone import accuracy, parser, report, train_epoch  # noqa: E402  (before NumPy loads: BLAS threads)
+from milestone import parser, train_classifier  # noqa: E402  (before NumPy loads: BLAS threads)
 
 
 from tinytorch import nn  # noqa: E402
 from tinytorch.data import DataLoader, TinyDigits  # noqa: E402
 from tinytorch.data.transforms import Flatten  # noqa: E402
-from tinytorch.nn import Tensor  # noqa: E402
-from tinytorch.nn.functional import cross_entropy  # noqa: E402
 
 TARGET = 85
 
@@ -32,9 +30,7 @@ def main():
     optimizer = nn.Adam(model.parameters(), lr=args.lr)
     print(f"TinyDigits: {len(train.dataset)} training and {len(test.dataset)} test images of 8x8; "
           f"MLP 64-128-10, Adam lr {args.lr}, {epochs} epochs")
-    for epoch in range(1, epochs + 1):
-        train_epoch(train, lambda x, y: cross_entropy(model(Tensor(x)), y), optimizer, epoch, epochs)
-    report(accuracy(model, test), TARGET, args.check)
+    train_classifier(model, optimizer, train, test, epochs, TARGET, args.check)
 
 
 if __name__ == "__main__":

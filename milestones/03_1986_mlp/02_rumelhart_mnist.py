@@ -11,15 +11,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve()
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parents[2])]  # milestones/ (shared helpers), the checkout (tinytorch)
 
-from milestone import accuracy, parser, report, train_epoch  # noqa: E402  (before NumPy loads: BLAS threads)
+from milestone import parser, train_classifier  # noqa: E402  (before NumPy loads: BLAS threads)
 
 from data_manager import data_root  # noqa: E402
 
 from tinytorch import nn  # noqa: E402
 from tinytorch.data import MNIST, DataLoader, Subset  # noqa: E402
 from tinytorch.data.transforms import Compose, Flatten, Normalize, ToTensor  # noqa: E402
-from tinytorch.nn import Tensor  # noqa: E402
-from tinytorch.nn.functional import cross_entropy  # noqa: E402
 
 TARGET = 95
 
@@ -40,9 +38,7 @@ def main():
     optimizer = nn.Adam(model.parameters(), lr=args.lr)
     print(f"MNIST: {len(train_set)} training and {len(test_set)} test images of 28x28; "
           f"MLP 784-256-128-10, Adam lr {args.lr}, {epochs} epochs")
-    for epoch in range(1, epochs + 1):
-        train_epoch(train, lambda x, y: cross_entropy(model(Tensor(x)), y), optimizer, epoch, epochs)
-    report(accuracy(model, test), TARGET, args.check)
+    train_classifier(model, optimizer, train, test, epochs, TARGET, args.check)
 
 
 if __name__ == "__main__":

@@ -13,16 +13,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve()
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parents[2])]  # milestones/ (shared helpers), the checkout (tinytorch)
 
-from milestone import (  # noqa: E402  (before NumPy loads: BLAS threads)
-    accuracy, learning_rate, parser, positive_int, report, train_epoch)
+from milestone import learning_rate, parser, positive_int, train_classifier  # noqa: E402  (before NumPy: BLAS threads)
 
 from data_manager import data_root  # noqa: E402
 
 from tinytorch import nn  # noqa: E402
 from tinytorch.data import CIFAR10, DataLoader, Subset  # noqa: E402
 from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor  # noqa: E402
-from tinytorch.nn import Tensor  # noqa: E402
-from tinytorch.nn.functional import cross_entropy  # noqa: E402
 
 TARGET = 75
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)  # CIFAR-10's training-set channel statistics
@@ -51,10 +48,8 @@ def main():
     optimizer = nn.Adam(model.parameters(), lr=args.lr)
     print(f"CIFAR-10: {len(train_set)} training and {len(test_set)} test images of 3x32x32; "
           f"CNN conv32-pool-conv64-pool-512-10, Adam lr {args.lr}, {epochs} epochs")
-    for epoch in range(1, epochs + 1):
-        optimizer.lr = learning_rate(args.lr, epoch, epochs)
-        train_epoch(train, lambda x, y: cross_entropy(model(Tensor(x)), y), optimizer, epoch, epochs)
-    report(accuracy(model, test), TARGET, args.check)
+    train_classifier(model, optimizer, train, test, epochs, TARGET, args.check,
+                     schedule=lambda epoch: learning_rate(args.lr, epoch, epochs))
 
 
 if __name__ == "__main__":
