@@ -97,3 +97,10 @@ def test_random_split_errors():
         random_split(range(10), [3, 3])
     with pytest.raises(ValueError, match="non-negative"):
         random_split(range(10), [-1, 11])
+
+
+def test_subset_batches_follow_reassigned_indices():
+    sub = Subset(TensorDataset(np.arange(10)), [9, 0, 4])
+    assert sub.get_batch([0, 2])[0].tolist() == [9, 4]
+    sub.indices = [1, 2, 3]
+    assert sub.get_batch([0, 2])[0].tolist() == [1, 3]

@@ -142,6 +142,7 @@ class Subset(Dataset):
     def __init__(self, dataset, indices: Sequence[int]):
         self.dataset = dataset
         self.indices = indices
+        self._index_array_of = None
         if hasattr(dataset, "get_batch"):
             self.get_batch = self._get_batch
 
@@ -157,7 +158,9 @@ class Subset(Dataset):
         return _items(self.dataset, [self.indices[i] for i in indices])
 
     def _get_batch(self, indices):
-        return self.dataset.get_batch(np.asarray(self.indices)[as_index_array(indices)])
+        if self._index_array_of is not self.indices:  # converted once, again only if `indices` is reassigned
+            self._index_array, self._index_array_of = np.asarray(self.indices), self.indices
+        return self.dataset.get_batch(self._index_array[as_index_array(indices)])
 
 
 def _items(dataset, indices):
