@@ -110,7 +110,7 @@ class DataLoader:
             if self.batch_size is None:
                 return length
             return length // self.batch_size if self.drop_last else math.ceil(length / self.batch_size)
-        return len(self.batch_sampler if self._auto_collation else self.sampler)
+        return len(self._order)
 
     def __iter__(self):
         epoch, skip = self._next_epoch, self._skip_batches
@@ -161,9 +161,13 @@ class DataLoader:
                 return
             yield self.collate_fn(batch)
 
+    @property
+    def _order(self):
+        """What decides the order of the epoch: the batch sampler, or the sampler without auto-collation."""
+        return self.batch_sampler if self._auto_collation else self.sampler
+
     def _order_state(self):
-        source = self.batch_sampler if self._auto_collation else self.sampler
-        return source.state_dict() if hasattr(source, "state_dict") else None
+        return self._order.state_dict() if hasattr(self._order, "state_dict") else None
 
     def state_dict(self) -> dict:
         """Where the loader is: the epoch under way (or next), batches already yielded in it, the seed and order state."""
@@ -185,9 +189,8 @@ class DataLoader:
         if missing:
             raise ValueError(f"state should be a DataLoader.state_dict(); it lacks {sorted(missing)}")
         self.seed, self._next_epoch, self._skip_batches = int(state["seed"]), int(state["epoch"]), int(state["batches"])
-        source = self.batch_sampler if self._auto_collation else self.sampler
-        if state["order"] is not None and hasattr(source, "load_state_dict"):
-            source.load_state_dict(state["order"])
+        if state["order"] is not None and hasattr(self._order, "load_state_dict"):
+            self._order.load_state_dict(state["order"])
         self._progress = None
 
 

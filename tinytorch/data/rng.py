@@ -35,15 +35,10 @@ def _hash(key: np.ndarray, value: int) -> np.ndarray:
     return _mix(key ^ np.uint64((value * 0x9E3779B97F4A7C15) & _MASK64))
 
 
-def new_seed() -> int:
-    """A fresh 63-bit seed from the operating system's entropy, for runs that were given none."""
-    return secrets.randbits(63)
-
-
 def seed_from(generator, argument: str = "generator") -> int:
     """Turn a `generator` argument (None, an int seed, or a numpy Generator) into a 63-bit int seed."""
-    if generator is None:
-        return new_seed()
+    if generator is None:  # a fresh seed from the operating system's entropy
+        return secrets.randbits(63)
     if isinstance(generator, (bool, np.bool_)):
         raise TypeError(f"{argument} must be None, an int seed or a numpy.random.Generator, got {generator!r}")
     if isinstance(generator, (int, np.integer)):
@@ -67,9 +62,6 @@ class SampleDraws:
     def __init__(self, keys: np.ndarray):
         self.keys = np.asarray(keys, dtype=np.uint64)
         self.calls = 0
-
-    def __len__(self) -> int:
-        return len(self.keys)
 
     def _bits(self, shape: tuple[int, ...]) -> np.ndarray:
         self.calls += 1
