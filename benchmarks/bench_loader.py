@@ -103,32 +103,31 @@ def torch_loader(images, labels, batch_size, augment):
     return lambda: iter(TorchLoader(PerSample(), batch_size=batch_size, shuffle=True))
 
 
+def race_pipeline(title, images, transform, batch_size, anchor_label, anchor_epoch, augment):
+    """Race the DataLoader over `images` against the NumPy anchor (and torch when installed); False without torch."""
+    labels = np.random.default_rng(1).integers(0, 10, size=len(images))
+    loader = DataLoader(ImageDataset(images, labels, transform=transform), batch_size=batch_size, shuffle=True)
+    contestants = {anchor_label: lambda: anchor_epoch(images, batch_size, np.random.default_rng(0)),
+                   "tinytorch DataLoader": lambda: iter(loader)}
+    torch_epoch = torch_loader(images, labels, batch_size, augment)
+    if torch_epoch:
+        contestants["torch DataLoader, per-sample __getitem__"] = torch_epoch
+    race(title, contestants, len(images))
+    return torch_epoch is not None
+
+
 def main():
     rng = np.random.default_rng(0)
-    mnist = rng.integers(0, 256, size=(60000, 28, 28), dtype=np.uint8)
-    mnist_labels = rng.integers(0, 10, size=60000)
-    mnist_transform = Compose([ToTensor(), Normalize((MNIST_MEAN,), (MNIST_STD,))])
-    mnist_loader = DataLoader(ImageDataset(mnist, mnist_labels, transform=mnist_transform), batch_size=64, shuffle=True)
-    contestants = {"plain NumPy loop (the limit)": lambda: numpy_mnist_epoch(mnist, 64, rng),
-                   "tinytorch DataLoader": lambda: iter(mnist_loader)}
-    torch_epoch = torch_loader(mnist, mnist_labels, 64, augment=False)
-    if torch_epoch:
-        contestants["torch DataLoader, per-sample __getitem__"] = torch_epoch
-    race("1. MNIST-shaped 60000x28x28 uint8: ToTensor, Normalize; batch 64, shuffle", contestants, len(mnist))
-
-    cifar = rng.integers(0, 256, size=(50000, 32, 32, 3), dtype=np.uint8)
-    cifar_labels = rng.integers(0, 10, size=50000)
-    cifar_transform = Compose([RandomCrop(32, padding=4), RandomHorizontalFlip(), ToTensor(),
-                               Normalize(CIFAR_MEAN, CIFAR_STD)])
-    cifar_loader = DataLoader(ImageDataset(cifar, cifar_labels, transform=cifar_transform), batch_size=128, shuffle=True)
-    contestants = {"hand-vectorized NumPy (the limit)": lambda: numpy_cifar_epoch(cifar, 128, rng),
-                   "tinytorch DataLoader": lambda: iter(cifar_loader)}
-    torch_epoch = torch_loader(cifar, cifar_labels, 128, augment=True)
-    if torch_epoch:
-        contestants["torch DataLoader, per-sample __getitem__"] = torch_epoch
-    race("2. CIFAR-shaped 50000x32x32x3 uint8: RandomCrop(32, 4), flip, ToTensor, Normalize; batch 128",
-         contestants, len(cifar))
-    if torch_epoch is None:
+    race_pipeline("1. MNIST-shaped 60000x28x28 uint8: ToTensor, Normalize; batch 64, shuffle",
+                  rng.integers(0, 256, size=(60000, 28, 28), dtype=np.uint8),
+                  Compose([ToTensor(), Normalize((MNIST_MEAN,), (MNIST_STD,))]), 64,
+                  "plain NumPy loop (the limit)", numpy_mnist_epoch, augment=False)
+    has_torch = race_pipeline(
+        "2. CIFAR-shaped 50000x32x32x3 uint8: RandomCrop(32, 4), flip, ToTensor, Normalize; batch 128",
+        rng.integers(0, 256, size=(50000, 32, 32, 3), dtype=np.uint8),
+        Compose([RandomCrop(32, padding=4), RandomHorizontalFlip(), ToTensor(), Normalize(CIFAR_MEAN, CIFAR_STD)]), 128,
+        "hand-vectorized NumPy (the limit)", numpy_cifar_epoch, augment=True)
+    if not has_torch:
         print("\n(torch is not installed: `.venv/bin/pip install torch==2.13.0` adds torch's DataLoader to the race)")
 
 
