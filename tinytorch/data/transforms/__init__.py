@@ -1,0 +1,13 @@
+"""Transforms with torchvision's names, each working on one sample or, with no Python loop, on a whole batch.
+
+Layout follows torchvision's PIL-versus-tensor split: a uint8 (or other integer) array is an image, (H, W) or
+(H, W, C), as `ToTensor` takes it; a floating array is a tensor, (C, H, W), as `ToTensor` returns it. A batch has
+one more leading axis. `transform(x)` takes one sample; `transform.apply_batch(batch)` takes a batch, and the loader
+uses it. Random transforms draw from `rng.draws`, so a batch and its samples one by one get the same decisions.
+
+`base` holds the Transform protocol, Compose, Lambda and the shared helpers; `tensor` the conversions and
+Normalize; `flip_crop` RandomCrop and RandomHorizontalFlip.
+"""
+from .base import Compose, Lambda, Transform, apply_to_batch
+from .flip_crop import RandomCrop, RandomHorizontalFlip
+from .tensor import Flatten, Normalize, ToPILImage, ToTensor
