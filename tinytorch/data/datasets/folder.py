@@ -1,0 +1,343 @@
+"""Folders of files as datasets (`root/<class>/<file>`), with torchvision.datasets.folder's names and semantics.
+
+One sub-folder per class, classes sorted, files found by a sorted walk that follows symbolic links. Images decode
+with Pillow to uint8 arrays (H, W, C), RGB as torchvision's `pil_loader` converts them, so every transform here
+applies. Beyond torchvision, `ImageFolder(..., cache=True)` decodes the folder once into a memory-mapped uint8
+array (N, H, W, C); later epochs (and later runs) then fetch a batch with one NumPy indexing call.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import numbers
+import os
+import re
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from ..cache import default_root
+from ..dataset import Dataset, as_index_array, check_index
+from ..download import check_space, lock
+from ..errors import CorruptFileError
+from ..transforms import apply_to_batch
+
+IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+CACHE_VERSION = 1  # part of every cache key: bump it when the cache's layout or decoding changes
+
+
+def has_file_allowed_extension(filename: str, extensions) -> bool:
+    """Whether `filename` ends (case-insensitively) with one of `extensions` (a str or a tuple of lowercase str)."""
+    return filename.lower().endswith(extensions if isinstance(extensions, str) else tuple(extensions))
+
+
+def is_image_file(filename: str) -> bool:
+    """Whether `filename` has one of the IMG_EXTENSIONS."""
+    return has_file_allowed_extension(filename, IMG_EXTENSIONS)
+
+
+def find_classes(directory) -> tuple[list[str], dict[str, int]]:
+    """(sorted class folder names, {name: index}) of the sub-folders of `directory`."""
+    classes = sorted(entry.name for entry in os.scandir(directory) if entry.is_dir())
+    if not classes:
+        raise FileNotFoundError(f"Couldn't find any class folder in {directory}.")
+    return classes, {name: i for i, name in enumerate(classes)}
+
+
+def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=None,
+                 allow_empty: bool = False) -> list[tuple[str, int]]:
+    """[(path, class index)] of the valid files under each class folder, walked in sorted order, links followed.
+
+    Exactly one of `extensions` and `is_valid_file` chooses the files. A class folder without any raises
+    FileNotFoundError unless `allow_empty`.
+    """
+    directory = os.path.expanduser(directory)
+    if class_to_idx is None:
+        _, class_to_idx = find_classes(directory)
+    elif not class_to_idx:
+        raise ValueError("'class_to_index' must have at least one entry to collect any samples.")
+    if (extensions is None) == (is_valid_file is None):
+        raise ValueError("Both extensions and is_valid_file cannot be None or not None at the same time")
+    if extensions is not None:
+        def is_valid_file(path: str) -> bool:
+            return has_file_allowed_extension(path, extensions)
+
+    instances, available_classes = [], set()
+    for target_class in sorted(class_to_idx):
+        target_dir = os.path.join(directory, target_class)
+        if not os.path.isdir(target_dir):
+            continue
+        for root, _, names in sorted(_walk(target_dir)):
+            for name in sorted(names):
+                path = os.path.join(root, name)
+                if is_valid_file(path):
+                    instances.append((path, class_to_idx[target_class]))
+                    available_classes.add(target_class)
+
+    empty_classes = set(class_to_idx) - available_classes
+    if empty_classes and not allow_empty:
+        message = f"Found no valid file for the classes {', '.join(sorted(empty_classes))}. "
+        if extensions is not None:
+            listed = extensions if isinstance(extensions, str) else ", ".join(extensions)
+            message += f"Supported extensions are: {listed}"
+        raise FileNotFoundError(message)
+    return instances
+
+
+def _walk(top: str):
+    """os.walk(top, followlinks=True), but a folder that leads back to one of its own ancestors is an error.
+
+    os.walk would follow such a symbolic link loop until the path grows too long, listing the files ~40 times.
+    """
+    ancestors = {top: (os.path.realpath(top),)}
+    for root, folders, files in os.walk(top, followlinks=True):
+        chain = ancestors.pop(root)
+        for name in folders:
+            path = os.path.join(root, name)
+            real = os.path.realpath(path)
+            if real in chain:
+                raise OSError(errno.ELOOP, f"Symbolic link loop: {path} leads back to its ancestor {real}, so its "
+                              f"files would be listed again and again; remove the link or point it elsewhere", path)
+            ancestors[path] = chain + (real,)
+        yield root, folders, files
+
+
+class CorruptImageError(CorruptFileError, OSError):
+    """An image file Pillow cannot decode (truncated, damaged, or not an image). Also an OSError, as Pillow's
+    errors are, so code written for torchvision's `except OSError` still catches it."""
+
+
+def pil_loader(path) -> np.ndarray:
+    """The image at `path` decoded with Pillow and converted to RGB: a read-only uint8 array (H, W, 3).
+
+    torchvision's pil_loader returns the PIL image; this is that image as an array. A file Pillow cannot decode
+    raises CorruptImageError naming it; a missing or unreadable file raises the OSError of `open`, as in torchvision.
+    """
+    with open(path, "rb") as handle:
+        try:
+            return np.asarray(Image.open(handle).convert("RGB"))
+        except (OSError, SyntaxError, ValueError, EOFError) as error:  # Pillow's ways of saying "not a valid image"
+            raise CorruptImageError(
+                f"{os.fspath(path)} is not a readable image ({type(error).__name__}: {error}). Replace or delete the "
+                f"file, or leave it out with is_valid_file=") from error
+
+
+default_loader = pil_loader  # torchvision's name; there is no accimage backend to choose here
+
+
+class DatasetFolder(Dataset):
+    """Samples `(loader(path), class index)` from a folder with one sub-folder per class: `root/<class>/.../<file>`.
+
+    `classes` is the sorted list of class folders, `class_to_idx` maps each to its index, `samples` lists
+    (path, class index) in order (sorted walk, links followed) and `targets` the class indices. Files are chosen by
+    `extensions` (a tuple of lowercase suffixes) or by `is_valid_file(path)`, not both. A class folder with no file
+    raises FileNotFoundError unless `allow_empty`. Override `find_classes` or `make_dataset` for other layouts.
+    """
+
+    def __init__(self, root, loader, extensions=None, transform=None, target_transform=None, is_valid_file=None,
+                 allow_empty: bool = False):
+        self.root = os.path.expanduser(root) if isinstance(root, str) else root
+        self.transform, self.target_transform = transform, target_transform
+        classes, class_to_idx = self.find_classes(self.root)
+        samples = self.make_dataset(self.root, class_to_idx=class_to_idx, extensions=extensions,
+                                    is_valid_file=is_valid_file, allow_empty=allow_empty)
+        self.loader, self.extensions = loader, extensions
+        self.classes, self.class_to_idx = classes, class_to_idx
+        self.samples = samples
+        self.targets = [target for _, target in samples]
+
+    @staticmethod
+    def make_dataset(directory, class_to_idx, extensions=None, is_valid_file=None,
+                     allow_empty: bool = False) -> list[tuple[str, int]]:
+        """[(path, class index)] of the folder's samples (the module-level `make_dataset`, overridable)."""
+        if class_to_idx is None:  # the module function would use its own find_classes, not an overridden method
+            raise ValueError("The class_to_idx parameter cannot be None.")
+        return make_dataset(directory, class_to_idx, extensions=extensions, is_valid_file=is_valid_file,
+                            allow_empty=allow_empty)
+
+    def find_classes(self, directory) -> tuple[list[str], dict[str, int]]:
+        """(classes, class_to_idx) of `directory`: its sub-folders, sorted (the module-level `find_classes`)."""
+        return find_classes(directory)
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __getitem__(self, index):
+        sample, target = self._untransformed(index)
+        if self.transform is not None:
+            sample = self.transform(sample)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return sample, target
+
+    def _untransformed(self, index):
+        path, target = self.samples[index]
+        return self.loader(path), target
+
+    def __repr__(self):
+        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}",
+                 f"    Root location: {self.root}"]
+        lines += [f"    {name}: {value!r}" for name, value in
+                  (("Transform", self.transform), ("Target transform", self.target_transform)) if value is not None]
+        return "\n".join(lines)
+
+
+class ImageFolder(DatasetFolder):
+    """Images in `root/<class>/.../<image>` with any of IMG_EXTENSIONS, as uint8 arrays (H, W, C), RGB by default.
+
+    Everything of DatasetFolder (`classes`, `class_to_idx`, `samples`, `targets`), plus `imgs` (= `samples`).
+    `transform` gets the decoded array (torchvision's gets a PIL image; the transforms here take arrays).
+
+    `size` resizes each image as it is decoded, with Pillow's bilinear (antialiased) filter, exactly as
+    torchvision's `Resize(size)` on a PIL image: an int matches the shorter side, (h, w) is exact.
+
+    `cache=True` decodes every image once into a memory-mapped uint8 array `data` (N, H, W, C), so that the
+    dataset has `get_batch(indices)` and the DataLoader fetches each batch with one indexing call and one batched
+    transform call. All images must then share one size (pass `size=` otherwise). Without the cache each sample is
+    decoded on every access, which is where `num_workers` pays. The cache is a constructor argument rather than a
+    method so that whatever wraps the dataset (Subset, random_split, a DataLoader and its workers) sees one dataset
+    that does not change under it.
+
+    The cache file, `cache_path`, lives under the tinytorch cache root (`$TINYTORCH_DATA`, else
+    `~/.cache/tinytorch`), in `folders/<name>-<hash of the folder's absolute path>/`, never inside `root`, which
+    may be read-only. Its name hashes `size`, the loader's name and the folder's listing (relative paths, classes,
+    file sizes, modification times), so a changed, added, removed or renamed file means a new decode, which
+    replaces the cache of the folder's previous state. It is written to a temporary file and renamed once
+    complete, and checked when opened (dtype, shape, file size): a damaged cache is rebuilt, never used.
+    """
+
+    def __init__(self, root, transform=None, target_transform=None, loader=default_loader, is_valid_file=None,
+                 allow_empty: bool = False, *, cache: bool = False, size=None):
+        super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None, transform=transform,
+                         target_transform=target_transform, is_valid_file=is_valid_file, allow_empty=allow_empty)
+        self.imgs = self.samples
+        self.size = _size(size)
+        if not isinstance(cache, bool):
+            raise TypeError(f"cache must be True or False, got {type(cache).__name__}: {cache!r}")
+        self.data, self.cache_path = None, None
+        if cache:
+            self.cache_path = self._cache_path()
+            self.data = self._cached_images()
+            self._target_array = np.asarray(self.targets, dtype=np.int64)
+            self.get_batch = self._get_batch
+
+    def _untransformed(self, index):
+        if self.data is not None:
+            index = check_index(index, len(self))
+            return self.data[index], self.targets[index]
+        path, target = self.samples[index]
+        return self._decode(path), target
+
+    def _get_batch(self, indices):
+        """(transformed images, int64 targets) of `indices`: one indexing call into the cache, one transform call."""
+        indices = as_index_array(indices)
+        return (apply_to_batch(self.transform, self.data[indices]),
+                apply_to_batch(self.target_transform, self._target_array[indices]))
+
+    def _decode(self, path):
+        """The loader's image of `path`, resized to `size` if given."""
+        image = self.loader(path)
+        if self.size is None:
+            return image
+        picture = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+        width, height = picture.size
+        if len(self.size) == 1:  # the shorter side becomes size, the longer keeps the aspect ratio (int rounding down)
+            short, long = sorted((width, height))
+            other = int(self.size[0] * long / short)
+            new_height, new_width = (other, self.size[0]) if width <= height else (self.size[0], other)
+        else:
+            new_height, new_width = self.size
+        if (new_width, new_height) != (width, height):
+            picture = picture.resize((new_width, new_height), Image.BILINEAR)
+        return np.asarray(picture)
+
+    def _cache_path(self):
+        """<cache root>/folders/<folder name>-<path hash>/<settings hash>-<listing hash>.npy (see the class docstring)."""
+        root = os.path.realpath(os.path.expanduser(self.root))
+        loader = f"{getattr(self.loader, '__module__', '')}.{getattr(self.loader, '__qualname__', '<unnamed>')}"
+        if "<" in loader:
+            raise ValueError(f"cache=True needs a loader defined at module level, whose name keys the cache, got "
+                             f"loader={self.loader!r}; define it with def at the top of a module, or pass cache=False")
+        settings = hashlib.sha256(repr((CACHE_VERSION, loader, self.size)).encode()).hexdigest()[:8]
+        listing, base = hashlib.sha256(), os.path.expanduser(self.root)
+        for path, target in self.samples:
+            stat = os.stat(path)
+            listing.update(os.fsencode(os.path.relpath(path, base)) + f"\0{target}\0{stat.st_size}\0"
+                           f"{stat.st_mtime_ns}\n".encode())
+        folder = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', os.path.basename(root))[:40]}-" \
+                 f"{hashlib.sha256(os.fsencode(root)).hexdigest()[:16]}"
+        return default_root() / "folders" / folder / f"{settings}-{listing.hexdigest()[:32]}.npy"
+
+    def _cached_images(self):
+        """The cache at `cache_path`, memory-mapped; decoded and written first if it is missing or damaged."""
+        if not self.samples:  # nothing to decode (allow_empty=True and no file at all)
+            return np.zeros((0,), np.uint8)
+        if (images := _open_cache(self.cache_path, len(self), self.size)) is not None:
+            return images
+        with lock(self.cache_path.parent):
+            if (images := _open_cache(self.cache_path, len(self), self.size)) is None:  # not built meanwhile
+                self._write_cache()
+                images = _open_cache(self.cache_path, len(self), self.size)
+        settings = self.cache_path.name.split("-")[0]
+        for stale in self.cache_path.parent.glob(f"{settings}-*.npy"):  # earlier states of the folder, same settings
+            if stale != self.cache_path:
+                stale.unlink(missing_ok=True)
+        return images
+
+    def _write_cache(self):
+        """Decode every sample into a temporary .npy and rename it to `cache_path` once complete."""
+        first_path = self.samples[0][0]
+        first = self._cacheable(first_path)
+        check_space(self.cache_path.parent, len(self) * first.nbytes)
+        temporary = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.part")
+        try:
+            images = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.uint8, shape=(len(self),) + first.shape)
+            images[0] = first
+            for i, (path, _) in enumerate(tqdm(self.samples[1:], desc=f"Caching {self.root}", unit="image",
+                                               disable=None, leave=False), start=1):
+                image = self._cacheable(path)
+                if image.shape != first.shape:
+                    raise ValueError(
+                        f"cache=True keeps the images in one array, so they must share a size, but {first_path} "
+                        f"decodes to shape {first.shape} (height, width[, channels]) and {path} to {image.shape}; "
+                        f"pass size=(height, width) (or size=n for the shorter side) to resize them as they are "
+                        f"cached, or cache=False")
+                images[i] = image
+            images.flush()
+            del images
+            os.replace(temporary, self.cache_path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def _cacheable(self, path) -> np.ndarray:
+        image = np.asarray(self._decode(path))
+        if image.dtype != np.uint8 or image.ndim not in (2, 3):
+            raise TypeError(f"cache=True stores uint8 images (H, W) or (H, W, C), but the loader gave an array of "
+                            f"shape {image.shape} and dtype {image.dtype} for {path}")
+        return image
+
+
+def _open_cache(path, length: int, size):
+    """The cache file memory-mapped read-only, or None if it is missing or does not fit (a damaged file)."""
+    try:
+        images = np.load(path, mmap_mode="r")
+    except (OSError, ValueError, EOFError):
+        return None
+    if not isinstance(images, np.memmap) or images.dtype != np.uint8 or images.ndim not in (3, 4) \
+            or len(images) != length or images.offset + images.nbytes != os.path.getsize(path) \
+            or size is not None and len(size) == 2 and images.shape[1:3] != size:
+        return None
+    return images
+
+
+def _size(size):
+    """`size` as () -> None, (n,) for the shorter side, or (h, w), as torchvision's Resize takes it."""
+    if size is None:
+        return None
+    values = (size,) if isinstance(size, numbers.Integral) else tuple(size) if isinstance(size, (tuple, list)) else ()
+    if len(values) not in (1, 2) or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+                                            for v in values):
+        raise ValueError(f"size should be None, a positive int (the shorter side) or a pair (height, width) of them, "
+                         f"got size={size!r}")
+    return tuple(int(v) for v in values)
