@@ -5,7 +5,7 @@ import pytest
 
 from formats import cifar_archive, gzip_bytes, idx_bytes, md5
 from http_server import LoopbackServer
-from tinytorch.data import CIFAR10, MNIST, download
+from tinytorch.data import CIFAR10, CIFAR100, MNIST, FashionMNIST, KMNIST, download
 
 SIZES = {"train": 120, "t10k": 30}  # the fake MNIST's splits
 N_TRAIN, N_TEST = 20, 6  # the fake CIFAR-10's splits
@@ -30,7 +30,8 @@ def fast_retries(monkeypatch):
 def isolated_cache(monkeypatch, tmp_path):
     """Point the default dataset root at a fresh temporary folder (never ~/.cache) and clear mirror overrides."""
     monkeypatch.setenv("TINYTORCH_DATA", str(tmp_path / "default-root"))
-    monkeypatch.delenv("TINYTORCH_MNIST_MIRRORS", raising=False)
+    for dataset in (MNIST, FashionMNIST, KMNIST, CIFAR10, CIFAR100):
+        monkeypatch.delenv(f"TINYTORCH_{dataset.__name__.upper()}_MIRRORS", raising=False)
 
 
 def make_split(prefix, n, seed):
@@ -39,18 +40,24 @@ def make_split(prefix, n, seed):
             f"{prefix}-labels-idx1-ubyte": rng.integers(0, 10, n, dtype=np.uint8)}
 
 
+def serve_idx(dataset, loopback, monkeypatch, seed: int, mirrors=("/m1/", "/m2/"), raw_md5s: bool = True) -> dict:
+    """Serve generated IDX .gz files for `dataset` (an MNIST-format class) on `mirrors` and point it at them, with
+    the raw md5s published unless `raw_md5s` is False (as for KMNIST); return the arrays."""
+    arrays = {**make_split("train", SIZES["train"], seed), **make_split("t10k", SIZES["t10k"], seed + 1)}
+    raw = {name: idx_bytes(array) for name, array in arrays.items()}
+    gz = {name: gzip_bytes(data) for name, data in raw.items()}
+    for mirror in mirrors:
+        loopback.files.update({f"{mirror}{name}.gz": data for name, data in gz.items()})
+    monkeypatch.setattr(dataset, "mirrors", [loopback.url + mirror for mirror in mirrors])
+    monkeypatch.setattr(dataset, "resources", [(f"{name}.gz", md5(data)) for name, data in gz.items()])
+    monkeypatch.setattr(dataset, "raw_md5s", {name: md5(data) for name, data in raw.items()} if raw_md5s else {})
+    return arrays
+
+
 @pytest.fixture
 def fake_mnist(loopback, monkeypatch):
     """Serves generated IDX .gz files on two mirrors (/m1/, /m2/) and points MNIST at them; returns the arrays."""
-    arrays = {**make_split("train", SIZES["train"], 0), **make_split("t10k", SIZES["t10k"], 1)}
-    raw = {name: idx_bytes(array) for name, array in arrays.items()}
-    gz = {name: gzip_bytes(data) for name, data in raw.items()}
-    for mirror in ("/m1/", "/m2/"):
-        loopback.files.update({f"{mirror}{name}.gz": data for name, data in gz.items()})
-    monkeypatch.setattr(MNIST, "mirrors", [loopback.url + "/m1/", loopback.url + "/m2/"])
-    monkeypatch.setattr(MNIST, "resources", [(f"{name}.gz", md5(data)) for name, data in gz.items()])
-    monkeypatch.setattr(MNIST, "raw_md5s", {name: md5(data) for name, data in raw.items()})
-    return arrays
+    return serve_idx(MNIST, loopback, monkeypatch, 0)
 
 
 @pytest.fixture
@@ -61,7 +68,7 @@ def fake_cifar(loopback, monkeypatch):
               "test": (rng.integers(0, 256, (N_TEST, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, N_TEST))}
     archive, digests = cifar_archive(*arrays["train"], *arrays["test"], CIFAR10.classes)
     loopback.files["/cifar-10-python.tar.gz"] = archive
-    monkeypatch.setattr(CIFAR10, "url", loopback.url + "/cifar-10-python.tar.gz")
+    monkeypatch.setattr(CIFAR10, "mirrors", [loopback.url])
     monkeypatch.setattr(CIFAR10, "tgz_md5", md5(archive))
     monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{i}", digests[f"data_batch_{i}"]] for i in range(1, 6)])
     monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", digests["test_batch"]]])

@@ -10,7 +10,7 @@ import pytest
 from conftest import N_TRAIN
 from formats import Py2Pickle, cifar_archive, md5
 from tinytorch.data import CIFAR10, cache, safe_pickle
-from tinytorch.data.datasets import cifar10
+from tinytorch.data.datasets import cifar
 from tinytorch.data.errors import (ChecksumError, CorruptFileError, DatasetNotFoundError, UnsafeArchiveError,
                                    UnsafePickleError)
 
@@ -57,9 +57,19 @@ def test_reopening_memory_maps_the_cache_without_hashing_or_unpickling(fake_cifa
 
 def test_the_first_conversion_does_not_rehash_batches_it_extracted(fake_cifar, tmp_path, monkeypatch):
     CIFAR10.download(tmp_path, quiet=True)
-    calls = []
-    monkeypatch.setattr(cache, "new_md5", lambda: calls.append(1))
-    assert len(CIFAR10(tmp_path)) == N_TRAIN and calls == []
+    hashed = []
+    real = cache.md5
+    monkeypatch.setattr(cifar, "md5", lambda path, **kw: hashed.append(path.name) or real(path, **kw))
+    calls = count_hashers(monkeypatch)
+    assert len(CIFAR10(tmp_path)) == N_TRAIN
+    assert len(calls) == 2  # the two cache files, hashed as they are written; the batches were hashed on extraction
+
+
+def count_hashers(monkeypatch):
+    calls, real = [], cache.new_md5
+    monkeypatch.setattr(cache, "new_md5", lambda: calls.append(1) or real())
+    monkeypatch.setattr(cifar, "new_md5", cache.new_md5)
+    return calls
 
 
 def test_a_folder_filled_by_torchvision_is_used_without_download(fake_cifar, loopback, tmp_path):
@@ -73,7 +83,8 @@ def test_missing_without_download_names_files_folder_and_url(fake_cifar, tmp_pat
     with pytest.raises(DatasetNotFoundError) as raised:
         CIFAR10(tmp_path, train=False)
     message = str(raised.value)
-    for part in ("test_batch", str(tmp_path / "cifar-10-batches-py"), "download=True", CIFAR10.url, str(tmp_path)):
+    for part in ("test_batch", str(tmp_path / "cifar-10-batches-py"), "download=True",
+                 f"{CIFAR10.mirrors[0]}/cifar-10-python.tar.gz", str(tmp_path)):
         assert part in message
 
 
@@ -114,7 +125,7 @@ def test_a_truncated_batch_is_a_corrupt_file_error_naming_it(fake_cifar, tmp_pat
 
 def test_a_batch_without_data_is_a_corrupt_file_error(fake_cifar, tmp_path, monkeypatch):
     replace_batch(tmp_path, monkeypatch, "data_batch_1", pickle.dumps({"labels": [1, 2]}, protocol=2))
-    with pytest.raises(CorruptFileError, match="data_batch_1 is not a CIFAR-10 batch"):
+    with pytest.raises(CorruptFileError, match="data_batch_1 is not a CIFAR10 batch"):
         CIFAR10(tmp_path)
 
 
@@ -148,4 +159,4 @@ def test_force_download_replaces_everything(fake_cifar, loopback, tmp_path):
 def test_bad_arguments_are_named(tmp_path):
     with pytest.raises(TypeError, match="train must be a bool, got int: 1"):
         CIFAR10(tmp_path, train=1)
-    assert cifar10.CIFAR10 is CIFAR10
+    assert cifar.CIFAR10 is CIFAR10

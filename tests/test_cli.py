@@ -16,13 +16,15 @@ pytestmark = pytest.mark.usefixtures("fast_retries", "isolated_cache")
 def test_download_both_then_info_and_verify(fake_mnist, fake_cifar, loopback, tmp_path, capsys):
     assert main(["download", "mnist", "cifar10", "--root", str(tmp_path), "--quiet"]) == 0
     assert len(loopback.requests) == 5
-    assert main(["info", "--root", str(tmp_path)]) == 0
+    assert main(["info", "mnist", "cifar10", "--root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"mnist: {tmp_path / 'MNIST' / 'raw'}" in out and "4 of 4 present, 4 verified" in out
     assert "7 of 7 present, 7 verified" in out
-    assert main(["verify", "--root", str(tmp_path)]) == 0
+    assert main(["verify", "mnist", "cifar10", "--root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.count(": ok\n") == 11
+    assert main(["verify", "--root", str(tmp_path)]) == 1  # all datasets: the others are missing
+    assert "fashionmnist: " in capsys.readouterr().out
 
 
 def test_verify_reports_a_damaged_file_and_fails(fake_mnist, tmp_path, capsys):
@@ -67,8 +69,10 @@ def test_info_needs_no_files_and_list_names_the_datasets(tmp_path, capsys):
     assert "0 of 7 present" in out and not (tmp_path / "cifar-10-batches-py").exists()
     assert f"download cifar10 --root {tmp_path}`" in out  # the hint fetches into the folder that was asked about
     assert main(["list"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("mnist") and "cifar10" in out and "default root" in out
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == ["tinydigits", "tinytalks", "mnist", "fashionmnist", "kmnist",
+                                                        "cifar10", "cifar100"]
+    assert "shipped, always here" in lines[0] and "not downloaded" in lines[2] and "root: " in lines[-1]
 
 
 def test_bad_arguments_exit_with_usage(tmp_path, capsys):

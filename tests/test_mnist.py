@@ -28,7 +28,7 @@ def count_hashing(monkeypatch):
 
 
 def test_download_then_samples_in_torchvision_layout(fake_mnist, loopback, tmp_path):
-    train, test = MNIST(tmp_path, download=True), MNIST(tmp_path, train=False)
+    train, test = MNIST(tmp_path, download=True), MNIST(tmp_path, train=False, download=True)
     assert len(train) == SIZES["train"] and len(test) == SIZES["t10k"]
     assert np.array_equal(train.data, fake_mnist["train-images-idx3-ubyte"]) and train.data.dtype == np.uint8
     assert train.targets.dtype == np.int64 and np.array_equal(test.targets, fake_mnist["t10k-labels-idx1-ubyte"])
@@ -42,7 +42,7 @@ def test_download_then_samples_in_torchvision_layout(fake_mnist, loopback, tmp_p
 
 
 def test_reopening_needs_no_network_and_no_hashing(fake_mnist, loopback, tmp_path, monkeypatch):
-    MNIST(tmp_path, download=True)
+    MNIST.download(tmp_path, quiet=True)
     requests, calls = len(loopback.requests), count_hashing(monkeypatch)
     MNIST(tmp_path, download=True), MNIST(tmp_path, train=False, download=True)
     assert len(loopback.requests) == requests and calls == []
@@ -101,7 +101,7 @@ def test_a_dead_first_mirror_falls_back_to_the_second(fake_mnist, loopback, tmp_
     for name in fake_mnist:
         loopback.faults[f"/m1/{name}.gz"] = [404]
     assert len(MNIST(tmp_path, download=True)) == SIZES["train"]
-    assert len(loopback.requests) == 8
+    assert len(loopback.requests) == 4  # the training split's two files, each from /m1/ (404) then /m2/
 
 
 def test_a_damaged_file_is_a_checksum_error_and_download_replaces_it(fake_mnist, tmp_path):
@@ -117,10 +117,11 @@ def test_a_damaged_file_is_a_checksum_error_and_download_replaces_it(fake_mnist,
     assert np.array_equal(MNIST(tmp_path, download=True).targets, fake_mnist[path.name])
 
 
-def test_a_truncated_file_is_a_corrupt_file_error_naming_it(fake_mnist, tmp_path):
-    MNIST(tmp_path, download=True)
+def test_a_truncated_file_is_a_corrupt_file_error_naming_it(fake_mnist, tmp_path, monkeypatch):
+    MNIST(tmp_path, train=False, download=True)
     path = MNIST.folder(tmp_path) / "t10k-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:-28])
+    monkeypatch.setitem(MNIST.raw_md5s, path.name, md5(path.read_bytes()))  # a truncated file that passes its md5
     with pytest.raises(CorruptFileError) as raised:
         MNIST(tmp_path, train=False)
     assert str(path) in str(raised.value) and "download it again" in str(raised.value)
@@ -152,7 +153,8 @@ def test_several_processes_downloading_at_once_fetch_each_file_once(fake_mnist, 
         loopback.faults[path] = [("delay_body", 0.2)]  # keep the first download busy while the others arrive
     code = ("import json, sys; from tinytorch.data import MNIST, download; download.TIMEOUT = 10;"
             "MNIST.resources, MNIST.raw_md5s = json.loads(sys.argv[1]), json.loads(sys.argv[2]);"
-            "MNIST.mirrors = [sys.argv[3]]; d = MNIST(sys.argv[4], download=True); print(len(d), d.targets[:5].tolist())")
+            "MNIST.mirrors = [sys.argv[3]]; MNIST.download(sys.argv[4]); d = MNIST(sys.argv[4]);"
+            "print(len(d), d.targets[:5].tolist())")
     args = [json.dumps(MNIST.resources), json.dumps(MNIST.raw_md5s), loopback.url + "/m1/", str(tmp_path)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     processes = [subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

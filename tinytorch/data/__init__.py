@@ -10,7 +10,8 @@ from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, 
                       SubsetRandomSampler, WeightedRandomSampler)
 from .worker import WorkerInfo, get_worker_info
 
-from .datasets.cifar10 import CIFAR10
-from .datasets.mnist import MNIST
+from .datasets.cifar import CIFAR10, CIFAR100
+from .datasets.folder import DatasetFolder, ImageFolder
+from .datasets.mnist import KMNIST, MNIST, FashionMNIST
 from .datasets.tinydigits import TinyDigits
 from .datasets.tinytalks import TinyTalks

@@ -3,23 +3,27 @@
     python -m tinytorch.data download mnist cifar10 [--root DIR] [--force] [--quiet]
     python -m tinytorch.data verify [NAME ...]     re-hash every file against its known md5
     python -m tinytorch.data info [NAME ...]       where, size on disk, verified or not (nothing is hashed)
-    python -m tinytorch.data list
+    python -m tinytorch.data list [--root DIR]     every dataset, shipped or downloaded, and whether it is here
     python -m tinytorch.data preview NAME --out grid.png [--test] [--count 32] [--seed 0]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from .cache import default_root, known_md5, md5
-from .datasets.cifar10 import CIFAR10
-from .datasets.mnist import MNIST
+from .datasets.cifar import CIFAR10, CIFAR100
+from .datasets.mnist import KMNIST, MNIST, FashionMNIST
+from .datasets.tinydigits import TinyDigits
+from .datasets.tinytalks import TinyTalks
 from .errors import DataError
 
-DATASETS = {"mnist": MNIST, "cifar10": CIFAR10}
+DATASETS = {dataset.cli_name(): dataset for dataset in (MNIST, FashionMNIST, KMNIST, CIFAR10, CIFAR100)}
+SHIPPED = {"tinydigits": TinyDigits, "tinytalks": TinyTalks}
+PREVIEW = {**DATASETS, "tinydigits": TinyDigits}
 
 
 def download(args) -> int:
@@ -34,35 +38,54 @@ def verify(args) -> int:
     for name in args.names:
         for path, expected in DATASETS[name].files(args.root).items():
             actual = md5(path, rehash=True) if path.is_file() else None
-            status = "ok" if actual == expected else "missing" if actual is None else f"md5 {actual}, expected {expected}"
+            status = ("missing" if actual is None else "ok" if actual == expected else
+                      "present, but no md5 is published or recorded for it" if expected is None else
+                      f"md5 {actual}, expected {expected}")
             failed += status != "ok"
             print(f"{name}: {path}: {status}")
     return 1 if failed else 0
 
 
+def status(name: str, root) -> tuple[int, int, int, str]:
+    """(files present, verified, expected, advice) for downloaded dataset `name`, without hashing anything."""
+    files = DATASETS[name].files(root)
+    present = [path for path in files if path.is_file()]
+    verified = sum(files[path] is not None and known_md5(path) == files[path] for path in present)
+    command = "verify" if len(present) == len(files) else "download"
+    option = f" --root {root}" if root is not None else ""
+    advice = "" if verified == len(files) else f"run `python -m tinytorch.data {command} {name}{option}`"
+    return len(present), verified, len(files), advice
+
+
 def info(args) -> int:
-    root = f" --root {args.root}" if args.root is not None else ""
     for name in args.names:
-        dataset, files = DATASETS[name], DATASETS[name].files(args.root)
-        folder = dataset.folder(args.root)
+        folder = DATASETS[name].folder(args.root)
         size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
-        present = [path for path in files if path.is_file()]
-        verified = sum(known_md5(path) == files[path] for path in present)
-        print(f"{name}: {folder}\n  size on disk: {size / 1e6:.1f} MB\n  files: {len(present)} of {len(files)} "
-              f"present, {verified} verified" + ("" if verified == len(files) else
-                                                  f" (run `python -m tinytorch.data download {name}{root}`)"))
+        present, verified, expected, advice = status(name, args.root)
+        print(f"{name}: {folder}\n  size on disk: {size / 1e6:.1f} MB\n  files: {present} of {expected} present, "
+              f"{verified} verified" + (f" ({advice})" if advice else ""))
     return 0
 
 
 def list_datasets(args) -> int:
-    for name, dataset in DATASETS.items():
-        print(f"{name:8s} {dataset.__doc__.splitlines()[0]}")
-    print(f"default root: {default_root()} (set $TINYTORCH_DATA or pass --root to change it)")
+    for name, dataset in {**SHIPPED, **DATASETS}.items():
+        if name in SHIPPED:
+            state = "shipped, always here"
+        else:
+            present, verified, expected, _ = status(name, args.root)
+            state = ("not downloaded" if not present else "here, verified" if verified == expected else
+                     f"{present} of {expected} files, {verified} verified")
+        print(f"{name:13s} {state:24s} {dataset.__doc__.splitlines()[0].split(': ')[0]}")
+    print(f"root: {default_root(args.root)} (set $TINYTORCH_DATA or pass --root to change it); `info NAME` and "
+          f"`verify NAME` say more")
     return 0
 
 
 def preview(args) -> int:
-    dataset = DATASETS[args.name](args.root, train=not args.test)
+    from PIL import Image, ImageDraw  # Pillow only where it is used: the rest of the CLI needs only NumPy
+
+    dataset = TinyDigits(train=not args.test) if args.name == "tinydigits" else DATASETS[args.name](
+        args.root, train=not args.test)
     indices = np.random.default_rng(args.seed).choice(len(dataset), size=min(args.count, len(dataset)), replace=False)
     images, labels = dataset.get_batch(indices)
     columns, scale, caption = 8, 3, 14
@@ -71,7 +94,9 @@ def preview(args) -> int:
     draw = ImageDraw.Draw(grid)
     for position, (image, label) in enumerate(zip(images, labels)):
         x, y = position % columns * width, position // columns * (height + caption)
-        tile = Image.fromarray(np.asarray(image)).convert("RGB").resize((width, height), Image.NEAREST)
+        pixels = np.asarray(image)
+        pixels = (pixels * 255).round().astype(np.uint8) if pixels.dtype.kind == "f" else pixels  # TinyDigits: [0, 1]
+        tile = Image.fromarray(pixels).convert("RGB").resize((width, height), Image.NEAREST)
         grid.paste(tile, (x, y))
         draw.text((x + 2, y + height + 1), str(dataset.classes[label]), fill="black")
     grid.save(args.out)
@@ -92,9 +117,9 @@ def main(argv=None) -> int:
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     commands.add_parser("verify", parents=[root], help="re-hash every file").add_argument("names", **some)
     commands.add_parser("info", parents=[root], help="where, size, verified").add_argument("names", **some)
-    commands.add_parser("list", help="the datasets this command knows")
+    commands.add_parser("list", parents=[root], help="every dataset and whether it is here and verified")
     command = commands.add_parser("preview", parents=[root], help="save a labelled grid of samples")
-    command.add_argument("name", choices=list(DATASETS))
+    command.add_argument("name", choices=list(PREVIEW))
     command.add_argument("--out", required=True, help="image file to write, e.g. grid.png")
     command.add_argument("--test", action="store_true", help="the test split instead of the training split")
     command.add_argument("--count", type=int, default=32, help="number of samples (default 32)")
@@ -108,9 +133,20 @@ def main(argv=None) -> int:
         parser.error(f"--count must be a positive integer, got {args.count}")
     handlers = {"download": download, "verify": verify, "info": info, "list": list_datasets, "preview": preview}
     try:
-        return handlers[args.command](args)
-    except DataError as exc:
+        status = handlers[args.command](args)
+        sys.stdout.flush()  # a reader that went away (`| head`) shows up here, inside the try
+        return status
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (DataError, OSError) as exc:  # every failure is one message, never a traceback
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - e.g. Pillow refusing an image format
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 
 

@@ -1,22 +1,187 @@
-"""The constructor that MNIST and CIFAR10 share: torchvision's signature, the default root, the optional download."""
+"""The base of every downloaded dataset (MNIST, FashionMNIST, KMNIST, CIFAR10, CIFAR100).
+
+Everything they share follows from class attributes: torchvision's constructor and attributes (`root`, `train`,
+`class_to_idx`, the repr), the folder, which files each split needs with their md5s, the mirrors (and
+`$TINYTORCH_<NAME>_MIRRORS`), verification (each file hashed once, the digest remembered), the download under a
+folder lock, and one wording for every not-found and checksum error. A family says only where its files live
+(`folder`), which files a split needs (`split_files`), how to provide missing ones (`_provide`: from a local
+archive, else from the mirrors) and how to read a split (`load`).
+
+Files this library writes from verified sources (CIFAR's `.npy` caches, KMNIST's extracted files, whose digests
+are not published) get their md5 recorded in `.tinytorch-derived.json` when written, so they are verified too.
+"""
 from __future__ import annotations
 
-from ..cache import default_root
+import json
+import os
+from pathlib import Path
+
+from ..cache import default_root, md5
 from ..dataset import ImageDataset
+from ..download import lock
+from ..errors import ChecksumError, DatasetNotFoundError
+
+DERIVED = ".tinytorch-derived.json"
+
+
+def derived_digests(folder) -> dict:
+    """{file name: md5 recorded when the library wrote it} for `folder` ({} when absent or unreadable)."""
+    try:
+        record = json.loads((Path(folder) / DERIVED).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {name: digest for name, digest in record.items() if isinstance(digest, str)} if isinstance(record, dict) else {}
+
+
+def record_derived(folder, changes: dict) -> None:
+    """Record (name: md5) or forget (name: None) derived files of `folder`; best effort on a read-only folder."""
+    folder = Path(folder)
+    record = {name: digest for name, digest in {**derived_digests(folder), **changes}.items() if digest is not None}
+    temporary = folder / f"{DERIVED}.{os.getpid()}"
+    try:
+        temporary.write_text(json.dumps(record, indent=0))
+        os.replace(temporary, folder / DERIVED)
+    except OSError:
+        temporary.unlink(missing_ok=True)
 
 
 class DownloadedImages(ImageDataset):
     """An ImageDataset whose files live under `root` and can be fetched with `download=True`.
 
-    Subclasses define the classmethod `download(root, *, force=False, quiet=False)` and `load()`, which returns
-    (data, targets) of the split chosen by `self.train` from `self.root`.
+    `root` defaults to `$TINYTORCH_DATA`, else `$XDG_CACHE_HOME/tinytorch`, else `~/.cache/tinytorch`. Opening
+    needs only the chosen split's files; each is checked against its md5 once (the result is remembered).
     """
+
+    mirrors: list = []
 
     def __init__(self, root=None, train: bool = True, transform=None, target_transform=None, download: bool = False):
         if not isinstance(train, bool):
             raise TypeError(f"train must be a bool, got {type(train).__name__}: {train!r}")
-        self.root, self.train = default_root(root), train
-        if download:
-            self.download(self.root)
+        self.root = os.path.expanduser(root) if isinstance(root, str) else default_root(root)  # as torchvision keeps it
+        self.train = train
+        self._prepare(default_root(root), train, network=download)
         data, targets = self.load()
         super().__init__(data, targets, transform, target_transform)
+
+    @property
+    def class_to_idx(self) -> dict:
+        return {name: index for index, name in enumerate(self.classes)}
+
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}"
+
+    def __repr__(self) -> str:
+        """torchvision's VisionDataset repr: name, number of datapoints, root, split, transforms."""
+        body = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}", *self.extra_repr().splitlines()]
+        if self.transform is not None or self.target_transform is not None:
+            body.append("StandardTransform")
+            for head, transform in (("Transform: ", self.transform), ("Target transform: ", self.target_transform)):
+                if transform is not None:
+                    lines = repr(transform).splitlines()
+                    body += [head + lines[0], *(" " * len(head) + line for line in lines[1:])]
+        return "\n".join([f"Dataset {type(self).__name__}"] + ["    " + line for line in body])
+
+    @classmethod
+    def cli_name(cls) -> str:
+        return cls.__name__.lower()
+
+    @classmethod
+    def urls(cls, filename: str) -> list[str]:
+        """The URLs of `filename` on each mirror, in the order they are tried: `$TINYTORCH_<NAME>_MIRRORS`
+        (comma-separated base URLs) when set, else `mirrors`."""
+        override = os.environ.get(f"TINYTORCH_{cls.__name__.upper()}_MIRRORS")
+        mirrors = [m.strip() for m in override.split(",") if m.strip()] if override else cls.mirrors
+        return [mirror.rstrip("/") + "/" + filename for mirror in mirrors]
+
+    @classmethod
+    def files(cls, root=None) -> dict:
+        """{path: md5} of every file `verify` checks: the dataset's files (both splits) and those derived from them.
+        The md5 is None for a file whose digest is neither published nor recorded."""
+        folder, derived = cls.folder(root), derived_digests(cls.folder(root))
+        files = {folder / name: digest or derived.get(name) for name, digest in cls.split_files(None).items()}
+        return files | {folder / name: digest for name, digest in derived.items()}
+
+    @classmethod
+    def download(cls, root=None, *, train: bool | None = None, force: bool = False, quiet: bool = False) -> None:
+        """Make the files of split `train` (both when None) present and verified, fetching only what is missing
+        or wrong; with `force`, fetch them again. A derived file that fails its digest is removed (rebuilt later)."""
+        cls._prepare(default_root(root), train, network=True, force=force, quiet=quiet)
+
+    @classmethod
+    def _prepare(cls, root: Path, train, *, network: bool, force: bool = False, quiet: bool = False) -> None:
+        folder, expected = cls.folder(root), cls.split_files(train)
+        if not force and cls._problems(folder, expected) == ([], {}):
+            return  # the common case: verified files, nothing locked or written
+        if not network and not folder.is_dir():
+            raise cls._not_found(root, train, list(expected))
+        with lock(folder):
+            if force:
+                cls._discard(root, expected)
+            elif network:  # drop derived files whose bytes changed since they were written
+                derived = derived_digests(folder)
+                stale = {name: None for name, digest in derived.items() if (folder / name).is_file()
+                         and md5(folder / name) != digest or not (folder / name).is_file()}
+                for name in stale:
+                    (folder / name).unlink(missing_ok=True)
+                if stale:
+                    record_derived(folder, stale)
+            missing, bad = cls._problems(folder, expected)
+            wanted = missing + list(bad) if network else missing + [name for name, (_, want) in bad.items() if not want]
+            if wanted:
+                cls._provide(root, wanted, network=network, quiet=quiet)
+            missing, bad = cls._problems(folder, expected)
+        if missing:
+            raise cls._not_found(root, train, missing, downloaded=network)
+        if bad:
+            raise cls._checksum_error(root, folder, bad, downloaded=network)
+
+    @classmethod
+    def _expected(cls, folder: Path, name: str, digest: str | None) -> str | None:
+        return digest or derived_digests(folder).get(name)
+
+    @classmethod
+    def _problems(cls, folder: Path, expected: dict) -> tuple[list, dict]:
+        """(names missing, {name: (actual md5, expected md5 or None)} of those present but not verified)."""
+        missing = [name for name in expected if not (folder / name).is_file()]
+        bad = {}
+        for name, digest in expected.items():
+            if name not in missing:
+                want = cls._expected(folder, name, digest)
+                if want is None or (actual := md5(folder / name)) != want:
+                    bad[name] = (None if want is None else actual, want)
+        return missing, bad
+
+    @classmethod
+    def _discard(cls, root: Path, names) -> None:
+        """Delete the files `names` (and whatever the family derived or downloaded for them), for `force`."""
+        folder = cls.folder(root)
+        for name in names:
+            (folder / name).unlink(missing_ok=True)
+        record_derived(folder, {name: None for name in names})
+
+    @classmethod
+    def _hint(cls, root: Path, *, force: bool = False) -> str:
+        return f"`python -m tinytorch.data download {cls.cli_name()}{' --force' if force else ''} --root {root}`"
+
+    @classmethod
+    def _not_found(cls, root: Path, train, missing: list, downloaded: bool = False) -> DatasetNotFoundError:
+        folder, split = cls.folder(root), "" if train is None else f" ({'train' if train else 'test'})"
+        if downloaded:
+            return DatasetNotFoundError(
+                f"{cls.__name__}{split}: the download was verified but did not provide {', '.join(missing)} in "
+                f"{folder}: {cls._source(root)} is not {cls.__name__}'s, or has other files. Replace it with the "
+                f"official one (or fix your mirror), or put the missing files in {folder} by hand")
+        return DatasetNotFoundError(
+            f"{cls.__name__}{split} is missing {', '.join(missing)} in {folder}. Either pass download=True (or run "
+            f"{cls._hint(root)}), or fetch these by hand and put them where shown:\n{cls._by_hand(root, missing)}")
+
+    @classmethod
+    def _checksum_error(cls, root: Path, folder: Path, bad: dict, downloaded: bool) -> ChecksumError:
+        lines = "\n".join(f"{folder / name} has md5 {actual}, expected {want}" if want else
+                          f"{folder / name} cannot be verified: {cls.__name__} publishes no md5 for it; put the "
+                          f"archive it comes from beside it, or pass download=True" for name, (actual, want) in bad.items())
+        advice = (f"the download was verified, so these were changed afterwards or by another process; run "
+                  f"{cls._hint(root, force=True)} to fetch everything again") if downloaded else (
+                  f"they are damaged or not the official files: pass download=True (or run "
+                  f"{cls._hint(root, force=True)}) to replace them")
+        return ChecksumError(f"{lines}\n{cls.__name__}: {advice}")
