@@ -25,7 +25,9 @@ class LoopbackServer:
     """`files`: {url path: bytes}. `faults`: {url path: [fault, ...]}, one fault consumed per request to that path:
     an int status (404, 503...), ("drop", n) to send the headers and only n body bytes then close, ("slow", s) to
     wait s seconds before answering, ("wrong", data) to serve other bytes, ("redirect", path) for a 302,
-    ("delay_body", s) to wait s seconds after the headers."""
+    ("delay_body", s) to wait s seconds after the headers, ("length", n) to announce Content-Length n (None: no
+    Content-Length, the body ends when the connection closes), ("trickle", s) to send no Content-Length and then
+    one byte every s seconds until the client leaves (or the server's lifetime ends)."""
 
     files: dict = field(default_factory=dict)
     faults: dict = field(default_factory=dict)
@@ -98,10 +100,19 @@ def _handler(server: LoopbackServer):
             body = data[start:]
             record.status = 206 if record.range else 200
             self.send_response(record.status)
-            self.send_header("Content-Length", str(len(body)))
+            length = fault[1] if isinstance(fault, tuple) and fault[0] == "length" else len(body)
+            if isinstance(fault, tuple) and fault[0] == "trickle":
+                length = None
+            if length is None:
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(length))
             if record.range:
                 self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
             self.end_headers()
+            if isinstance(fault, tuple) and fault[0] == "trickle":
+                self._trickle(record, fault[1])
+                return
             if isinstance(fault, tuple) and fault[0] == "delay_body":
                 time.sleep(fault[1])
             if isinstance(fault, tuple) and fault[0] == "drop":
@@ -109,5 +120,15 @@ def _handler(server: LoopbackServer):
                 self.close_connection = True
             self.wfile.write(body)
             record.body_bytes = len(body)
+
+        def _trickle(self, record, interval):
+            try:
+                while True:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    record.body_bytes += 1
+                    time.sleep(interval)
+            except OSError:  # the client went away
+                pass
 
     return Handler

@@ -5,10 +5,15 @@ time, so reopening a dataset does not re-hash hundreds of megabytes while a repl
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
+
+from .errors import UnusablePathError
 
 MEMO = ".tinytorch-md5.json"
 
@@ -18,18 +23,61 @@ def default_root(root=None) -> Path:
     if root is not None:
         if not isinstance(root, (str, os.PathLike)):
             raise TypeError(f"root must be a path (str or os.PathLike) or None, got {type(root).__name__}: {root!r}")
-        return Path(root).expanduser()
-    if os.environ.get("TINYTORCH_DATA"):
-        return Path(os.environ["TINYTORCH_DATA"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache).expanduser() / "tinytorch"
+        path, source = Path(root).expanduser(), "root"
+    elif os.environ.get("TINYTORCH_DATA"):
+        path, source = Path(os.environ["TINYTORCH_DATA"]).expanduser(), "$TINYTORCH_DATA"
+    else:
+        cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        path, source = Path(cache).expanduser() / "tinytorch", "the default root"
+    if path.exists() and not path.is_dir():
+        raise UnusablePathError(f"{source} is {path}, which is a file, not a folder: point it at a folder (the root "
+                                f"argument, --root or $TINYTORCH_DATA)")
+    return path
+
+
+def make_folder(folder) -> Path:
+    """Create `folder` (and its parents) if needed; UnusablePathError saying why when it cannot be."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UnusablePathError(f"cannot create the folder {folder} ({exc.strerror or exc}): choose another root (the "
+                                f"root argument, --root or $TINYTORCH_DATA)") from None
+    return folder
+
+
+def open_own_file(path):
+    """`path` opened for reading and writing ('r+b'), created if missing, never through a link.
+
+    For the data layer's own working files (`.part`, `.lock`, the memo's temporary): a symbolic or hard link planted
+    at the name is removed, never what it points to, and a fresh file made, so no write lands outside the root.
+    """
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except IsADirectoryError:
+            raise UnusablePathError(f"{path} is a folder, but the download needs it as a working file; move it "
+                                    f"away and try again") from None
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            os.unlink(path)  # a symbolic link: remove the link itself
+            continue
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+            return os.fdopen(fd, "r+b")
+        os.close(fd)
+        os.unlink(path)  # a hard link or a special file: remove this name of it
+    raise UnusablePathError(f"{path} keeps being replaced by a link; something else is writing in this folder")
 
 
 def _memo(folder: Path) -> dict:
+    """The folder's memo {name: [size, mtime_ns, md5]}; a missing, unreadable or malformed memo counts as empty."""
     try:
-        return json.loads((folder / MEMO).read_text())
+        memo = json.loads((folder / MEMO).read_text())
     except (OSError, ValueError):
         return {}
+    return memo if isinstance(memo, dict) else {}
 
 
 def _key(path: Path) -> list:
@@ -44,17 +92,21 @@ def remember(path, digest: str) -> None:
     memo[path.name] = _key(path) + [digest]
     temporary = path.parent / f"{MEMO}.{os.getpid()}"
     try:
-        temporary.write_text(json.dumps(memo, indent=0))
+        with open_own_file(temporary) as handle:
+            handle.truncate()
+            handle.write(json.dumps(memo, indent=0).encode())
         os.replace(temporary, path.parent / MEMO)
-    except OSError:
-        temporary.unlink(missing_ok=True)
+    except (OSError, UnusablePathError):  # read-only folder or mount: the memo is only a speed-up
+        with contextlib.suppress(OSError):
+            temporary.unlink()
 
 
 def known_md5(path) -> str | None:
     """The remembered md5 of `path` if it is unchanged since it was hashed, else None (nothing is read)."""
     path = Path(path)
     record = _memo(path.parent).get(path.name)
-    return record[2] if record and record[:2] == _key(path) else None
+    valid = isinstance(record, list) and len(record) == 3 and isinstance(record[2], str)
+    return record[2] if valid and record[:2] == _key(path) else None
 
 
 def md5(path, *, rehash: bool = False) -> str:

@@ -3,27 +3,32 @@
 A file is streamed into `<name>.part` beside its final path, checked against its md5, then renamed into place, so
 a killed download never leaves a corrupt file under the final name; the next attempt resumes the `.part` file
 with an HTTP Range request. Transient failures (timeouts, dropped connections, 5xx) are retried with backoff on
-the same mirror, anything else moves on to the next mirror. Stdlib urllib only.
+the same mirror, anything else moves on to the next mirror. Working files are never opened through a link, redirects
+go only to http(s), a source slower than MIN_RATE is abandoned, and running out of disk space stops everything with
+nothing partial left. Stdlib urllib only; tqdm draws a progress bar when it is installed.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import http.client
 import os
+import posixpath
 import shutil
 import struct
+import sys
 import tarfile
 import time
 import zlib
 from pathlib import Path
 from urllib.error import HTTPError, URLError
-from urllib.request import Request, urlopen
-
-from tqdm import tqdm
+from urllib.parse import urljoin, urlsplit
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from . import cache
-from .errors import ChecksumError, CorruptFileError, DiskSpaceError, DownloadError, UnsafeArchiveError
+from .errors import (ChecksumError, CorruptFileError, DataError, DiskSpaceError, DownloadError, UnsafeArchiveError,
+                     UnusablePathError)
 
 try:
     import fcntl
@@ -35,56 +40,114 @@ CHUNK = 1 << 16
 TIMEOUT = 30.0  # seconds without a byte before an attempt counts as failed
 RETRIES = 3  # further attempts per URL after a transient failure, waiting BACKOFF * 2**attempt seconds first
 BACKOFF = 1.0
+MIN_RATE = 1024  # bytes/s: a source averaging less over RATE_WINDOW seconds (an endless trickle) is abandoned
+RATE_WINDOW = 60.0
+SPACE_MARGIN = 16 << 20  # bytes left free beyond the file itself, so the disk is not filled to the last byte
+_FULL_DISK = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+class TooSlowError(OSError):
+    """A source delivered less than MIN_RATE bytes/s over RATE_WINDOW seconds; the next source is tried."""
+
+
+class _Refused(Exception):
+    """A source announced a file that cannot be this one (wrong size, larger than the free space): skip it."""
+
+    def __init__(self, error: DataError):
+        super().__init__(str(error))
+        self.error = error
+
+
+class _HttpOnlyRedirects(HTTPRedirectHandler):
+    def http_error_302(self, request, fp, code, msg, headers):
+        target = urljoin(request.full_url, headers.get("Location") or headers.get("URI") or "")
+        if urlsplit(target).scheme not in ("http", "https"):
+            raise HTTPError(request.full_url, code, f"redirect to {target} refused: only http:// and https:// "
+                                                    f"redirects are followed", headers, fp)
+        return super().http_error_302(request, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+_OPENER = build_opener(_HttpOnlyRedirects)
 
 
 @contextlib.contextmanager
 def lock(folder):
-    """Hold an exclusive cross-process lock on `folder` (created if needed), so concurrent callers download once."""
+    """Hold an exclusive cross-process lock on `folder` (created if needed), so concurrent callers download once.
+
+    A process that has to wait says on stderr which process holds the lock and since when. The lock file is never
+    opened through a link; a folder that cannot be written (a read-only classroom copy) needs no lock.
+    """
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / ".lock", "a+b")
-    except OSError:  # a read-only folder: nobody can write there, so there is nothing to guard
+        handle = cache.open_own_file(folder / ".lock")
+    except (OSError, UnusablePathError):  # a read-only folder: nobody can write there, so there is nothing to guard
         handle = None
     try:
         if handle is not None and fcntl is not None:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = handle.read(200).decode(errors="replace").strip() or "another process"
+                print(f"tinytorch.data: waiting for {folder}, locked by {holder} ({folder / '.lock'})", file=sys.stderr)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S %Z')}".encode())
+            handle.flush()
         yield
     finally:
         if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.truncate(0)
             handle.close()  # releases the lock
 
 
 def check_space(folder, needed: int | None) -> None:
-    """Raise DiskSpaceError if `folder` has less than `needed` bytes free (plus a small margin)."""
+    """Raise DiskSpaceError if `folder` has less than `needed` bytes free plus SPACE_MARGIN (16 MB)."""
     free = shutil.disk_usage(folder).free
-    if needed and free < needed + (16 << 20):
-        raise DiskSpaceError(f"{needed / 1e6:.1f} MB are needed in {folder} but only {free / 1e6:.1f} MB are free; "
-                             f"free some space or choose another root (the root argument or $TINYTORCH_DATA)")
+    if needed and free < needed + SPACE_MARGIN:
+        raise DiskSpaceError(f"{needed / 1e6:.1f} MB are needed in {folder}, plus a {SPACE_MARGIN / 1e6:.1f} MB "
+                             f"margin, but only {free / 1e6:.1f} MB are free; free some space or choose another root "
+                             f"(the root argument or $TINYTORCH_DATA)")
 
 
-def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None) -> Path:
+def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None, size: int | None = None) -> Path:
     """Fetch `path` from the first of `urls` that delivers bytes with digest `md5`; return `path`.
 
     An existing file with the right digest is kept without any network access. `accept(part)`, when given, may
-    still accept delivered bytes whose md5 differs (a gzip whose extracted bytes are the official ones). Raises
-    ChecksumError when every URL delivered wrong bytes, DownloadError (listing each URL and its failure) when any
-    failed otherwise.
+    still accept delivered bytes whose md5 differs (a gzip whose extracted bytes are the official ones). `size`, the
+    file's size in bytes when known, lets a source announcing another size be skipped (unless `accept` is given) and
+    a true lack of disk space be told before anything is fetched. A `.part` kept from an earlier attempt that fails
+    the check is discarded and the file fetched once afresh. Raises ChecksumError when every URL delivered wrong
+    bytes, DiskSpaceError when the disk is (or every source says it would be) too full, DownloadError (listing each
+    URL and its failure) when any failed otherwise.
     """
     path = Path(path)
     if path.is_file() and cache.md5(path) == md5:
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+    cache.make_folder(path.parent)
     part = path.with_name(path.name + ".part")
+    if size is not None:
+        check_space(path.parent, size - _kept_size(part))
     failures = []
     for url in urls:
         try:
-            actual = _fetch(url, part, quiet)
+            kept = _kept_size(part)
+            actual = _fetch(url, part, quiet, None if accept else size)
+            if kept and not _good(actual, md5, accept, part):  # the kept bytes may be what is wrong: start afresh
+                part.unlink()
+                actual = _fetch(url, part, quiet, None if accept else size)
+        except _Refused as refused:
+            failures.append((url, refused.error))
+            continue
         except (OSError, http.client.HTTPException) as exc:
             failures.append((url, exc))
             continue
-        if actual == md5 or (accept is not None and accept(part)):
-            os.replace(part, path)
+        if _good(actual, md5, accept, part):
+            _install(part, path)
             cache.remember(path, actual)
             return path
         part.unlink()
@@ -92,11 +155,36 @@ def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None) -> 
     lines = "\n".join(f"  {url}: {_describe(exc)}" for url, exc in failures)
     if failures and all(isinstance(exc, ChecksumError) for _, exc in failures):
         raise ChecksumError(f"{path.name}: every source delivered wrong bytes (nothing was kept):\n{lines}")
+    if failures and all(isinstance(exc, DiskSpaceError) for _, exc in failures):
+        raise DiskSpaceError(f"{path.name}: no source's file fits in {path.parent} (nothing was fetched):\n{lines}")
     offline = failures and all(isinstance(exc, URLError) and not isinstance(exc, HTTPError)
                                and not isinstance(exc.reason, TimeoutError) for _, exc in failures)
     cause = "no network connection (no source could be reached)" if offline else "every source failed"
     raise DownloadError(f"could not download {path.name}: {cause}:\n{lines}\n"
                         f"Fetch it by hand from one of these URLs and put it at {path}") from None
+
+
+def _good(actual: str, md5: str, accept, part: Path) -> bool:
+    return actual == md5 or (accept is not None and accept(part))
+
+
+def _install(part: Path, path: Path) -> None:
+    """Rename the checked `part` to `path`; UnusablePathError (and no `.part` left) when `path` is taken by a folder."""
+    try:
+        os.replace(part, path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise UnusablePathError(f"cannot put the file at {path} ({exc.strerror}); move away what is there and try "
+                                f"again") from None
+
+
+def _kept_size(part: Path) -> int:
+    """Bytes in `part` to resume from: 0 if it is missing or not a plain file of its own (a planted link)."""
+    try:
+        info = part.lstat()
+    except FileNotFoundError:
+        return 0
+    return info.st_size if part.is_file() and not part.is_symlink() and info.st_nlink == 1 else 0
 
 
 def _describe(exc: BaseException) -> str:
@@ -115,11 +203,11 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, (TimeoutError, ConnectionResetError, ConnectionAbortedError, http.client.IncompleteRead))
 
 
-def _fetch(url, part: Path, quiet: bool) -> str:
+def _fetch(url, part: Path, quiet: bool, size: int | None) -> str:
     """Stream `url` into `part`, retrying transient failures with exponential backoff; return the file's md5."""
     for attempt in range(RETRIES + 1):
         try:
-            return _stream(url, part, quiet)
+            return _stream(url, part, quiet, size)
         except (OSError, http.client.HTTPException) as exc:
             if attempt == RETRIES or not _transient(exc):
                 raise
@@ -128,58 +216,126 @@ def _fetch(url, part: Path, quiet: bool) -> str:
         time.sleep(BACKOFF * 2 ** attempt)
 
 
-def _stream(url, part: Path, quiet: bool) -> str:
-    have = part.stat().st_size if part.exists() else 0
+def _stream(url, part: Path, quiet: bool, size: int | None) -> str:
+    have = _kept_size(part)
     headers = {"User-Agent": USER_AGENT, **({"Range": f"bytes={have}-"} if have else {})}
-    with urlopen(Request(url, headers=headers), timeout=TIMEOUT) as response:
+    with _OPENER.open(Request(url, headers=headers), timeout=TIMEOUT) as response:
         resumed = have and response.status == 206 and response.headers.get("Content-Range", "").startswith(
             f"bytes {have}-")
         have = have if resumed else 0
-        length = response.headers.get("Content-Length")
-        remaining = int(length) if length else None
-        check_space(part.parent, remaining)
-        digest = cache.new_md5()
-        with open(part, "r+b" if resumed else "wb") as out:
-            while have and (chunk := out.read(CHUNK)):  # the bytes kept from the interrupted attempt
-                digest.update(chunk)
-            bar = tqdm(total=None if remaining is None else have + remaining, initial=have, unit="B", unit_scale=True,
-                       unit_divisor=1024, desc=part.name[:-5], disable=True if quiet else None, leave=False)
-            with bar:
-                written = 0
-                while chunk := response.read(CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    written += len(chunk)
-                    bar.update(len(chunk))
-        if remaining is not None and written != remaining:
-            raise http.client.IncompleteRead(b"", remaining - written)
+        length = (response.headers.get("Content-Length") or "").strip()
+        remaining = int(length) if length.isdigit() else None
+        if remaining is not None:
+            if size is not None and have + remaining != size:
+                raise _Refused(ChecksumError(f"announces {have + remaining} bytes, expected {size}"))
+            try:
+                check_space(part.parent, remaining)
+            except DiskSpaceError as exc:
+                if size is None:  # an announced size nothing confirms: maybe this source is wrong, try the next
+                    raise _Refused(exc) from None
+                raise
+        try:
+            with cache.open_own_file(part) as out:
+                digest = _receive(response, out, have, remaining, part.name[:-5], quiet)
+        except OSError as exc:
+            if exc.errno not in _FULL_DISK:
+                raise
+            part.unlink(missing_ok=True)
+            raise DiskSpaceError(f"the disk holding {part.parent} is full: {part.name[:-5]} from {url} did not fit "
+                                 f"and its partial file was removed; free some space or choose another root (the "
+                                 f"root argument or $TINYTORCH_DATA)") from None
+    return digest
+
+
+def _receive(response, out, have: int, remaining: int | None, name: str, quiet: bool) -> str:
+    """Append the body of `response` to `out` after its first `have` bytes; return the md5 of the whole file."""
+    out.truncate(have)
+    digest = cache.new_md5()
+    while have and (chunk := out.read(CHUNK)):  # the bytes kept from the interrupted attempt
+        digest.update(chunk)
+    bar = _progress_bar(None if remaining is None else have + remaining, have, name, quiet)
+    written, window_start, window_bytes = 0, time.monotonic(), 0
+    try:
+        while chunk := response.read1(CHUNK):
+            out.write(chunk)
+            digest.update(chunk)
+            written += len(chunk)
+            window_bytes += len(chunk)
+            if bar is not None:
+                bar.update(len(chunk))
+            if (elapsed := time.monotonic() - window_start) >= RATE_WINDOW:
+                if window_bytes < MIN_RATE * elapsed:
+                    raise TooSlowError(f"{window_bytes} bytes in {elapsed:.1f} s, slower than the minimum "
+                                       f"{MIN_RATE} bytes/s (tinytorch.data.download.MIN_RATE)")
+                window_start, window_bytes = time.monotonic(), 0
+    finally:
+        if bar is not None:
+            bar.close()
+    if remaining is not None and written != remaining:
+        raise http.client.IncompleteRead(b"", remaining - written)
     return digest.hexdigest()
 
 
-def _copy(source, destination: Path) -> None:
+def _progress_bar(total, initial: int, name: str, quiet: bool):
+    """A tqdm progress bar (shown on a terminal only), or None when quiet or tqdm is not installed."""
+    if quiet:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, desc=name, leave=False,
+                disable=None)
+
+
+def _copy(source, destination: Path, limit: int | None = None) -> None:
     """Stream `source` (a binary file) into `destination` through a `.part` file and an atomic rename, remembering
-    its md5 so the extracted file is never hashed again."""
+    its md5 so the extracted file is never hashed again. More than `limit` bytes is a ValueError; on any failure
+    the `.part` is removed, and a full disk is a DiskSpaceError."""
     part = destination.with_name(destination.name + ".part")
-    digest = cache.new_md5()
-    with open(part, "wb") as out:
-        while chunk := source.read(1 << 20):
-            out.write(chunk)
-            digest.update(chunk)
-    os.replace(part, destination)
+    digest, written = cache.new_md5(), 0
+    try:
+        with cache.open_own_file(part) as out:
+            out.truncate()
+            while chunk := source.read(CHUNK if limit is None else min(CHUNK, limit - written + 1)):
+                written += len(chunk)
+                if limit is not None and written > limit:
+                    raise ValueError(f"it expands to more than {limit} bytes, the size it should have")
+                out.write(chunk)
+                digest.update(chunk)
+    except BaseException as exc:
+        part.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in _FULL_DISK:
+            raise DiskSpaceError(f"the disk holding {destination.parent} is full: {destination.name} did not fit "
+                                 f"and its partial file was removed; free some space or choose another root (the "
+                                 f"root argument or $TINYTORCH_DATA)") from None
+        raise
+    _install(part, destination)
     cache.remember(destination, digest.hexdigest())
 
 
-def gunzip(archive, destination) -> Path:
-    """Decompress the gzip file `archive` into `destination`, atomically."""
+def gunzip(archive, destination, *, expected_size: int | None = None) -> Path:
+    """Decompress the gzip file `archive` into `destination`, atomically; return `destination`.
+
+    Decompression stops as soon as the output exceeds `expected_size` (the decompressed size in bytes, when the
+    caller knows it) or else the size recorded in the gzip trailer, so a small file whose trailer lies cannot fill
+    the disk (a gzip bomb). The trailer records the size modulo 4 GiB: larger files need `expected_size`.
+    Raises CorruptFileError naming `archive` for a damaged, truncated or oversized stream (nothing is left behind).
+    """
     archive, destination = Path(archive), Path(destination)
-    with open(archive, "rb") as handle:
-        handle.seek(-4, os.SEEK_END)
-        check_space(destination.parent, struct.unpack("<I", handle.read(4))[0])
     try:
+        with open(archive, "rb") as handle:
+            if (length := handle.seek(0, os.SEEK_END)) < 18:
+                raise EOFError(f"it holds {length} bytes, fewer than any gzip file")
+            handle.seek(-4, os.SEEK_END)
+            recorded = struct.unpack("<I", handle.read(4))[0]
+        if expected_size is not None and recorded != expected_size % (1 << 32):
+            raise ValueError(f"its trailer records {recorded} bytes, expected {expected_size}")
+        limit = recorded if expected_size is None else expected_size
+        check_space(destination.parent, limit)
         with gzip.open(archive, "rb") as source:
-            _copy(source, destination)
-    except (OSError, EOFError, zlib.error) as exc:
-        destination.with_name(destination.name + ".part").unlink(missing_ok=True)
+            _copy(source, destination, limit)
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
         raise CorruptFileError(f"{archive} is not a valid gzip file ({exc}); delete it and download it again") from exc
     return destination
 
@@ -187,28 +343,50 @@ def gunzip(archive, destination) -> Path:
 def extract_tar(archive, folder) -> list[Path]:
     """Extract the regular files and folders of tar archive `archive` under `folder`; return the files written.
 
-    Every member is checked first: one that is a link or a device, or whose path leads outside `folder`, refuses
-    the whole archive (UnsafeArchiveError) before anything is written.
+    Every member is checked first, by its name alone: one that is a link or a device, whose path leads outside
+    `folder` (or is `folder` itself, for a file), or that is both a file and a folder of another member refuses the
+    whole archive (UnsafeArchiveError) before anything is written. Folders the user linked elsewhere are followed.
     """
-    archive, folder = Path(archive), Path(folder).resolve()
+    archive, folder = Path(archive), Path(folder)
     try:
         with tarfile.open(archive) as tar:
             members = tar.getmembers()
-            for member in members:
-                target = (folder / member.name).resolve()
-                if not (member.isfile() or member.isdir()):
-                    raise UnsafeArchiveError(f"{archive}: member {member.name!r} is a link or a device; refused")
-                if folder not in target.parents and target != folder:
-                    raise UnsafeArchiveError(f"{archive}: member {member.name!r} would land outside {folder}; refused")
-            folder.mkdir(parents=True, exist_ok=True)
+            places = [_place(archive, folder, member) for member in members]
+            files = {place for member, place in zip(members, places) if member.isfile()}
+            folders = {parent for place in places for parent in place.parents} | {
+                place for member, place in zip(members, places) if member.isdir()}
+            if clash := sorted(files & folders):
+                raise UnsafeArchiveError(f"{archive}: {clash[0].as_posix()!r} is both a file and a folder in the "
+                                         f"archive; refused")
+            cache.make_folder(folder)
             check_space(folder, sum(member.size for member in members))
             written = []
-            for member in members:
-                target = folder / member.name
-                (target if member.isdir() else target.parent).mkdir(parents=True, exist_ok=True)
+            for member, place in zip(members, places):
+                target = folder / place
+                _make_folders(archive, target if member.isdir() else target.parent)
                 if member.isfile():
                     _copy(tar.extractfile(member), target)
                     written.append(target)
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise CorruptFileError(f"{archive} is not a valid tar archive ({exc}); delete it and download it again") from exc
     return written
+
+
+def _place(archive: Path, folder: Path, member: tarfile.TarInfo) -> Path:
+    """Where `member` goes, relative to the extraction folder (`.` for the folder itself); refuses unsafe members."""
+    if not (member.isfile() or member.isdir()):
+        raise UnsafeArchiveError(f"{archive}: member {member.name!r} is a link or a device; refused")
+    name = posixpath.normpath(member.name)
+    if name.startswith("/") or name == ".." or name.startswith("../"):
+        raise UnsafeArchiveError(f"{archive}: member {member.name!r} would land outside {folder}; refused")
+    if member.isfile() and name == ".":
+        raise UnsafeArchiveError(f"{archive}: member {member.name!r} is a file in place of {folder} itself; refused")
+    return Path(name)
+
+
+def _make_folders(archive: Path, folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UnusablePathError(f"{archive} has a folder at {folder}, where there is a file; move that file away and "
+                                f"try again") from None

@@ -34,3 +34,8 @@ class UnsafeArchiveError(DataError):
 
 class DiskSpaceError(DataError):
     """Not enough free disk space for a download or an extraction; says how much is needed and where."""
+
+
+class UnusablePathError(DataError):
+    """A folder or file the data layer must use is not usable: the root is a file, a folder cannot be created, or a
+    path it must write is taken by a folder or a file; says which path and what to do. Nothing was deleted."""

@@ -67,6 +67,8 @@ def load(file, *, encoding: str = "latin1"):
         return _Unpickler(file, name, encoding).load()
     except UnsafePickleError:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
-        raise CorruptFileError(f"{name} is truncated or not a valid pickle ({type(exc).__name__}: {exc}); "
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            MemoryError, OverflowError) as exc:  # MemoryError, OverflowError: a huge declared length or shape
+        reason = str(exc) or "it declares an object larger than memory"
+        raise CorruptFileError(f"{name} is truncated or not a valid pickle ({type(exc).__name__}: {reason}); "
                                f"replace it with a fresh copy") from exc
