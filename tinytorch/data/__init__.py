@@ -4,7 +4,7 @@ from .collate import default_collate
 from .dataset import (ChainDataset, ConcatDataset, Dataset, ImageDataset, IterableDataset, StackDataset, Subset,
                       TensorDataset, random_split)
 from .errors import (ChecksumError, CorruptFileError, DataError, DatasetNotFoundError, DiskSpaceError, DownloadError,
-                     UnsafeArchiveError, UnsafePickleError)
+                     UnsafeArchiveError, UnsafePickleError, UnusablePathError)
 from .loader import DataLoader
 from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
