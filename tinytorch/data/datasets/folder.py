@@ -14,8 +14,6 @@ import os
 import re
 
 import numpy as np
-from PIL import Image
-from tqdm import tqdm
 
 from ..cache import default_root
 from ..dataset import Dataset, as_index_array, check_index
@@ -114,6 +112,8 @@ def pil_loader(path) -> np.ndarray:
     torchvision's pil_loader returns the PIL image; this is that image as an array. A file Pillow cannot decode
     raises CorruptImageError naming it; a missing or unreadable file raises the OSError of `open`, as in torchvision.
     """
+    from PIL import Image  # Pillow only where it is used: tinytorch.data itself needs only NumPy
+
     with open(path, "rb") as handle:
         try:
             return np.asarray(Image.open(handle).convert("RGB"))
@@ -237,6 +237,8 @@ class ImageFolder(DatasetFolder):
 
     def _decode(self, path):
         """The loader's image of `path`, resized to `size` if given."""
+        from PIL import Image
+
         image = self.loader(path)
         if self.size is None:
             return image
@@ -287,6 +289,8 @@ class ImageFolder(DatasetFolder):
 
     def _write_cache(self):
         """Decode every sample into a temporary .npy and rename it to `cache_path` once complete."""
+        from tqdm import tqdm  # only where it is used: tinytorch.data itself needs only NumPy
+
         first_path = self.samples[0][0]
         first = self._cacheable(first_path)
         check_space(self.cache_path.parent, len(self) * first.nbytes)
