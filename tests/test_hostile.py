@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from formats import gzip_bytes, idx_bytes, md5
 from tinytorch.data import cache, download, safe_pickle
@@ -123,6 +124,27 @@ def test_a_link_planted_at_an_extraction_part_file_is_not_written_through(tmp_pa
     extract_tar(tmp_path / "a.tgz", tmp_path / "out")
     assert victim.read_bytes() == b"precious" and (tmp_path / "out" / "top" / "x").read_bytes() == DATA
     assert not os.path.lexists(tmp_path / "out" / "top" / "x.part")
+
+
+names = st.lists(st.sampled_from(["a", "b", "..", ".", ""]), min_size=1, max_size=4).map("/".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(names, st.booleans()), min_size=1, max_size=4))
+def test_any_mix_of_file_and_folder_members_is_extracted_whole_or_refused_whole(tmp_path_factory, members):
+    """Either UnsafeArchiveError with nothing written, or every file holds its member's bytes; never a .part left,
+    never a raw OSError, never a write beside the folder."""
+    base = tmp_path_factory.mktemp("tar")
+    (base / "a.tgz").write_bytes(tar_of(*[file_member(name, name.encode()) if is_file else dir_member(name)
+                                          for name, is_file in members]))
+    try:
+        written = extract_tar(base / "a.tgz", base / "out")
+    except UnsafeArchiveError:
+        assert tree(base) == ["a.tgz"]
+        return
+    files = {os.path.normpath(name): name.encode() for name, is_file in members if is_file}  # the last one wins
+    assert {p.relative_to(base / "out").as_posix(): p.read_bytes() for p in written if p.exists()} == files
+    assert not any(path.endswith(".part") for path in tree(base)) and sorted(os.listdir(base)) == ["a.tgz", "out"]
 
 
 @pytest.mark.parametrize("size", [0, 1, 3, 17])
