@@ -26,6 +26,7 @@ bench: $(READY)
 	$(PY) benchmarks/bench_loader.py
 	$(PY) benchmarks/bench_workers.py
 	$(PY) benchmarks/bench_datasets.py
+	$(PY) benchmarks/bench_folder.py
 
 milestones: $(READY)
 	$(PY) milestones/03_1986_mlp/01_rumelhart_tinydigits.py --check
