@@ -5,7 +5,6 @@ left behind and nothing written outside the root. Servers are the loopback serve
 (rates, sizes) are made small instead of waiting, and nothing asserts a duration.
 """
 import errno
-import io
 import os
 import struct
 import subprocess
@@ -21,6 +20,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from formats import gzip_bytes, idx_bytes, md5
+from test_download import file_member, tar_of
 from tinytorch.data import cache, download, safe_pickle
 from tinytorch.data.__main__ import main
 from tinytorch.data.download import download_file, extract_tar, gunzip, lock
@@ -47,20 +47,6 @@ def tree(folder):
 
 
 # --- archives -------------------------------------------------------------------------------------------------------
-
-def tar_of(*members):
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for info, data in members:
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
-    return buffer.getvalue()
-
-
-def file_member(name, data=b"payload"):
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    return info, data
-
 
 def dir_member(name):
     info = tarfile.TarInfo(name)
