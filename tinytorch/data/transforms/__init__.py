@@ -6,8 +6,11 @@ one more leading axis. `transform(x)` takes one sample; `transform.apply_batch(b
 uses it. Random transforms draw from `rng.draws`, so a batch and its samples one by one get the same decisions.
 
 `base` holds the Transform protocol, Compose, Lambda and the shared helpers; `tensor` the conversions and
-Normalize; `flip_crop` RandomCrop and RandomHorizontalFlip.
+Normalize; `flip_crop` RandomCrop and RandomHorizontalFlip; `geometry` Resize, CenterCrop, Pad, RandomResizedCrop and
+RandomRotation; `color` ColorJitter, Grayscale, RandomGrayscale, GaussianBlur and RandomErasing.
 """
 from .base import Compose, Lambda, Transform, apply_to_batch
 from .flip_crop import RandomCrop, RandomHorizontalFlip
+from .color import ColorJitter, GaussianBlur, Grayscale, RandomErasing, RandomGrayscale
+from .geometry import CenterCrop, InterpolationMode, Pad, RandomResizedCrop, RandomRotation, Resize
 from .tensor import Flatten, Normalize, ToPILImage, ToTensor
