@@ -104,3 +104,56 @@ def test_subset_batches_follow_reassigned_indices():
     assert sub.get_batch([0, 2])[0].tolist() == [9, 4]
     sub.indices = [1, 2, 3]
     assert sub.get_batch([0, 2])[0].tolist() == [1, 3]
+
+
+def assert_same_rows(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_tensor_dataset_takes_slices_lists_and_arrays_like_torch():
+    X, y = np.arange(20).reshape(10, 2), np.arange(10) * 3
+    ds = TensorDataset(X, y)
+    assert_same_rows(ds[1:3], (X[1:3], y[1:3]))
+    assert_same_rows(ds[[0, 2]], (X[[0, 2]], y[[0, 2]]))
+    assert_same_rows(ds[np.array([4, -1])], (X[[4, 9]], y[[4, 9]]))
+    assert_same_rows(ds[range(2)], (X[:2], y[:2]))
+    assert_same_rows(ds[::-3], (X[::-3], y[::-3]))
+
+
+def test_slicing_of_subset_of_dataset():
+    """torch's test_slicing_of_subset_of_dataset, on NumPy."""
+    dataset = TensorDataset(np.array([1, 2, 3, 4, 5]))
+    subset_of_dataset = Subset(dataset, [0, 1, 2, 3, 4])
+    assert_same_rows(subset_of_dataset[:], dataset[:])
+    assert_same_rows(subset_of_dataset[1:2], dataset[1:2])
+    assert_same_rows(subset_of_dataset[0:-1:2], dataset[0:-1:2])
+    subset1, subset2 = random_split(dataset, [3, 2], generator=0)
+    assert_same_rows(subset1[:], dataset[subset1.indices[:]])
+    assert_same_rows(subset1[0:2], dataset[subset1.indices[0:2]])
+    assert_same_rows(subset1[0:-1:2], dataset[subset1.indices[0:-1:2]])
+    assert_same_rows(subset2[[1, 0]], dataset[[subset2.indices[1], subset2.indices[0]]])
+
+
+def test_stack_dataset_getitems_matches_getitem():
+    class Counting(TensorDataset):
+        calls = 0
+
+        def __getitems__(self, indices):
+            Counting.calls += 1
+            return [self[i] for i in indices]
+
+    a, b = Counting(np.arange(10)), TensorDataset(np.arange(10) * 2)
+    stack = StackDataset(a, b)
+    assert stack.__getitems__([3, 1]) == [stack[3], stack[1]] and Counting.calls == 1
+    named = StackDataset(x=a, y=b)
+    assert named.__getitems__([0, 9, 9]) == [named[0], named[9], named[9]]
+    assert stack.__getitems__([]) == []
+
+    class Short(TensorDataset):
+        def __getitems__(self, indices):
+            return [self[i] for i in indices[1:]]
+
+    with pytest.raises(ValueError, match="Short.__getitems__ returned 1 samples for 2 indices"):
+        StackDataset(a, Short(np.arange(10))).__getitems__([0, 1])

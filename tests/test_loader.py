@@ -127,13 +127,21 @@ def test_iterable_dataset_batches():
     (dict(timeout=-1), ValueError, "timeout"),
     (dict(prefetch_factor=2), ValueError, "prefetch_factor"),
     (dict(persistent_workers=True), ValueError, "persistent_workers"),
-    (dict(shuffle="yes"), TypeError, "shuffle"),
     (dict(collate_fn=3), TypeError, "collate_fn"),
     (dict(generator=1.5), TypeError, "generator"),
 ])
 def test_argument_errors_name_the_argument(kwargs, error, words):
     with pytest.raises(error, match=words):
         DataLoader(TensorDataset(np.arange(4)), **kwargs)
+
+
+def test_shuffle_takes_any_value_as_bool_like_torch():
+    def first_epoch(shuffle):
+        return np.concatenate([b[0] for b in DataLoader(TensorDataset(np.arange(40)), batch_size=8, shuffle=shuffle,
+                                                        generator=3)]).tolist()
+
+    assert first_epoch(1) == first_epoch("yes") == first_epoch(True) != list(range(40))
+    assert first_epoch(0) == first_epoch("") == first_epoch(None) == first_epoch(False) == list(range(40))
 
 
 def test_iterable_dataset_rejects_ordering_arguments():
@@ -223,9 +231,97 @@ def test_state_dict_after_a_finished_epoch_points_at_the_next():
     loader = DataLoader(TensorDataset(np.arange(10)), batch_size=5, shuffle=True, generator=1)
     list(loader)
     state = loader.state_dict()
-    assert (state["epoch"], state["batches"]) == (1, 0)
+    assert (state["epoch"], state["batches"], state["order"]["epoch"]) == (1, 0, 1)
     with pytest.raises(ValueError, match="lacks"):
         loader.load_state_dict({"epoch": 1})
+
+
+def orders(loader, epochs):
+    return [np.concatenate([batch[0] for batch in loader]).tolist() for _ in range(epochs)]
+
+
+def test_an_iterator_never_used_takes_no_epoch_and_the_loader_tells_the_sampler():
+    def make():
+        return DataLoader(TensorDataset(np.arange(30)), batch_size=4, shuffle=True, generator=9)
+
+    expected = orders(make(), 3)
+    assert len({tuple(order) for order in expected}) == 3  # each epoch its own order
+    loader = make()
+    unused = iter(loader)
+    assert loader.state_dict()["epoch"] == 0
+    assert orders(loader, 3) == expected
+    state = loader.state_dict()
+    assert (state["epoch"], state["order"]["epoch"]) == (3, 3) and loader.sampler.epoch == 3
+    del unused
+
+
+def test_an_iterator_stopped_early_still_counts_its_epoch():
+    loader = DataLoader(TensorDataset(np.arange(30)), batch_size=4, shuffle=True, generator=9)
+    expected = orders(DataLoader(TensorDataset(np.arange(30)), batch_size=4, shuffle=True, generator=9), 2)
+    first = next(iter(loader))[0].tolist()
+    assert first == expected[0][:4]
+    assert orders(loader, 1) == expected[1:]
+
+
+def test_state_dict_is_json_and_round_trips():
+    loader = DataLoader(TensorDataset(np.arange(30)), batch_size=4, shuffle=True, generator=9)
+    iterator = iter(loader)
+    next(iterator), next(iterator)
+    state = loader.state_dict()
+    assert json.loads(json.dumps(state)) == state
+    assert state["fingerprint"] == {"dataset_length": 30, "batch_size": 4, "drop_last": False,
+                                    "sampler": "RandomSampler"}
+    assert (state["epoch"], state["batches"]) == (0, 2)
+
+
+def saved_state(**kwargs):
+    loader = DataLoader(TensorDataset(np.arange(30)), batch_size=4, shuffle=True, generator=9, **kwargs)
+    iterator = iter(loader)
+    next(iterator)
+    return loader.state_dict()
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(epoch=-1), r"state\['epoch'\] should be a non-negative int, got -1"),
+    (dict(epoch=1.0), r"state\['epoch'\] should be a non-negative int, got 1.0"),
+    (dict(epoch=True), r"state\['epoch'\]"),
+    (dict(batches=10**9), r"state\['batches'\]=1000000000 is not within an epoch of 8 batches"),
+    (dict(batches=8), r"state\['batches'\]=8 is not within an epoch of 8 batches"),
+    (dict(batches="2"), r"state\['batches'\] should be a non-negative int"),
+    (dict(seed=-5), r"state\['seed'\]"),
+    (dict(seed=2**70), r"state\['seed'\]"),
+    (dict(order={"seed": 1, "epoch": 0.5}), r"RandomSampler state\['epoch'\]"),
+    (dict(fingerprint=None), "fingerprint"),
+])
+def test_load_state_dict_refuses_bad_numbers(change, words):
+    state = {**saved_state(), **change}
+    loader = DataLoader(TensorDataset(np.arange(30)), batch_size=4, shuffle=True, generator=9)
+    with pytest.raises(ValueError, match=words):
+        loader.load_state_dict(state)
+    assert loader.state_dict() == {**saved_state(), "batches": 0}  # nothing was half-loaded
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: DataLoader(TensorDataset(np.arange(31)), batch_size=4, shuffle=True), r"dataset_length=30 \(this loader: 31\)"),
+    (lambda: DataLoader(TensorDataset(np.arange(30)), batch_size=5, shuffle=True), r"batch_size=4 \(this loader: 5\)"),
+    (lambda: DataLoader(TensorDataset(np.arange(30)), batch_size=4, shuffle=True, drop_last=True), "drop_last=False"),
+    (lambda: DataLoader(TensorDataset(np.arange(30)), batch_size=4), "sampler='RandomSampler' \\(this loader: 'SequentialSampler'\\)"),
+])
+def test_load_state_dict_refuses_a_state_of_another_loader(make, words):
+    with pytest.raises(ValueError, match="saved by a DataLoader with " + words):
+        make().load_state_dict(saved_state())
+
+
+def test_without_a_generator_numpy_global_seed_makes_the_run_reproducible():
+    def run():
+        return epochs(DataLoader(TorchStyle(IMAGES, LABELS, augmented()), batch_size=16, shuffle=True))
+
+    np.random.seed(0)
+    first = run()
+    np.random.seed(0)
+    assert_same_stream(sum(run(), []), sum(first, []))
+    np.random.seed(1)
+    assert not np.array_equal(run()[0][0][0], first[0][0][0])
 
 
 def test_worker_info_is_none_in_the_main_process():

@@ -1,8 +1,9 @@
+import json
 import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from tinytorch.data import (BatchSampler, DistributedSampler, RandomSampler, SequentialSampler, SubsetRandomSampler,
                             WeightedRandomSampler)
@@ -27,18 +28,48 @@ def test_random_sampler_num_samples_without_replacement_repeats_whole_permutatio
         assert len(set(chunk)) == len(chunk)
 
 
-def test_random_sampler_order_is_a_function_of_seed_and_epoch():
-    a, b = RandomSampler(range(100), generator=7), RandomSampler(range(100), generator=7)
-    epochs_a = [list(a) for _ in range(3)]
-    assert epochs_a == [list(b) for _ in range(3)]
-    assert epochs_a[0] != epochs_a[1]
-    c = RandomSampler(range(100), generator=7)
-    c.set_epoch(2)
-    assert list(c) == epochs_a[2]
-    state = a.state_dict()
-    d = RandomSampler(range(100), generator=1)
-    d.load_state_dict(state)
-    assert list(d) == list(a)
+def epochs_of(sampler, n):
+    orders = []
+    for epoch in range(n):
+        sampler.set_epoch(epoch)
+        orders.append(list(sampler))
+    return orders
+
+
+@pytest.mark.parametrize("make", [lambda seed: RandomSampler(range(100), generator=seed),
+                                  lambda seed: RandomSampler(range(100), replacement=True, generator=seed),
+                                  lambda seed: SubsetRandomSampler(list(range(0, 200, 2)), generator=seed),
+                                  lambda seed: WeightedRandomSampler(np.arange(1, 101), 50, replacement=False,
+                                                                     generator=seed)])
+def test_seeded_samplers_are_pure_functions_of_seed_and_epoch(make):
+    a = make(7)
+    epochs_a = epochs_of(a, 3)
+    assert epochs_a == epochs_of(make(7), 3)
+    assert epochs_a[0] != epochs_a[1] != epochs_a[2] and epochs_a[0] != epochs_of(make(8), 1)[0]
+    assert list(a) == list(a) == epochs_a[2]  # iterating does not advance the epoch
+    c = make(7)
+    c.set_epoch(1)
+    assert list(c) == epochs_a[1]
+    d = make(1)
+    d.load_state_dict(json.loads(json.dumps(c.state_dict())))
+    assert list(d) == epochs_a[1] and d.state_dict() == {"seed": 7, "epoch": 1}
+
+
+@pytest.mark.parametrize("state", [{"seed": 1}, {"seed": 1, "epoch": -1}, {"seed": 1.5, "epoch": 0},
+                                   {"seed": 1, "epoch": 0, "more": 2}, [1, 0], {"seed": 1, "epoch": False}])
+def test_sampler_load_state_dict_refuses_bad_states(state):
+    sampler = RandomSampler(range(10), generator=3)
+    with pytest.raises(ValueError, match="RandomSampler state"):
+        sampler.load_state_dict(state)
+    assert sampler.state_dict() == {"seed": 3, "epoch": 0}
+
+
+def test_samplers_without_a_generator_draw_their_seed_from_numpy_global_generator():
+    np.random.seed(0)
+    first = list(RandomSampler(range(50)))
+    np.random.seed(0)
+    assert list(RandomSampler(range(50))) == first
+    assert list(RandomSampler(range(50))) != first
 
 
 def test_random_sampler_with_replacement_draws_num_samples_in_range():
@@ -58,7 +89,10 @@ def test_subset_random_sampler_permutes_its_indices(indices, seed):
     assert sorted(sampler) == sorted(indices) and len(sampler) == len(indices)
 
 
-@given(st.lists(st.floats(0, 10), min_size=1, max_size=30).filter(lambda w: sum(w) > 0), st.integers(1, 30), seeds)
+@given(st.lists(st.floats(0, 10) | st.sampled_from([5e-324, 1e-310, 1e300]), min_size=1, max_size=30)
+       .filter(lambda w: sum(w) > 0), st.integers(1, 30), seeds)
+@example([1.0, 5e-324], 2, 0)  # a weight that normalising rounds to 0: NumPy's "Fewer non-zero entries in p than size"
+@example([5e-324, 5e-324, 2.0], 3, 1)
 def test_weighted_sampler_without_replacement_yields_distinct_nonzero_indices(weights, num_samples, seed):
     nonzero = sum(w > 0 for w in weights)
     if num_samples > nonzero:
@@ -74,6 +108,22 @@ def test_weighted_sampler_follows_the_weights():
     order = np.array(list(WeightedRandomSampler([1, 0, 3], 20000, generator=0)))
     assert not np.any(order == 1)
     assert abs(np.mean(order == 2) - 0.75) < 0.02
+    huge = np.array(list(WeightedRandomSampler([1e308, 1e308, 0], 1000, generator=0)))  # the sum overflows
+    assert set(huge.tolist()) == {0, 1}
+
+
+def test_weighted_sampler_without_replacement_draws_successively_in_proportion():
+    """Without replacement, the first index follows the weights, and a second draw follows the rest (torch's law)."""
+    firsts, seconds_after_2 = np.zeros(3), np.zeros(3)
+    sampler = WeightedRandomSampler([1, 2, 5], 2, replacement=False, generator=0)
+    for epoch in range(8000):
+        sampler.set_epoch(epoch)
+        first, second = list(sampler)
+        firsts[first] += 1
+        if first == 2:
+            seconds_after_2[second] += 1
+    np.testing.assert_allclose(firsts / firsts.sum(), [1 / 8, 2 / 8, 5 / 8], atol=0.02)
+    np.testing.assert_allclose(seconds_after_2 / seconds_after_2.sum(), [1 / 3, 2 / 3, 0], atol=0.03)
 
 
 @pytest.mark.parametrize("weights", [[-1, 2], [0, 0], [[1, 2]], [float("nan"), 1]])

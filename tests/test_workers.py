@@ -1,4 +1,4 @@
-"""DataLoader with num_workers > 0: same batches as in-process, shared-memory transport, failures and clean shutdown.
+"""DataLoader with num_workers > 0: same batches as in-process, what travels to and from workers, failures and shutdown.
 
 Every loader under test has a `timeout`, so a bug shows up as an error, never as a hung test suite.
 """
@@ -19,7 +19,6 @@ from hypothesis.extra import numpy as hnp
 
 from tinytorch.data import DataLoader, Dataset, ImageDataset, IterableDataset, default_collate, get_worker_info
 from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
-from tinytorch.data.worker import SEGMENT_PREFIX, _free, _share, _unshare
 
 IMAGES = np.random.default_rng(0).integers(0, 256, size=(75, 8, 8, 3), dtype=np.uint8)
 LABELS = np.arange(75) % 10
@@ -70,16 +69,10 @@ class Sleepy(PerSample):
         return super().__getitem__(i)
 
 
-def our_segments():
-    prefix = f"{SEGMENT_PREFIX}{os.getpid()}_"
-    return [name for name in os.listdir("/dev/shm") if name.startswith(prefix)] if os.path.isdir("/dev/shm") else []
-
-
 def assert_all_released():
-    """No worker process and no shared-memory segment of this process left behind."""
+    """No worker process left behind."""
     gc.collect()
     assert multiprocessing.active_children() == []
-    assert our_segments() == []
 
 
 def stream(loader, epochs=1):
@@ -143,6 +136,25 @@ def test_unbatched_and_persistent_loaders_give_the_in_process_stream():
     del loader
 
 
+def test_loading_a_state_restarts_persistent_workers_with_its_seed():
+    def make(seed, workers):
+        return DataLoader(PerSample(transform=augmented()), batch_size=8, shuffle=True, generator=seed,
+                          num_workers=workers, persistent_workers=workers > 0, timeout=TIMEOUT)
+
+    loader = make(1, 2)
+    stream(loader)
+    loader.load_state_dict(make(2, 0).state_dict())
+    assert_same(stream(loader), stream(make(2, 0)))
+    del loader
+    pids = DataLoader(Pids(), batch_size=4, num_workers=2, persistent_workers=True, generator=1, timeout=TIMEOUT)
+    before = {(int(p), int(s)) for batch in pids for p, s in zip(batch[1], batch[4])}
+    pids.load_state_dict(DataLoader(Pids(), batch_size=4, generator=50).state_dict())
+    after = {(int(p), int(s)) for batch in pids for p, s in zip(batch[1], batch[4])}
+    assert {s for _, s in before} == {1, 2} and {s for _, s in after} == {50, 51}
+    assert not {p for p, _ in before} & {p for p, _ in after}
+    del pids
+
+
 def test_resume_with_workers_continues_the_uninterrupted_stream():
     def make(workers):
         return DataLoader(PerSample(transform=augmented()), batch_size=4, shuffle=True, generator=5,
@@ -164,7 +176,7 @@ def test_resume_with_workers_continues_the_uninterrupted_stream():
     del resumed
 
 
-# The shared-memory transport -------------------------------------------------------------------------------------
+# What travels between the processes --------------------------------------------------------------------------------
 
 Pair = collections.namedtuple("Pair", "left right")
 arrays = hnp.arrays(st.sampled_from([np.uint8, np.int64, np.float32, np.float64, np.bool_, np.complex64]),
@@ -178,7 +190,7 @@ trees = st.recursive(leaves, lambda children: st.tuples(children, children) | st
 def assert_same_tree(a, b):
     assert type(a) is type(b)
     if isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype and a.shape == b.shape
+        assert a.dtype == b.dtype and a.shape == b.shape and a.flags.writeable
         np.testing.assert_array_equal(a, b)
     elif isinstance(a, dict):
         assert list(a) == list(b)
@@ -192,22 +204,42 @@ def assert_same_tree(a, b):
         assert a == b
 
 
-@settings(max_examples=60, deadline=None)
+class Constant(Dataset):
+    def __init__(self, sample, n=2):
+        self.sample, self.n = sample, n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return self.sample
+
+
+def as_given(samples):
+    return samples
+
+
+@settings(max_examples=15, deadline=None)
 @given(trees)
-def test_shared_memory_round_trip_keeps_nested_structures_and_reuses_the_segment(tree):
-    name, workers_segments, mapped = f"{SEGMENT_PREFIX}{os.getpid()}_test", {}, {}
-    try:
-        small = (np.zeros(1, np.uint8),)
-        assert_same_tree(_unshare(*_share(small, workers_segments, name), mapped, name), small)
-        for _ in range(2):  # the second time, the segment (grown if needed) is reused
-            layout, size = _share(tree, workers_segments, name)
-            assert_same_tree(_unshare(layout, size, mapped, name), tree)
-        assert our_segments() == [name]
-    finally:
-        for segment in workers_segments.values():
-            segment.close()
-        _free(name, mapped)
-    assert our_segments() == [] and mapped == {}
+def test_batches_of_any_structure_arrive_unchanged(tree):
+    batches = list(DataLoader(Constant(tree), batch_size=2, collate_fn=as_given, num_workers=1, timeout=TIMEOUT))
+    assert_same_tree(batches, [[tree, tree]])
+
+
+class Spawned(DataLoader):
+    """A loader holding something that cannot be pickled: workers are handed a spec, never the loader."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lock = threading.Lock()
+
+
+def test_workers_get_what_they_need_not_the_loader():
+    dataset = PerSample(transform=augmented())
+    expected = stream(DataLoader(dataset, batch_size=16, generator=3, shuffle=True))
+    got = stream(Spawned(dataset, batch_size=16, generator=3, shuffle=True, num_workers=1, timeout=TIMEOUT,
+                         multiprocessing_context="spawn"))
+    assert_same(got, expected)
 
 
 def test_nested_samples_with_strings_and_object_arrays_travel_to_the_main_process():
@@ -272,7 +304,6 @@ def test_persistent_workers_survive_epochs_and_breaks_and_others_do_not():
     persistent = DataLoader(Pids(), batch_size=4, num_workers=2, persistent_workers=True, timeout=TIMEOUT)
     assert len(pids_per_epoch(persistent, stop=1)) == 2  # the same two workers after a break, for both epochs
     assert len(pids_per_epoch(persistent)) == 2
-    assert len(our_segments()) == 4  # one per batch under way (prefetch_factor 2 x 2 workers), reused throughout
     assert len(multiprocessing.active_children()) == 2
     del persistent
     fresh = DataLoader(Pids(), batch_size=4, num_workers=2, timeout=TIMEOUT)
@@ -280,14 +311,40 @@ def test_persistent_workers_survive_epochs_and_breaks_and_others_do_not():
     assert multiprocessing.active_children() == []
 
 
-def test_prefetch_factor_bounds_the_batches_under_way():
-    for prefetch in (1, 3):
-        loader = DataLoader(Pids(), batch_size=2, num_workers=2, prefetch_factor=prefetch, persistent_workers=True,
-                            timeout=TIMEOUT)
-        under_way = [len(loader._worker_pool.pending) for _ in loader]
-        assert under_way[0] == 2 * prefetch - 1 and max(under_way) == 2 * prefetch - 1
-        assert under_way[-1] == 0
-        del loader
+class Counted(Dataset):
+    """Counts, in memory shared with its forked workers, the samples the workers have started to fetch."""
+
+    def __init__(self, n):
+        self.n, self.started = n, multiprocessing.get_context("fork").Value("q", 0)
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        with self.started.get_lock():
+            self.started.value += 1
+        return i
+
+
+def wait_for(condition):
+    """A bounded wait for something the workers will do without further requests (not a timing)."""
+    for _ in range(6000):
+        if condition():
+            return
+        time.sleep(0.01)
+
+
+@fork_only
+@pytest.mark.parametrize("prefetch", [1, 3])
+def test_prefetch_factor_sets_the_batches_under_way(prefetch):
+    """While the training loop holds batch k, the workers have been given exactly batches 0..k + 2 * prefetch - 1."""
+    dataset = Counted(20)
+    loader = DataLoader(dataset, batch_size=1, num_workers=2, prefetch_factor=prefetch, multiprocessing_context="fork",
+                        timeout=TIMEOUT)
+    for k, batch in enumerate(loader):
+        expected = min(20, k + 2 * prefetch)
+        wait_for(lambda: dataset.started.value >= expected)
+        assert dataset.started.value == expected and batch.tolist() == [k]
 
 
 def test_spawn_context_object_and_name():
@@ -509,21 +566,18 @@ def running(pid):
 
 @fork_only
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads Linux's /proc")
-def test_workers_of_a_killed_main_process_exit_and_its_segments_are_freed():
+def test_workers_of_a_killed_main_process_exit():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     main = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT], cwd=root, stdout=subprocess.PIPE, text=True)
     try:
         workers = [int(pid) for pid in main.stdout.readline().split()]
         assert len(workers) == 2 and all(map(running, workers))
-        assert any(name.startswith(f"{SEGMENT_PREFIX}{main.pid}_") for name in os.listdir("/dev/shm"))
     finally:
         main.kill()
         main.wait()
         main.stdout.close()
     for _ in range(300):  # a bounded wait for the workers' next liveness check (once a second), not a timing
-        if not any(map(running, workers)) and not any(name.startswith(f"{SEGMENT_PREFIX}{main.pid}_")
-                                                      for name in os.listdir("/dev/shm")):
+        if not any(map(running, workers)):
             break
         time.sleep(0.1)
     assert not any(map(running, workers))
-    assert not [name for name in os.listdir("/dev/shm") if name.startswith(f"{SEGMENT_PREFIX}{main.pid}_")]

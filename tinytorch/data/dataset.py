@@ -3,7 +3,9 @@
 A map-style `Dataset` answers `dataset[i]` and `len(dataset)`. One that can also answer a whole batch in one
 NumPy indexing call defines `get_batch(indices)`, returning the batch already collated (the fast path the
 `DataLoader` takes with the default collation). Datasets written for PyTorch (`__getitem__` only, or
-`__getitems__` returning a list of samples) work unchanged, one sample at a time.
+`__getitems__` returning a list of samples) work unchanged, one sample at a time. Wherever a batch is split
+into samples (`get_samples`), each sample draws its own randomness (`rng.one_sample_randomness`), so every
+path through the wrappers gives a sample the same random transforms.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import rng
 from .rng import seed_from
 from .transforms import apply_to_batch
 
@@ -77,7 +80,11 @@ class ChainDataset(IterableDataset):
 
 
 class TensorDataset(Dataset):
-    """Samples are the i-th rows of equally long arrays: `TensorDataset(X, y)[i] == (X[i], y[i])`."""
+    """Samples are the i-th rows of equally long arrays: `TensorDataset(X, y)[i] == (X[i], y[i])`.
+
+    As in torch, a slice, a list or an integer array picks several rows at once: `TensorDataset(X, y)[1:3]` is
+    `(X[1:3], y[1:3])`.
+    """
 
     def __init__(self, *tensors):
         if not tensors:
@@ -92,6 +99,10 @@ class TensorDataset(Dataset):
         return len(self.tensors[0])
 
     def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(tensor[index] for tensor in self.tensors)
+        if isinstance(index, (list, range, np.ndarray)):
+            return self.get_batch(index)
         index = check_index(index, len(self))
         return tuple(tensor[index] for tensor in self.tensors)
 
@@ -137,7 +148,8 @@ class ImageDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples of `dataset` at `indices`, in that order."""
+    """The samples of `dataset` at `indices`, in that order. As in torch, `subset[[0, 2]]` and `subset[0:2]` ask
+    `dataset` for those samples in one indexing call (`dataset[[indices[0], indices[2]]]`)."""
 
     def __init__(self, dataset, indices: Sequence[int]):
         self.dataset = dataset
@@ -152,10 +164,12 @@ class Subset(Dataset):
     def __getitem__(self, index):
         if isinstance(index, list):
             return self.dataset[[self.indices[i] for i in index]]
+        if isinstance(index, slice):
+            return self.dataset[self.indices[index]]
         return self.dataset[self.indices[check_index(index, len(self))]]
 
     def __getitems__(self, indices):
-        return _items(self.dataset, [self.indices[i] for i in indices])
+        return get_samples(self.dataset, [self.indices[i] for i in indices])
 
     def _get_batch(self, indices):
         if self._index_array_of is not self.indices:  # converted once, again only if `indices` is reassigned
@@ -163,11 +177,16 @@ class Subset(Dataset):
         return self.dataset.get_batch(self._index_array[as_index_array(indices)])
 
 
-def _items(dataset, indices):
-    """A list of samples, through `__getitems__` where the dataset has it."""
+def get_samples(dataset, indices: list) -> list:
+    """The samples of `dataset` at `indices`: one `__getitems__` call where the dataset has it, else one
+    `dataset[i]` each, with the randomness narrowed to that sample's place in the batch (as the loader's fetch)."""
     if hasattr(dataset, "__getitems__"):
         return dataset.__getitems__(indices)
-    return [dataset[i] for i in indices]
+    samples = []
+    for i, index in enumerate(indices):
+        with rng.one_sample_randomness(i):
+            samples.append(dataset[index])
+    return samples
 
 
 class ConcatDataset(Dataset):
@@ -215,6 +234,20 @@ class StackDataset(Dataset):
         if isinstance(self.datasets, dict):
             return {key: dataset[index] for key, dataset in self.datasets.items()}
         return tuple(dataset[index] for dataset in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """The samples at `indices`, each part fetched for all of them at once (with `__getitems__` where it has one)."""
+        parts = self.datasets.values() if isinstance(self.datasets, dict) else self.datasets
+        columns = []
+        for dataset in parts:
+            column = get_samples(dataset, indices)
+            if len(column) != len(indices):
+                raise ValueError(f"{type(dataset).__name__}.__getitems__ returned {len(column)} samples for "
+                                 f"{len(indices)} indices")
+            columns.append(column)
+        if isinstance(self.datasets, dict):
+            return [dict(zip(self.datasets, sample)) for sample in zip(*columns)]
+        return list(zip(*columns))
 
 
 def random_split(dataset, lengths, generator=None) -> list[Subset]:

@@ -1,8 +1,10 @@
 """DataLoader: batches from a dataset, one epoch per iteration, with torch.utils.data.DataLoader's arguments and rules.
 
 Each epoch's batches are a pure function of (seed, epoch): the sampler's order comes from the seed and the epoch
-number, and random transforms draw from (seed, epoch, position in the epoch). So `state_dict()` is four numbers,
-and a run resumed from it in a new process sees the same batches as one that never stopped.
+number, and random transforms draw from (seed, epoch, position in the epoch). The loader owns the epoch: an epoch
+begins when its iterator yields its first batch, and the loader then tells the sampler (`set_epoch`). So
+`state_dict()` is a few numbers, and a run resumed from it in a new process sees the same batches as one that
+never stopped; `load_state_dict` refuses a state saved by a loader of another shape.
 
 This module also keeps the original TinyTorch import path: `from tinytorch.data.loader import Dataset,
 TensorDataset, DataLoader, Compose, RandomHorizontalFlip, RandomCrop`.
@@ -16,11 +18,11 @@ import numpy as np
 
 from .collate import default_collate
 from .dataset import Dataset, IterableDataset, TensorDataset
-from .fetch import fetch
+from .fetch import batch_in_one_call, fetch, stream_batches
 from .rng import seed_from
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, _bool, _positive_int
 from .transforms import Compose, RandomCrop, RandomHorizontalFlip
-from .worker import resolve_context, worker_batches
+from .worker import WorkerPool, WorkerSpec, resolve_context
 
 __all__ = ["DataLoader", "Dataset", "TensorDataset", "Compose", "RandomHorizontalFlip", "RandomCrop"]
 
@@ -28,15 +30,18 @@ __all__ = ["DataLoader", "Dataset", "TensorDataset", "Compose", "RandomHorizonta
 class DataLoader:
     """Iterates over `dataset` in batches of `batch_size` (None: one sample at a time, uncollated).
 
-    `shuffle` draws a new order every epoch; `sampler` or `batch_sampler` choose the order instead. `generator` is an
-    int seed or a numpy Generator: with one, every epoch's order and every random transform is the same run to run.
+    `shuffle` (any value, taken as bool() as in torch) draws a new order every epoch; `sampler` or `batch_sampler`
+    choose the order instead. `generator` is an int seed or a numpy Generator: with one, every epoch's order and
+    every random transform is the same run to run. Without it the seed is drawn from NumPy's global generator, so
+    `np.random.seed(0)` before making the loader does the same.
     `collate_fn` turns a list of samples into a batch (default: `default_collate`). Datasets with `get_batch` are
     fetched one batch per call. `pin_memory` is accepted for compatibility and does nothing: NumPy arrays already
     live in host memory.
 
     `num_workers > 0` computes batches in worker processes (tinytorch.data.worker), with the same batches as
     in-process loading. Datasets fetched one batch per call (`get_batch`, default collation) stay in the main
-    process even then: a batch costs one vectorized NumPy call, less than handing it over between processes.
+    process even then (`fetch.batch_in_one_call`): a batch costs one vectorized NumPy call, less than handing it
+    over between processes.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
@@ -51,8 +56,7 @@ class DataLoader:
                              "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None")
         if persistent_workers and self.num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
-        if shuffle is not None:
-            _bool(shuffle, "shuffle")
+        shuffle = bool(shuffle)
         drop_last = _bool(drop_last, "drop_last")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"collate_fn should be callable, got {type(collate_fn).__name__}: {collate_fn!r}")
@@ -99,6 +103,8 @@ class DataLoader:
         self.prefetch_factor = (2 if prefetch_factor is None else _positive_int(prefetch_factor, "prefetch_factor")) \
             if self.num_workers else None
         self.persistent_workers, self.pin_memory = persistent_workers, pin_memory
+        self._in_process = self.num_workers == 0 or batch_in_one_call(dataset, self.collate_fn, self._auto_collation) \
+            and not isinstance(dataset, IterableDataset)
         self._next_epoch = 0
         self._skip_batches = 0
         self._progress = None  # [epoch, batches yielded, order state at the epoch's start] of the running epoch
@@ -113,14 +119,16 @@ class DataLoader:
         return len(self._order)
 
     def __iter__(self):
+        return self._epoch_batches()
+
+    def _epoch_batches(self):
+        """One epoch. It takes its epoch number when asked for its first batch: an iterator never used takes none."""
         epoch, skip = self._next_epoch, self._skip_batches
         self._next_epoch, self._skip_batches = epoch + 1, 0
-        self._progress = [epoch, skip, self._order_state()]
-        return self._epoch_batches(epoch, skip, self._progress)
-
-    def _epoch_batches(self, epoch: int, skip: int, progress: list):
-        if self.num_workers:
-            batches = worker_batches(self, epoch, skip)
+        self._tell_sampler(epoch)
+        progress = self._progress = [epoch, skip, self._order_state()]
+        if not self._in_process:
+            batches = self._worker_batches(epoch, skip)
         elif isinstance(self.dataset, IterableDataset):
             batches = itertools.islice(self._stream_batches(), skip, None)
         else:
@@ -130,6 +138,33 @@ class DataLoader:
             yield batch
         if self._progress is progress:
             self._progress = None
+
+    def _tell_sampler(self, epoch: int) -> None:
+        """Set the epoch of a sampler that follows the loader's (the seeded ones, except DistributedSampler's)."""
+        if getattr(self._order, "epoch_from_loader", False):
+            self._order.set_epoch(epoch)
+
+    def _worker_batches(self, epoch: int, skip: int):
+        """The epoch's batches from the worker processes. Ending early (break, an exception, garbage collection)
+        cancels the outstanding tasks; the workers are then stopped, unless `persistent_workers` keeps them."""
+        pool = self._worker_pool or WorkerPool(self._worker_spec(), self.num_workers, self.multiprocessing_context,
+                                               self.timeout)
+        self._worker_pool = pool if self.persistent_workers else None
+        pool.start_run()
+        try:
+            if isinstance(self.dataset, IterableDataset):
+                yield from itertools.islice(pool.stream_epoch(self.prefetch_factor), skip, None)
+            else:
+                yield from pool.map_epoch(epoch, self._batch_positions(skip), self.prefetch_factor)
+        finally:
+            if not (self.persistent_workers and pool.end_run()):
+                pool.close()
+                if self._worker_pool is pool:
+                    self._worker_pool = None
+
+    def _worker_spec(self) -> WorkerSpec:
+        return WorkerSpec(self.dataset, self.collate_fn, self._auto_collation, self.seed, self.batch_size,
+                          self.drop_last, self.worker_init_fn)
 
     def _map_batches(self, epoch: int, skip: int):
         for indices, start in self._batch_positions(skip):
@@ -152,14 +187,7 @@ class DataLoader:
         return (np.asarray(batch, dtype=np.int64) for batch in self.batch_sampler)
 
     def _stream_batches(self):
-        samples = iter(self.dataset)
-        if self.batch_size is None:
-            yield from map(self.collate_fn, samples)
-            return
-        while batch := list(itertools.islice(samples, self.batch_size)):
-            if len(batch) < self.batch_size and self.drop_last:
-                return
-            yield self.collate_fn(batch)
+        return stream_batches(self.dataset, self.batch_size, self.drop_last, self.collate_fn)
 
     @property
     def _order(self):
@@ -169,13 +197,27 @@ class DataLoader:
     def _order_state(self):
         return self._order.state_dict() if hasattr(self._order, "state_dict") else None
 
+    def _fingerprint(self) -> dict:
+        """What a saved state must agree with: the dataset's length, batching and the kind of sampler."""
+        try:
+            length = len(self.dataset)
+        except TypeError:  # an IterableDataset without __len__
+            length = None
+        order = self.batch_sampler.sampler if isinstance(self.batch_sampler, BatchSampler) else self._order
+        return {"dataset_length": length, "batch_size": self.batch_size, "drop_last": self.drop_last,
+                "sampler": None if order is None else type(order).__name__}
+
     def state_dict(self) -> dict:
-        """Where the loader is: the epoch under way (or next), batches already yielded in it, the seed and order state."""
+        """Where the loader is (JSON-able): the epoch under way (or next), batches already yielded in it, the seed, the
+        sampler's state at the epoch's start, and the fingerprint that `load_state_dict` checks."""
         if self._progress is not None and not self._finished(self._progress[1]):
             epoch, batches, order = self._progress
         else:
-            epoch, batches, order = self._next_epoch, 0, self._order_state()
-        return {"seed": self.seed, "epoch": epoch, "batches": batches, "order": order}
+            epoch, batches = self._next_epoch, 0
+            self._tell_sampler(epoch)
+            order = self._order_state()
+        return {"seed": self.seed, "epoch": epoch, "batches": batches, "order": order,
+                "fingerprint": self._fingerprint()}
 
     def _finished(self, batches: int) -> bool:
         try:
@@ -184,14 +226,42 @@ class DataLoader:
             return False
 
     def load_state_dict(self, state: dict) -> None:
-        """Continue from `state_dict()`: the next iteration yields the rest of that epoch, then epochs go on as before."""
-        missing = {"seed", "epoch", "batches", "order"} - set(state)
+        """Continue from `state_dict()`: the next iteration yields the rest of that epoch, then epochs go on as before.
+
+        Raises ValueError, naming what is wrong, for a state that is not a `state_dict()` (missing entries, numbers
+        that are not non-negative ints, more batches than the epoch has) or that was saved by a loader of another
+        shape (dataset length, batch size, drop_last, kind of sampler). Persistent workers are restarted.
+        """
+        if not isinstance(state, dict):
+            raise ValueError(f"state should be a dict from DataLoader.state_dict(), got {type(state).__name__}")
+        missing = {"seed", "epoch", "batches", "order", "fingerprint"} - set(state)
         if missing:
             raise ValueError(f"state should be a DataLoader.state_dict(); it lacks {sorted(missing)}")
-        self.seed, self._next_epoch, self._skip_batches = int(state["seed"]), int(state["epoch"]), int(state["batches"])
+        for key in ("seed", "epoch", "batches"):
+            value = state[key]
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 63:
+                raise ValueError(f"state[{key!r}] should be a non-negative int, got {value!r}")
+        saved, mine = state["fingerprint"], self._fingerprint()
+        if not isinstance(saved, dict):
+            raise ValueError(f"state['fingerprint'] should be a dict, got {saved!r}")
+        differences = [f"{key}={saved.get(key)!r} (this loader: {value!r})" for key, value in mine.items()
+                       if saved.get(key) != value]
+        if differences:
+            raise ValueError("the state was saved by a DataLoader with " + ", ".join(differences))
+        batches = state["batches"]
+        try:
+            length = len(self)
+        except TypeError:
+            length = None
+        if length is not None and batches and batches >= length:
+            raise ValueError(f"state['batches']={batches} is not within an epoch of {length} batches")
         if state["order"] is not None and hasattr(self._order, "load_state_dict"):
             self._order.load_state_dict(state["order"])
+        self.seed, self._next_epoch, self._skip_batches = state["seed"], state["epoch"], batches
         self._progress = None
+        if self._worker_pool is not None:  # its workers were started with the old seed
+            self._worker_pool.close()
+            self._worker_pool = None
 
 
 def _unchanged(sample):

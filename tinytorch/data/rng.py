@@ -5,14 +5,18 @@ The loader never hands a stateful random generator to transforms. Instead, for e
 and gets one independent stream per sample, keyed by the sample's position in the epoch. Because the key is
 the position and not "how many numbers were drawn before", a batch, a single sample, or a worker process
 all see the same numbers for the same sample: that is what makes batched transforms equal per-sample ones,
-and runs reproducible however the work is split.
+and runs reproducible however the work is split. Code that breaks a batch into samples (the loader's fetch,
+Subset/StackDataset `__getitems__`, per-sample transforms of a batch) narrows the block to each sample with
+`one_sample_randomness(i)`; a transform that asks for draws of another count than its block is a bug and raises.
+Outside any block (a transform called by hand), draws come from NumPy's global generator, so `np.random.seed`
+makes them reproducible.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import contextvars
-import secrets
 
 import numpy as np
 
@@ -36,9 +40,13 @@ def _hash(key: np.ndarray, value: int) -> np.ndarray:
 
 
 def seed_from(generator, argument: str = "generator") -> int:
-    """Turn a `generator` argument (None, an int seed, or a numpy Generator) into a 63-bit int seed."""
-    if generator is None:  # a fresh seed from the operating system's entropy
-        return secrets.randbits(63)
+    """Turn a `generator` argument (None, an int seed, or a numpy Generator) into a 63-bit int seed.
+
+    None draws the seed from NumPy's global generator, as torch draws from its global one: `np.random.seed(0)`
+    then makes the run reproducible.
+    """
+    if generator is None:
+        return int(np.random.randint(0, 1 << 63, dtype=np.int64))
     if isinstance(generator, (bool, np.bool_)):
         raise TypeError(f"{argument} must be None, an int seed or a numpy.random.Generator, got {generator!r}")
     if isinstance(generator, (int, np.integer)):
@@ -55,13 +63,24 @@ def seed_from(generator, argument: str = "generator") -> int:
 class SampleDraws:
     """Independent random streams for n samples; each call draws the next numbers of every stream.
 
-    `uniform(*shape)` returns float64 of shape (n, *shape) in [0, 1). Row i depends only on sample i's key and the
-    number of calls before.
+    `keys` holds one uint64 per sample; with `stream`, row i is stream `stream` of key i (each random transform gets
+    its own stream of the same samples). `uniform(*shape)` returns float64 of shape (n, *shape) in [0, 1); row i
+    depends only on sample i's key, the stream and the number of calls before. For one sample, `uniform_list(count)`
+    gives the numbers `uniform(count)[0]` would, as Python floats, computed on Python ints (a per-sample transform
+    then makes no NumPy call on a one-element array).
     """
 
-    def __init__(self, keys: np.ndarray):
-        self.keys = np.asarray(keys, dtype=np.uint64)
+    def __init__(self, keys: np.ndarray, stream: int | None = None):
+        self._given, self._stream = keys, stream
+        self._keys = np.asarray(keys, dtype=np.uint64) if stream is None else None
         self.calls = 0
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The uint64 key of each sample's stream."""
+        if self._keys is None:
+            self._keys = _hash(np.asarray(self._given, dtype=np.uint64), self._stream)
+        return self._keys
 
     def _bits(self, shape: tuple[int, ...]) -> np.ndarray:
         self.calls += 1
@@ -73,27 +92,65 @@ class SampleDraws:
     def uniform(self, *shape: int) -> np.ndarray:
         return (self._bits(shape) >> _S11).astype(np.float64) * (1.0 / (1 << 53))
 
+    def uniform_list(self, count: int) -> list[float]:
+        """`uniform(count)[0].tolist()` for draws over one sample, without NumPy (bit for bit the same numbers)."""
+        if self._keys is None and len(self._given) == 1:
+            key = _hash_int(int(self._given[0]), self._stream)
+        elif len(self.keys) == 1:
+            key = int(self.keys[0])
+        else:
+            raise ValueError(f"uniform_list is for draws over one sample, these are over {len(self.keys)}")
+        self.calls += 1
+        base = _hash_int(key, self.calls)
+        return [(_mix_int((base + j * _M3_INT) & _MASK64) >> 11) * (1.0 / (1 << 53)) for j in range(1, count + 1)]
+
+
+def _mix_int(x: int) -> int:
+    """`_mix` on one uint64 held as a Python int (a few hundred nanoseconds, where NumPy takes microseconds)."""
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def _hash_int(key: int, value: int) -> int:
+    """`_hash` on one uint64 held as a Python int."""
+    return _mix_int(key ^ ((value * 0x9E3779B97F4A7C15) & _MASK64))
+
+
+_M3_INT = int(_M3)
+
+
+@functools.lru_cache(maxsize=64)
+def _epoch_key(seed: int, epoch: int) -> int:
+    """The part of every sample key that depends on (seed, epoch) only."""
+    return _hash_int(_hash_int(_mix_int(seed & _MASK64), epoch), 0)
+
 
 def sample_keys(seed: int, epoch: int, positions) -> np.ndarray:
-    """The uint64 key of each sample: a hash of (seed, epoch, position in the epoch)."""
+    """The uint64 key of each sample: a hash of (seed, epoch, position in the epoch), shaped like `positions`."""
     positions = np.asarray(positions, dtype=np.uint64)
-    return _hash(_hash(_mix(np.full(positions.shape, seed & _MASK64, dtype=np.uint64)), epoch), 0) ^ _mix(
-        positions + np.uint64(1)
-    )
+    if positions.size == 1:  # one sample (the per-sample path): Python ints are cheaper than NumPy calls
+        key = _epoch_key(seed, epoch) ^ _mix_int((int(positions.reshape(-1)[0]) + 1) & _MASK64)
+        return np.full(positions.shape, key, dtype=np.uint64)
+    return np.uint64(_epoch_key(seed, epoch)) ^ _mix(positions + np.uint64(1))
 
 
 class sample_randomness:
     """Make random transforms inside this block draw for the samples at positions start..start+count-1 of the epoch.
 
     A context manager written as a small class (it runs once per batch): it holds the positions, their keys once a
-    transform asks for them, and how many streams it has handed out (one per random transform applied).
+    transform asks for them, and how many streams it has handed out (one per random transform applied). A block
+    narrowed to one of its samples (`one_sample_randomness`) goes on from its parent's streams, and the parent's next
+    transform comes after the most streams any of those samples used, so a batch drawn in parts (one transform on
+    the whole batch, the next one sample at a time) gets the draws of its samples taken one by one.
     """
 
-    __slots__ = ("seed", "epoch", "start", "count", "streams", "_keys", "_token")
+    __slots__ = ("seed", "epoch", "start", "count", "streams", "used", "parent", "_keys", "_token")
 
-    def __init__(self, seed: int, epoch: int, start: int, count: int):
+    def __init__(self, seed: int, epoch: int, start: int, count: int, streams: int = 0, parent=None):
         self.seed, self.epoch, self.start, self.count = seed, epoch, start, count
-        self.streams = 0
+        self.streams = self.used = streams
+        self.parent = parent
         self._keys = None
 
     @property
@@ -107,28 +164,47 @@ class sample_randomness:
 
     def __exit__(self, *exception):
         _current.reset(self._token)
+        if self.parent is not None and self.streams > self.parent.used:
+            self.parent.used = self.streams
 
 
 _current: contextvars.ContextVar[sample_randomness | None] = contextvars.ContextVar("tinytorch_randomness", default=None)
+_OUTSIDE = contextlib.nullcontext()
 
 
 def one_sample_randomness(i: int):
-    """Inside a `sample_randomness` block, narrow it to its i-th sample (for transforms applied one sample at a time)."""
+    """Inside a `sample_randomness` block, narrow it to its i-th sample (for work done one sample at a time).
+
+    Loops over a block's samples start at i = 0: that starts a new pass after every stream drawn so far.
+    """
     context = _current.get()
     if context is None:
-        return contextlib.nullcontext()
-    return sample_randomness(context.seed, context.epoch, context.start + i, 1)
+        return _OUTSIDE
+    if not 0 <= i < context.count:
+        raise RuntimeError(f"one_sample_randomness({i}) inside a block of {context.count} samples")
+    if i == 0 and context.used > context.streams:
+        context.streams = context.used
+    return sample_randomness(context.seed, context.epoch, context.start + i, 1, context.streams, context)
 
 
 def draws(n: int) -> SampleDraws:
     """Streams for the next random transform applied to n samples.
 
     Inside a `sample_randomness` block over n samples, each transform gets its own stream of the samples' keys
-    (the first transform stream 1, the next stream 2, ...), so per-sample and batched application agree.
-    Elsewhere (a transform called by hand), the draws are fresh, like torchvision's use of the global RNG.
+    (the first transform stream 1, the next stream 2, ...), so per-sample and batched application agree. A
+    different n there is a bug (a batch's samples handled one by one without `one_sample_randomness`): it raises
+    rather than draw numbers that no other path would reproduce. Outside any block (a transform called by hand),
+    the keys come from NumPy's global generator, as torchvision's transforms draw from torch's global generator.
     """
     context = _current.get()
-    if context is None or context.count != n:
-        return SampleDraws(np.frombuffer(secrets.token_bytes(8 * n), dtype=np.uint64).copy())
-    context.streams += 1
-    return SampleDraws(_hash(context.keys, (context.streams << 32) | 0xA5A5))
+    if context is None:
+        return SampleDraws(np.random.randint(0, 1 << 64, size=n, dtype=np.uint64))
+    if context.count != n:
+        raise RuntimeError(
+            f"a random transform asked for draws for {n} samples inside the randomness block of {context.count} "
+            f"samples (positions {context.start}..{context.start + context.count - 1} of epoch {context.epoch}): "
+            "code that applies it to a batch's samples one at a time must wrap each in "
+            "tinytorch.data.rng.one_sample_randomness(i), i being the sample's place in the batch"
+        )
+    context.streams = max(context.streams, context.used) + 1
+    return SampleDraws(context.keys, (context.streams << 32) | 0xA5A5)

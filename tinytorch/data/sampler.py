@@ -1,7 +1,8 @@
 """Samplers: the order in which a DataLoader visits dataset indices, with torch.utils.data's names and rules.
 
-The order of a seeded sampler is a pure function of (seed, epoch): each iteration is the next epoch, and
-`state_dict()` (seed, epoch) is all it takes to replay or resume it. Built-in samplers also give the whole epoch
+The order of a seeded sampler is a pure function of (seed, epoch): iterating does not change it; `set_epoch(e)`
+does (torch's convention), and a DataLoader calls it before each of its epochs, so that the loader is the one
+owner of the epoch. `state_dict()` (seed, epoch) is all it takes to replay or resume it. Built-in samplers also give the whole epoch
 as one int64 array (`epoch_indices()`), which `BatchSampler.index_batches()` slices without a Python loop per index.
 """
 from __future__ import annotations
@@ -62,10 +63,13 @@ class SequentialSampler(Sampler):
 
 
 class SeededSampler(Sampler):
-    """A sampler whose order in epoch e is `order(numpy Generator seeded with (seed, e))`; iterating moves to the next epoch.
+    """A sampler whose order in epoch e is `order(numpy Generator seeded with (seed, e))`, e being set by `set_epoch`.
 
-    `generator` is None (a fresh seed), an int seed, or a numpy Generator (one seed drawn from it now).
+    `generator` is None (a seed drawn from NumPy's global generator), an int seed, or a numpy Generator (one seed
+    drawn from it now). `epoch_from_loader`: a DataLoader sets the epoch of this sampler to its own before each epoch.
     """
+
+    epoch_from_loader = True
 
     def __init__(self, generator=None):
         self.seed = seed_from(generator)
@@ -75,14 +79,12 @@ class SeededSampler(Sampler):
         raise NotImplementedError(f"{type(self).__name__} must define order(rng)")
 
     def set_epoch(self, epoch: int) -> None:
-        """Make the next iteration produce the order of `epoch`."""
+        """Make iterations produce the order of `epoch`."""
         self.epoch = _positive_int(epoch, "epoch", allow_zero=True)
 
     def epoch_indices(self) -> np.ndarray:
-        """The int64 indices of the current epoch; the next call gives the next epoch's."""
-        indices = self.order(np.random.default_rng([self.seed, self.epoch]))
-        self.epoch += 1
-        return indices
+        """The int64 indices of the current epoch (the same on every call until `set_epoch`)."""
+        return self.order(np.random.default_rng([self.seed, self.epoch]))
 
     def __iter__(self):
         return iter(self.epoch_indices().tolist())
@@ -91,7 +93,13 @@ class SeededSampler(Sampler):
         return {"seed": self.seed, "epoch": self.epoch}
 
     def load_state_dict(self, state: dict) -> None:
-        self.seed, self.epoch = int(state["seed"]), int(state["epoch"])
+        """Take the seed and epoch of `state_dict()`; a ValueError names a missing or invalid entry."""
+        if not isinstance(state, dict) or set(state) != {"seed", "epoch"}:
+            raise ValueError(f"{type(self).__name__} state should be a dict with 'seed' and 'epoch', got {state!r}")
+        for key, value in state.items():
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 63:
+                raise ValueError(f"{type(self).__name__} state[{key!r}] should be a non-negative int, got {value!r}")
+        self.seed, self.epoch = state["seed"], state["epoch"]
 
 
 class RandomSampler(SeededSampler):
@@ -141,7 +149,7 @@ class WeightedRandomSampler(SeededSampler):
     def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
         super().__init__(generator)
         weights = np.asarray(weights, dtype=np.float64)
-        if weights.ndim != 1 or not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+        if weights.ndim != 1 or not np.all(np.isfinite(weights)) or np.any(weights < 0) or not np.any(weights > 0):
             raise ValueError(f"weights should be a 1-D sequence of finite, non-negative numbers, not all zero, got {weights!r}")
         self.weights = weights
         self.num_samples = _positive_int(num_samples, "num_samples")
@@ -153,8 +161,15 @@ class WeightedRandomSampler(SeededSampler):
             )
 
     def order(self, rng):
-        p = self.weights / self.weights.sum()
-        return rng.choice(len(p), size=self.num_samples, replace=self.replacement, p=p).astype(np.int64)
+        if self.replacement:
+            p = self.weights / self.weights.max()  # scaled first: a sum of huge weights must not overflow
+            return rng.choice(len(p), size=self.num_samples, p=p / p.sum()).astype(np.int64)
+        # Without replacement: the num_samples largest of log(w) + Gumbel noise (Gumbel-top-k), the same law as
+        # drawing one index at a time and removing it. Logarithms keep tiny weights (5e-324) drawable, where
+        # normalising them would round them to 0.
+        candidates = np.flatnonzero(self.weights)
+        scores = np.log(self.weights[candidates]) - np.log(-np.log(rng.random(len(candidates))))
+        return candidates[np.argsort(-scores, kind="stable")[: self.num_samples]].astype(np.int64)
 
     def __len__(self):
         return self.num_samples
@@ -164,10 +179,12 @@ class DistributedSampler(SeededSampler):
     """The shard of the dataset that process `rank` of `num_replicas` reads, as torch's DistributedSampler.
 
     The epoch's order (seeded by `seed` and `set_epoch`) is padded by repeating its start (or, with `drop_last`,
-    cut) to a multiple of num_replicas; rank r takes every num_replicas-th index from r. Like torch, iterating does not
-    advance the epoch: call `set_epoch(epoch)` before each epoch so that shuffling changes. `num_replicas` and `rank`
-    default to the WORLD_SIZE and RANK environment variables that torchrun-style launchers set.
+    cut) to a multiple of num_replicas; rank r takes every num_replicas-th index from r. Like torch, the epoch is
+    the user's: call `set_epoch(epoch)` before each epoch so that shuffling changes (a DataLoader does not set it).
+    `num_replicas` and `rank` default to the WORLD_SIZE and RANK environment variables that torchrun-style launchers set.
     """
+
+    epoch_from_loader = False
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0, drop_last: bool = False):
         super().__init__(_positive_int(seed, "seed", allow_zero=True))
@@ -191,9 +208,6 @@ class DistributedSampler(SeededSampler):
         if self.total_size > n:
             indices = np.resize(indices, self.total_size)
         return indices[: self.total_size][self.rank :: self.num_replicas].astype(np.int64)
-
-    def epoch_indices(self):
-        return self.order(np.random.default_rng([self.seed, self.epoch]))
 
     def __len__(self):
         return self.num_samples
@@ -247,6 +261,14 @@ class BatchSampler(Sampler):
         if self.drop_last:
             return len(self.sampler) // self.batch_size
         return math.ceil(len(self.sampler) / self.batch_size)
+
+    @property
+    def epoch_from_loader(self) -> bool:
+        return getattr(self.sampler, "epoch_from_loader", False)
+
+    def set_epoch(self, epoch: int) -> None:
+        if hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(epoch)
 
     def state_dict(self) -> dict:
         return self.sampler.state_dict() if hasattr(self.sampler, "state_dict") else {}
