@@ -1,9 +1,9 @@
 """Writers of the real on-disk formats, for test fixtures and benchmarks: IDX files and Python 2 cPickle streams.
 
-The CIFAR-10 batches were written by Python 2's cPickle at protocol 2: keys are py2 str (SHORT_BINSTRING), the
-`data` array is rebuilt through `numpy.core.multiarray._reconstruct` with its raw bytes in a BINSTRING, lists are
-appended in groups of 1000, and every object is memoized with BINPUT. Python 3's pickle writes none of that, so
-the stream is emitted opcode by opcode here.
+The CIFAR-10 batches (and CIFAR-100's files) were written by Python 2's cPickle at protocol 2: keys are py2 str
+(SHORT_BINSTRING), the `data` array is rebuilt through `numpy.core.multiarray._reconstruct` with its raw bytes in a
+BINSTRING, lists are appended in groups of 1000, and every object is memoized with BINPUT. Python 3's pickle
+writes none of that, so the stream is emitted opcode by opcode here.
 """
 from __future__ import annotations
 
@@ -150,10 +150,47 @@ def cifar_archive(train_images, train_labels, test_images, test_labels, label_na
                                                         np.array_split(np.asarray(train_labels), 5)))}
     members["test_batch"] = cifar_batch(test_images, test_labels, "testing batch 1 of 1")
     members["batches.meta"] = cifar_meta(label_names)
+    return tar_gz({f"cifar-10-batches-py/{name}": data for name, data in members.items()}), \
+        {name: md5(data) for name, data in members.items()}
+
+
+def cifar100_split(images_chw: np.ndarray, fine_labels, coarse_labels, name: str) -> bytes:
+    """A CIFAR-100 `train` or `test` file, keys in the real file's order: filenames, batch_label, fine_labels,
+    coarse_labels, data."""
+    pickle = Py2Pickle()
+    flat = images_chw.reshape(len(images_chw), -1)
+    filenames = [f"image_{i:06d}.png" for i in range(len(flat))]
+    pickle.dict([("filenames", lambda: pickle.list(filenames, pickle.str)), ("batch_label", lambda: pickle.str(name)),
+                 ("fine_labels", lambda: pickle.list(list(fine_labels), pickle.int)),
+                 ("coarse_labels", lambda: pickle.list(list(coarse_labels), pickle.int)),
+                 ("data", lambda: pickle.array(flat))])
+    return pickle.bytes()
+
+
+def cifar100_meta(fine_names, coarse_names) -> bytes:
+    pickle = Py2Pickle()
+    pickle.dict([("fine_label_names", lambda: pickle.list(list(fine_names), pickle.str)),
+                 ("coarse_label_names", lambda: pickle.list(list(coarse_names), pickle.str))])
+    return pickle.bytes()
+
+
+def cifar100_archive(train, test, fine_names, coarse_names):
+    """The cifar-100-python.tar.gz of `train` and `test`, each (images (N, 3, 32, 32), fine labels, coarse labels).
+
+    Returns (archive bytes, {member file name: md5}).
+    """
+    members = {"train": cifar100_split(*train, "training batch 1 of 1"),
+               "test": cifar100_split(*test, "testing batch 1 of 1"), "meta": cifar100_meta(fine_names, coarse_names)}
+    return tar_gz({f"cifar-100-python/{name}": data for name, data in members.items()}), \
+        {name: md5(data) for name, data in members.items()}
+
+
+def tar_gz(members: dict) -> bytes:
+    """A .tar.gz holding regular files {member path: bytes}."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         for name, data in members.items():
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info = tarfile.TarInfo(name)
             info.size, info.mode = len(data), 0o644
             tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue(), {name: md5(data) for name, data in members.items()}
+    return buffer.getvalue()

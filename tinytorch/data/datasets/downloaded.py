@@ -73,12 +73,13 @@ class DownloadedImages(ImageDataset):
     def __repr__(self) -> str:
         """torchvision's VisionDataset repr: name, number of datapoints, root, split, transforms."""
         body = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}", *self.extra_repr().splitlines()]
-        if self.transform is not None or self.target_transform is not None:
-            body.append("StandardTransform")
+        if self.transform is not None or self.target_transform is not None:  # torchvision's StandardTransform,
+            lines = ["StandardTransform"]  # one body entry, so only its first line is indented
             for head, transform in (("Transform: ", self.transform), ("Target transform: ", self.target_transform)):
                 if transform is not None:
-                    lines = repr(transform).splitlines()
-                    body += [head + lines[0], *(" " * len(head) + line for line in lines[1:])]
+                    first, *rest = repr(transform).splitlines()
+                    lines += [head + first, *(" " * len(head) + line for line in rest)]
+            body.append("\n".join(lines))
         return "\n".join([f"Dataset {type(self).__name__}"] + ["    " + line for line in body])
 
     @classmethod
