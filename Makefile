@@ -8,7 +8,7 @@ READY := $(VENV)/.ready
 # Real MNIST raw files for the integration tests, when the shared folder is beside the clone.
 export TINYTORCH_MNIST_RAW ?= $(abspath $(wildcard ../shared/data/mnist))
 
-.PHONY: demo test bench milestones clean
+.PHONY: demo test bench milestones grade clean
 
 $(READY): setup.py setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ milestones: $(READY)
 	@echo "The next two download MNIST (~11 MB) and CIFAR-10 (~163 MB) on first use:"
 	$(PY) milestones/03_1986_mlp/02_rumelhart_mnist.py --check
 	$(PY) milestones/04_1998_cnn/02_lecun_cifar10.py --check
+
+# Course module 08: grade the student's modules/08_dataloader/dataloader.py (or FILE=path) against tinytorch.data.
+grade: $(READY)
+	$(PY) -m tinytorch.grade 08_dataloader $(FILE)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -38,13 +38,22 @@ def differs(got, expected, what: str = "the batch") -> str | None:
         return f"{what} has shape {got.shape}, expected {expected.shape}"
     if got.dtype.str[1:] != expected.dtype.str[1:]:  # the type, whatever the byte order
         return f"{what} has dtype {got.dtype}, expected {expected.dtype}"
-    if not np.array_equal(got, expected, equal_nan=expected.dtype.kind == "f"):
-        return f"{what} holds {short(got)}, expected {short(expected)}"
-    return None
+    return first_difference(got, expected, what, np.equal(got, expected) | (np.isnan(got) & np.isnan(expected))
+                            if expected.dtype.kind == "f" else np.equal(got, expected))
+
+
+def first_difference(got, expected, what: str, agree) -> str | None:
+    """None when every element agrees, else the first element that does not (arrays of one shape)."""
+    wrong = np.argwhere(~np.asarray(agree))
+    if not len(wrong):
+        return None
+    index = tuple(int(i) for i in wrong[0])
+    return f"{what}[{', '.join(map(str, index))}] is {np.asarray(got)[index]}, expected {np.asarray(expected)[index]}" \
+        f" ({len(wrong)} of {np.size(expected)} elements differ)"
 
 
 def short(value) -> str:
-    text = np.array2string(value, threshold=8, edgeitems=3) if isinstance(value, np.ndarray) else repr(value)
+    text = np.array2string(value.ravel(), threshold=8, edgeitems=3) if isinstance(value, np.ndarray) else repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -65,9 +74,16 @@ class Samples:
 
 
 class BatchedSamples(Samples):
-    """The same samples, also served a batch at a time by get_batch."""
+    """The same samples, also served a batch at a time by get_batch; counts the calls of each kind."""
+
+    calls = {"get_batch": 0, "__getitem__": 0}
+
+    def __getitem__(self, index):
+        self.calls = {**self.calls, "__getitem__": self.calls["__getitem__"] + 1}
+        return super().__getitem__(index)
 
     def get_batch(self, indices):
+        self.calls = {**self.calls, "get_batch": self.calls["get_batch"] + 1}
         indices = np.asarray(indices)
         return self.features[indices], self.labels[indices]
 
@@ -77,16 +93,17 @@ def dataset(case: dict) -> Samples:
     return kind(case["n"], np.random.default_rng(case["n"]))
 
 
-def loader_cases(rng, drop_last=(False, True), min_n=1, whole_batches=False) -> list[dict]:
+def loader_cases(rng, drop_last=(False, True), min_visited=0, whole_batches=False) -> list[dict]:
     """DataLoader cases, smallest first: fixed edge cases then random sizes, both kinds of dataset. With
-    `whole_batches`, n is rounded down to a multiple of the batch size."""
+    `whole_batches`, n is rounded down to a multiple of the batch size; `min_visited` keeps the cases whose epoch
+    visits at least that many samples."""
     sizes = [(1, 1), (2, 1), (3, 2), (4, 2), (5, 2), (2, 3), (7, 3), (9, 3), (10, 4), (12, 5), (16, 16), (17, 16)]
     sizes += [(int(rng.integers(1, 150)), int(rng.integers(1, 33))) for _ in range(24)]
     if whole_batches:
         sizes = [(max(n - n % b, b), b) for n, b in sizes]
     cases = [{"n": n, "batch_size": b, "drop_last": d, "seed": int(rng.integers(2**31)),
               "dataset": str(rng.choice(["with get_batch", "one by one"]))}
-             for n, b in sizes for d in drop_last if n >= min_n]
+             for n, b in sizes for d in drop_last if (n - n % b if d else n) >= min_visited]
     return sorted(cases, key=lambda case: (case["n"], case["batch_size"]))
 
 
@@ -186,6 +203,15 @@ def batches_in_order(student, case):
     return next(filter(None, (differs(g, e, f"batch {i}") for i, (g, e) in enumerate(zip(got, expected)))), None)
 
 
+def one_call_per_batch(student, case):
+    data = BatchedSamples(case["n"], np.random.default_rng(case["n"]))
+    batches = len(epoch(student_loader(student, case, data), len(reference_loader(case, data))))
+    if data.calls != {"get_batch": batches, "__getitem__": 0}:
+        return f"an epoch of {batches} batches called get_batch {data.calls['get_batch']} times and __getitem__ " \
+               f"{data.calls['__getitem__']} times, expected {batches} and 0"
+    return None
+
+
 def same_batch_sizes(student, case):
     data = dataset(case)
     expected = batch_sizes(reference_loader(case, data), len(data))
@@ -232,6 +258,10 @@ def seeded_orders(student, case):
     other = epoch_ids(student, case, data, epochs=1, seed=case["seed"] + 1)
     if other[0] == first[0]:
         return f"seed={case['seed']} and seed={case['seed'] + 1} gave the same order {first[0]}"
+    unseeded = [student.DataLoader(data, case["batch_size"], shuffle=True, drop_last=case["drop_last"]) for _ in range(2)]
+    orders = [[i for batch in epoch(loader, len(first[0])) for i in ids(batch)] for loader in unseeded]
+    if orders[0] == orders[1]:
+        return f"two loaders without a seed gave the same order {orders[0]}: seed=None should draw a fresh seed"
     return None
 
 
@@ -319,9 +349,7 @@ def close(got, expected, what: str) -> str | None:
         return f"{what} should be an array of shape {expected.shape}, got {short(got)}"
     if got.dtype != np.float32:
         return f"{what} has dtype {got.dtype}, expected float32"
-    if not np.allclose(got, expected, rtol=1e-4, atol=1e-4):
-        return f"{what} holds {short(got)}, expected {short(expected)}"
-    return None
+    return first_difference(got, expected, what, np.isclose(got, expected, rtol=1e-4, atol=1e-4))
 
 
 def normalizer(student, case):
@@ -341,8 +369,8 @@ def normalized_splits(student, case):
     got = student.normalize_splits(train, test)
     if not isinstance(got, tuple) or len(got) != 2:
         return f"normalize_splits should return (train, test), got {type(got).__name__}"
-    return close(got[0], reference_normalized(train, train), "the normalised train split") or \
-        close(got[1], reference_normalized(train, test), "the normalised test split")
+    return close(got[0], reference_normalized(train, train), "normalize_splits(train, test)[0]") or \
+        close(got[1], reference_normalized(train, test), "normalize_splits(train, test)[1]")
 
 
 # ---- random horizontal flip ----------------------------------------------------------------------------------------
@@ -382,7 +410,7 @@ def flip_leaves_labels(student, case):
     _, got = student.random_horizontal_flip(given, np.random.default_rng(case["seed"]), p=case["p"])
     if not np.array_equal(given[0], pictures):
         return "the images passed in were changed: return new arrays instead of writing into the batch"
-    return differs(got, labels, "the labels returned")
+    return differs(got, labels, "the labels")
 
 
 # ---- the checks, in the module's order ----------------------------------------------------------------------------
@@ -397,6 +425,10 @@ CHECKS = [
     Check("DataLoader: batches in order without shuffle",
           "without shuffle, batch k holds samples k*b .. k*b+b-1 in order, fetched with get_batch when the dataset has "
           "it and collated one by one otherwise", lambda rng: loader_cases(rng, whole_batches=True), batches_in_order),
+    Check("DataLoader: one get_batch call per batch",
+          "a dataset with get_batch gives a whole batch in one call (one NumPy indexing call): call it once per "
+          "batch, with the batch's indices, instead of dataset[i] for each sample",
+          lambda rng: loader_cases(rng, drop_last=(False,)), one_call_per_batch),
     Check("DataLoader: the last partial batch",
           "the last partial batch is dropped only with drop_last=True: n samples in batches of b give ceil(n / b) "
           "batches, the last holding n % b", lambda rng: loader_cases(rng, drop_last=(False,)), same_batch_sizes),
@@ -412,11 +444,12 @@ CHECKS = [
     Check("DataLoader: a new order every epoch",
           "shuffle=True draws a new order each epoch: iterating the loader again must not repeat the last order "
           "(move the epoch counter on, or keep drawing from the same generator)",
-          lambda rng: loader_cases(rng, min_n=10), new_order_each_epoch),
+          lambda rng: loader_cases(rng, min_visited=10), new_order_each_epoch),
     Check("DataLoader: the same seed, the same orders",
           "the same seed gives the same order in every epoch, another seed other orders: the order must come from "
-          "the seed (e.g. np.random.default_rng([seed, epoch])), never from np.random's global state",
-          lambda rng: loader_cases(rng, min_n=10), seeded_orders),
+          "the seed (e.g. np.random.default_rng([seed, epoch])), never from np.random's global state; seed=None draws "
+          "a fresh seed",
+          lambda rng: loader_cases(rng, min_visited=10), seeded_orders),
     Check("read_idx: IDX files of any shape and type",
           "IDX: two zero bytes, the type code, ndim, then ndim big-endian uint32 dimensions (np.frombuffer with "
           "dtype '>u4'), then the data as IDX_DTYPES[type code] with that shape", idx_cases, idx_reads),
