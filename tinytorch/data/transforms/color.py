@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import rng
 from .base import _pair, pad_images
-from .geometry import _ImageTransform, _area_aspect_sides, _channels, _check_range, _first, _kind
+from .geometry import _ImageTransform, _area_aspect_sides, _channels, _check_range, _first_try, _kind
 
 
 def _spatial(kind: str) -> tuple[int, int]:
@@ -221,9 +221,13 @@ class ColorJitter(_ImageTransform):
         enabled = [bounds is not None for bounds in (self.brightness, self.contrast, self.saturation, self.hue)]
         out = batch.copy()
         for step in range(4):
-            for operation in range(4):
+            for operation in np.unique(order[:, step]):
+                if not enabled[operation]:
+                    continue
                 chosen = np.flatnonzero(order[:, step] == operation)
-                if enabled[operation] and len(chosen):
+                if len(chosen) == len(out):
+                    out = _adjust(out, kind, operation, factors[:, operation])
+                else:
                     out[chosen] = _adjust(out[chosen], kind, operation, factors[chosen, operation])
         return out
 
@@ -239,9 +243,23 @@ def _gaussian_kernels(size: int, sigmas: np.ndarray, dtype) -> np.ndarray:
 
 
 def _convolve(batch: np.ndarray, kernels: np.ndarray, axis: int) -> np.ndarray:
-    """Each sample of an already padded `batch` convolved along `axis` with its own kernel (N, k): 'valid' output."""
-    windows = np.lib.stride_tricks.sliding_window_view(batch, kernels.shape[1], axis=axis)
-    return np.einsum("n...k,nk->n...", windows, kernels)
+    """Each sample of an already padded `batch` convolved along `axis` with its own kernel (N, k): 'valid' output.
+
+    One multiply-add over the whole batch per kernel tap.
+    """
+    taps = kernels.shape[1]
+    length = batch.shape[axis] - taps + 1
+    per_sample = kernels.reshape(kernels.shape + (1,) * (batch.ndim - 1))
+    window = [slice(None)] * batch.ndim
+    out, term = None, None
+    for tap in range(taps):
+        window[axis] = slice(tap, tap + length)
+        if out is None:
+            out = batch[tuple(window)] * per_sample[:, tap]
+            term = np.empty_like(out)
+        else:
+            out += np.multiply(batch[tuple(window)], per_sample[:, tap], out=term)
+    return out
 
 
 class GaussianBlur(_ImageTransform):
@@ -329,9 +347,10 @@ class RandomErasing(_ImageTransform):
         heights, widths = _area_aspect_sides(tries[..., :2], height * width, self.scale, self.ratio)
         valid = (heights < height) & (widths < width)
         erased = np.flatnonzero((draws[:, 0] < self.p) & valid.any(axis=1))
-        h, w = _first(valid, heights)[erased], _first(valid, widths)[erased]
-        tops = np.floor(_first(valid, tries[..., 2])[erased] * (height - h + 1)).astype(np.int64)
-        lefts = np.floor(_first(valid, tries[..., 3])[erased] * (width - w + 1)).astype(np.int64)
+        first = _first_try(valid[erased])
+        h, w = heights[erased][first], widths[erased][first]
+        tops = np.floor(tries[erased][..., 2][first] * (height - h + 1)).astype(np.int64)
+        lefts = np.floor(tries[erased][..., 3][first] * (width - w + 1)).astype(np.int64)
         out = batch if inplace else batch.copy()
         if value is None:  # noise for each erased rectangle, from that sample's own stream
             for sample, top, left, rows, cols in zip(erased, tops, lefts, h, w):

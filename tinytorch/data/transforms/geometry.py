@@ -9,6 +9,7 @@ and then return one, as torchvision does.
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import sys
@@ -126,8 +127,18 @@ def _cubic(x, a: float):
     return np.where(x < 1, near, np.where(x < 2, far, 0.0))
 
 
+@functools.lru_cache(maxsize=1024)
 def _axis_weights(in_size: int, out_size: int, mode: str, antialias: bool) -> np.ndarray:
-    """(out_size, in_size) float64 matrix: row i holds the weights torch's interpolate gives input pixels for output i."""
+    """(out_size, in_size) float64 matrix: row i holds the weights torch's interpolate gives input pixels for output i.
+
+    Cached (crops of a few sizes recur all epoch long), so read-only.
+    """
+    weights = _weights(in_size, out_size, mode, antialias)
+    weights.flags.writeable = False
+    return weights
+
+
+def _weights(in_size: int, out_size: int, mode: str, antialias: bool) -> np.ndarray:
     weights = np.zeros((out_size, in_size))
     rows = np.arange(out_size)
     if mode in ("nearest", "nearest-exact"):  # torch computes these source indices in float32
@@ -302,9 +313,9 @@ def _area_aspect_sides(draws: np.ndarray, area: int, scale, ratio) -> tuple[np.n
     return np.rint(np.sqrt(target * aspect)).astype(np.int64), np.rint(np.sqrt(target / aspect)).astype(np.int64)
 
 
-def _first(valid: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """For each row, `values` at the first True of `valid` (rows with no True get the first value)."""
-    return np.take_along_axis(values, valid.argmax(axis=1)[:, None], axis=1)[:, 0]
+def _first_try(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index (rows, tries) of each row's first True in `valid` (n, tries); the first try for rows without one."""
+    return np.arange(len(valid)), valid.argmax(axis=1)
 
 
 def _check_range(values, argument: str, low=-math.inf, high=math.inf):
@@ -341,9 +352,10 @@ class RandomResizedCrop(_ImageTransform):
         draws = rng.draws(n).uniform(10, 4)
         widths, heights = _area_aspect_sides(draws[..., :2], height * width, self.scale, self.ratio)
         valid = (widths > 0) & (widths <= width) & (heights > 0) & (heights <= height)
-        h, w = _first(valid, heights), _first(valid, widths)
-        tops = np.floor(_first(valid, draws[..., 2]) * (height - h + 1)).astype(np.int64)
-        lefts = np.floor(_first(valid, draws[..., 3]) * (width - w + 1)).astype(np.int64)
+        first = _first_try(valid)
+        h, w = heights[first], widths[first]
+        tops = np.floor(draws[..., 2][first] * (height - h + 1)).astype(np.int64)
+        lefts = np.floor(draws[..., 3][first] * (width - w + 1)).astype(np.int64)
         found = valid.any(axis=1)
         if not found.all():  # torchvision's fallback: the central crop with the aspect ratio clamped into `ratio`
             in_ratio = width / height
