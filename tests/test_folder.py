@@ -265,6 +265,17 @@ def test_symbolic_links_are_followed_as_torchvision_does(photos, tmp_path):
         assert dataset.samples == tv.datasets.ImageFolder(photos).samples
 
 
+def test_the_walk_is_sorted_by_folder_path_as_torchvision_sorts_it(tmp_path):
+    """torchvision sorts os.walk's (folder, sub-folders, files) triples: "a-b" comes between "a" and "a/deeper"."""
+    root = tmp_path / "photos"
+    for seed, name in enumerate(["cat/a/deeper/x.png", "cat/a-b/y.png", "cat/a/z.png", "cat/B/w.png", "cat/v.png"]):
+        write_image(root / name, random_image(seed))
+    samples = [os.path.relpath(path, root) for path, _ in ImageFolder(root).samples]
+    assert samples == ["cat/v.png", "cat/B/w.png", "cat/a/z.png", "cat/a-b/y.png", "cat/a/deeper/x.png"]
+    if tv is not None:
+        assert ImageFolder(root).samples == tv.datasets.ImageFolder(root).samples
+
+
 def test_a_symbolic_link_loop_is_an_error_naming_the_link(photos):
     (photos / "dog" / "puppies" / "again").symlink_to(photos / "dog", target_is_directory=True)
     with pytest.raises(OSError, match="Symbolic link loop") as caught:

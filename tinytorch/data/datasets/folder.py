@@ -250,9 +250,7 @@ class ImageFolder(DatasetFolder):
             new_height, new_width = (other, self.size[0]) if width <= height else (self.size[0], other)
         else:
             new_height, new_width = self.size
-        if (new_width, new_height) != (width, height):
-            picture = picture.resize((new_width, new_height), Image.BILINEAR)
-        return np.asarray(picture)
+        return np.asarray(picture.resize((new_width, new_height), Image.BILINEAR))  # a copy when the size is equal
 
     def _cache_path(self):
         """<cache root>/folders/<folder name>-<path hash>/<settings hash>-<listing hash>.npy (see the class docstring)."""
