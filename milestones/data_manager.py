@@ -1,12 +1,14 @@
 """Where the milestones keep the datasets they download, and a command line to see, fetch and check them.
 
-MNIST lives in `milestones/datasets/mnist/` and CIFAR-10 in `milestones/datasets/cifar-10/` (both ignored by git),
-unless $TINYTORCH_DATA is set: then both use that root, as the library does. Downloading, checksums and the
-report all belong to tinytorch.data; this file only chooses each dataset's root and hands it the command.
+Each downloaded dataset lives in its own folder under `milestones/datasets/` (ignored by git): `mnist/`,
+`fashion-mnist/`, `cifar-10/`, unless $TINYTORCH_DATA is set: then all use that root, as the library does.
+Downloading, checksums and the report all belong to tinytorch.data; this file only chooses each dataset's root
+and hands it the command.
 
-    python milestones/data_manager.py status   [mnist] [cifar10]   where, size on disk, files present and verified
-    python milestones/data_manager.py download [mnist] [cifar10]   fetch what is missing or damaged, then verify
-    python milestones/data_manager.py verify   [mnist] [cifar10]   re-hash every file against its known md5
+    python milestones/data_manager.py                        the status of every dataset (same as `status`)
+    python milestones/data_manager.py status   [NAME ...]    where, size on disk, files present and verified
+    python milestones/data_manager.py download [NAME ...]    fetch what is missing or damaged, then verify
+    python milestones/data_manager.py verify   [NAME ...]    re-hash every file against its known md5
 """
 from __future__ import annotations
 
@@ -21,12 +23,12 @@ sys.path.insert(1, str(HERE.parent))  # the checkout, for tinytorch when it is n
 from tinytorch.data.__main__ import main as data_cli  # noqa: E402
 from tinytorch.data.cache import default_root  # noqa: E402
 
-FOLDERS = {"mnist": "mnist", "cifar10": "cifar-10"}
+FOLDERS = {"mnist": "mnist", "fashionmnist": "fashion-mnist", "cifar10": "cifar-10"}
 COMMANDS = {"status": "info", "download": "download", "verify": "verify"}
 
 
 def data_root(name: str) -> Path:
-    """The root to pass as `root=` to the dataset `name` ('mnist' or 'cifar10')."""
+    """The root to pass as `root=` to the dataset `name` (one of FOLDERS' keys)."""
     if name not in FOLDERS:
         raise ValueError(f"name must be one of {', '.join(map(repr, FOLDERS))}, got {name!r}")
     if os.environ.get("TINYTORCH_DATA"):
@@ -35,9 +37,11 @@ def data_root(name: str) -> Path:
 
 
 def main(argv=None) -> int:
-    """Run `command` for each named dataset (default: all) in its milestone root; the exit status is 1 if any fails."""
+    """Run `command` (default: status) for each named dataset (default: all) in its milestone root; the exit
+    status is 1 if any fails."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=list(COMMANDS))
+    parser.add_argument("command", nargs="?", default="status", choices=list(COMMANDS),
+                        help="status (the default), download or verify")
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(FOLDERS)} (default: all)")
     args = parser.parse_args(argv)
     for name in args.names:

@@ -16,7 +16,12 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from tqdm import tqdm  # noqa: E402
+try:
+    import numpy  # noqa: E402, F401
+    from tqdm import tqdm  # noqa: E402
+except ImportError as missing:  # run with a Python that lacks the project's packages: one line, no traceback
+    sys.exit(f"{missing.name} is not installed for {sys.executable}: run the milestones in the project's environment "
+             f"(`make demo` creates it once, then `source .venv/bin/activate`, or run `.venv/bin/python <script>`)")
 
 from tinytorch.nn import Tensor  # noqa: E402
 from tinytorch.nn.functional import cross_entropy  # noqa: E402

@@ -111,21 +111,18 @@ class DownloadedImages(ImageDataset):
     @classmethod
     def _prepare(cls, root: Path, train, *, network: bool, force: bool = False, quiet: bool = False) -> None:
         folder, expected = cls.folder(root), cls.split_files(train)
-        if not force and cls._problems(folder, expected) == ([], {}):
+        stale = cls._stale(folder) if network else []  # opening checks its derived files itself (CIFAR's caches)
+        if not force and not stale and cls._problems(folder, expected) == ([], {}):
             return  # the common case: verified files, nothing locked or written
         if not network and not folder.is_dir():
             raise cls._not_found(root, train, list(expected))
         with lock(folder):
             if force:
                 cls._discard(root, expected)
-            elif network:  # drop derived files whose bytes changed since they were written
-                derived = derived_digests(folder)
-                stale = {name: None for name, digest in derived.items() if (folder / name).is_file()
-                         and md5(folder / name) != digest or not (folder / name).is_file()}
+            elif stale := cls._stale(folder) if network else []:  # removed, to be derived again
                 for name in stale:
                     (folder / name).unlink(missing_ok=True)
-                if stale:
-                    record_derived(folder, stale)
+                record_derived(folder, dict.fromkeys(stale))
             missing, bad = cls._problems(folder, expected)
             wanted = missing + list(bad) if network else missing + [name for name, (_, want) in bad.items() if not want]
             if wanted:
@@ -135,6 +132,12 @@ class DownloadedImages(ImageDataset):
             raise cls._not_found(root, train, missing, downloaded=network)
         if bad:
             raise cls._checksum_error(root, folder, bad, downloaded=network)
+
+    @classmethod
+    def _stale(cls, folder: Path) -> list:
+        """The derived files of `folder` that are gone or whose bytes changed since they were written."""
+        return [name for name, digest in derived_digests(folder).items()
+                if not (folder / name).is_file() or md5(folder / name) != digest]
 
     @classmethod
     def _expected(cls, folder: Path, name: str, digest: str | None) -> str | None:
