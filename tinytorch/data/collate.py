@@ -1,7 +1,9 @@
 """`default_collate`: a list of samples -> one batch with the same nested structure, leaves stacked into arrays."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+import functools
+from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 
 import numpy as np
 
@@ -9,10 +11,15 @@ import numpy as np
 def default_collate(batch):
     """Stack a list of samples into a batch, as torch's default_collate does but with NumPy arrays.
 
-    Arrays are stacked along a new first axis; Python int -> int64 array, float -> float64, bool -> bool; NumPy
-    scalars -> arrays of their dtype; str/bytes -> list; a Mapping -> the same mapping type collated per key; a
-    namedtuple -> the same namedtuple; tuple -> tuple; list -> list. Arrays of different shapes raise a ValueError
-    naming the field's path in the sample, the shapes, and the positions in the batch that have each.
+    Arrays are stacked along a new first axis. Numbers get torch's dtypes: a batch whose first element is a Python
+    float is float64; otherwise each element counts as torch infers it (bool -> bool, int -> int64, float -> float32,
+    complex -> complex64, a NumPy scalar -> its dtype) and the kinds promote as torch promotes them, so [1, 2] is
+    int64, [1, 2.5] float32, [2.5, 1] float64 and [True, 2] int64. str/bytes -> list; a Mapping -> the same mapping
+    type (a copy of the first sample's, as torch) collated per key; a namedtuple -> the same namedtuple; tuple ->
+    tuple (torch gives a list); list and other sequences -> their own type when it can be rebuilt, else list.
+    Arrays of different shapes raise a ValueError naming the field's path in the sample, the shapes, and the
+    positions in the batch that have each; an element of another kind than the first raises a TypeError naming its
+    path, position and type.
     """
     if not isinstance(batch, Sequence) or isinstance(batch, (str, bytes)) or not batch:
         raise TypeError(f"default_collate expects a non-empty list of samples, got {type(batch).__name__}: {batch!r:.80}")
@@ -22,42 +29,117 @@ def default_collate(batch):
 def _collate(samples: list, path: str):
     first = samples[0]
     if isinstance(first, np.ndarray):
-        shapes = {sample.shape for sample in samples if isinstance(sample, np.ndarray)}
-        if len(shapes) > 1:
-            raise ValueError(f"default_collate: {path} has different shapes in the batch: {_positions_by_shape(samples)}")
-        return np.stack(samples)
-    if isinstance(first, np.generic):
-        return np.array(samples)
-    if isinstance(first, bool):
-        return np.array(samples, dtype=np.bool_)
-    if isinstance(first, int):
-        return np.array(samples, dtype=np.int64)
-    if isinstance(first, float):
-        return np.array(samples, dtype=np.float64)
-    if isinstance(first, (str, bytes)):
+        return _stack(samples, path)
+    if isinstance(first, (str, bytes)):  # NumPy's str_ and bytes_ too, as torch
         return list(samples)
+    if isinstance(first, float) and not isinstance(first, np.generic):  # torch: torch.tensor(batch, dtype=float64)
+        if not all(type(sample) is float for sample in samples):
+            for position, sample in enumerate(samples):
+                _checked(sample, position, path, first, _real)
+        return np.array(samples, dtype=np.float64)
+    if _number_dtype(first) is not None:
+        dtypes = {type(sample): None for sample in samples}  # usually one or two types: promote once per type
+        if all(kind in _PYTHON_NUMBERS for kind in dtypes):
+            dtype = functools.reduce(_promote, (_PYTHON_NUMBERS[kind] for kind in dtypes))
+        else:
+            dtype = functools.reduce(_promote, (
+                _checked(sample, position, path, first, _number_dtype) for position, sample in enumerate(samples)))
+        return np.array(samples, dtype=dtype)
     if isinstance(first, Mapping):
-        keys = list(first)
-        for position, sample in enumerate(samples):
-            if not isinstance(sample, Mapping) or set(sample) != set(keys):
-                raise ValueError(f"default_collate: {path} at position {position} has keys {_keys(sample)}, expected {keys}")
-        collated = {key: _collate([sample[key] for sample in samples], f"{path}[{key!r}]") for key in keys}
-        try:
-            return type(first)(collated)
-        except TypeError:
-            return collated
+        return _collate_mapping(samples, path)
     if isinstance(first, Sequence):
         _check_lengths(samples, path)
         fields = [_collate(list(column), f"{path}[{i}]") for i, column in enumerate(zip(*samples))]
-        if isinstance(first, tuple) and hasattr(first, "_fields"):
-            return type(first)(*fields)
         if isinstance(first, tuple):
-            return tuple(fields)
-        return fields
+            return type(first)(*fields) if hasattr(first, "_fields") else tuple(fields)
+        try:
+            if isinstance(first, MutableSequence):  # a copy keeps what the type holds besides its items, as torch
+                rebuilt = copy.copy(first)
+                for i, field in enumerate(fields):
+                    rebuilt[i] = field
+                return rebuilt
+            return type(first)(fields)
+        except TypeError:  # a type that cannot be rebuilt from its items (a range, say)
+            return fields
     raise TypeError(
         f"default_collate: {path} is a {type(first).__name__}; samples must hold arrays, numbers, strings, "
         "mappings or sequences (pass collate_fn= to batch other types)"
     )
+
+
+def _stack(samples: list, path: str) -> np.ndarray:
+    """Arrays stacked on a new first axis; NumPy scalars and numbers among them count as 0-d arrays, as in torch."""
+    if not all(isinstance(sample, np.ndarray) for sample in samples):
+        samples = [sample if isinstance(sample, np.ndarray) else
+                   np.asarray(sample, dtype=_checked(sample, position, path, samples[0], _number_dtype))
+                   for position, sample in enumerate(samples)]
+    if len({sample.shape for sample in samples}) > 1:
+        raise ValueError(f"default_collate: {path} has different shapes in the batch: {_positions_by_shape(samples)}")
+    dtypes = {sample.dtype for sample in samples}
+    return np.stack(samples, dtype=functools.reduce(_promote, dtypes) if len(dtypes) > 1 else None)
+
+
+def _collate_mapping(samples: list, path: str):
+    first = samples[0]
+    keys = list(first)
+    for position, sample in enumerate(samples):
+        if not isinstance(sample, Mapping) or set(sample) != set(keys):
+            raise ValueError(f"default_collate: {path} at position {position} has keys {_keys(sample)}, expected {keys}")
+    collated = {key: _collate([sample[key] for sample in samples], f"{path}[{key!r}]") for key in keys}
+    try:
+        if isinstance(first, MutableMapping):  # a copy keeps a defaultdict's factory and the like, as torch
+            rebuilt = copy.copy(first)
+            rebuilt.update(collated)
+            return rebuilt
+        return type(first)(collated)
+    except TypeError:  # a mapping type that cannot be copied or built from a dict
+        return collated
+
+
+_PYTHON_NUMBERS = {bool: np.dtype(np.bool_), int: np.dtype(np.int64), float: np.dtype(np.float32),
+                   complex: np.dtype(np.complex64)}
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _number_dtype(value) -> np.dtype | None:
+    """The dtype torch infers for one number (Python floats are float32, torch's default), or None for a non-number."""
+    if isinstance(value, (np.number, np.bool_)):
+        return value.dtype
+    for kind, dtype in _PYTHON_NUMBERS.items():  # bool before int: a bool is an int in Python
+        if isinstance(value, kind):
+            return dtype
+    return None
+
+
+def _real(value) -> np.dtype | None:
+    """The dtype of a real number (what a float64 batch can hold), None for anything else."""
+    dtype = _number_dtype(value)
+    return dtype if dtype is not None and dtype.kind != "c" else None
+
+
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """torch's type promotion: the higher kind (bool < integer < floating < complex) wins with its own width, so
+    int64 with float32 gives float32 (NumPy: float64); within a kind, and from floating to complex, NumPy's rule."""
+    if _KIND_ORDER[a.kind] == _KIND_ORDER[b.kind] or {a.kind, b.kind} == {"f", "c"}:
+        return np.promote_types(a, b)
+    return a if _KIND_ORDER[a.kind] > _KIND_ORDER[b.kind] else b
+
+
+def _checked(sample, position: int, path: str, first, kind_of):
+    """`kind_of(sample)`, or a TypeError naming the position and type of a sample unlike the first."""
+    kind = kind_of(sample)
+    if kind is None:
+        raise TypeError(
+            f"default_collate: {path} at position {position} is {_describe(sample)}, but at position 0 it is "
+            f"{_describe(first)}; each sample in the batch should have the same structure"
+        )
+    return kind
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype} array of shape {value.shape}"
+    return type(value).__name__
 
 
 def _positions_by_shape(samples: list) -> str:

@@ -10,7 +10,21 @@ from ..collate import default_collate
 
 
 class Transform:
-    """A transform that also runs on batches: subclasses define `apply_batch(batch)` (leading axis = samples)."""
+    """A transform called as torchvision's are, `transform(sample)`, that also runs on a whole batch at once.
+
+    The contract for a subclass (the loader and Compose rely on it):
+    - `apply_batch(batch)` (required): the transform on every sample of `batch` (axis 0 = samples), with no Python
+      loop over the samples. A random transform takes its numbers from `rng.draws(len(batch))`, row i deciding for
+      sample i, so the batch gets exactly what its samples get one by one.
+    - `__call__(sample)`: one sample, laid out as in torchvision: an image is an integer array (H, W) or (H, W, C), a
+      tensor a floating array (..., C, H, W) whose leading axes share one random decision (`layout` tells them
+      apart). The default is `apply_batch(sample[None])[0]`. Users call transforms in their own `__getitem__`, so a
+      transform may override `__call__` with a faster one-sample path; it must return bit for bit what the default
+      returns, drawing from `rng.draws(1)` (`uniform_list` gives row 0 as Python floats).
+    - `apply_batch_in_place(batch)` (optional): `apply_batch` allowed to overwrite `batch`, which Compose uses on
+      intermediate arrays it made.
+    - `batched` is False for a transform that can only go one sample at a time.
+    """
 
     def __call__(self, sample):
         return self.apply_batch(np.asarray(sample)[None])[0]
@@ -80,15 +94,40 @@ def _memory_owner(array):
     return array if getattr(array, "base", None) is None else array.base
 
 
+def layout(sample: np.ndarray) -> str:
+    """'tensor' for a floating array (..., C, H, W) or (H, W); else 'image' (H, W) or 'image_hwc' (H, W, C)."""
+    if sample.dtype.kind == "f":
+        if sample.ndim < 2:
+            raise ValueError(f"expected a tensor (..., C, H, W) or (H, W), got shape {sample.shape}")
+        return "tensor"
+    if sample.ndim not in (2, 3):
+        raise ValueError(f"expected an image (H, W) or (H, W, C) or a float tensor (..., C, H, W), got "
+                         f"{sample.dtype} array of shape {sample.shape}")
+    return "image" if sample.ndim == 2 else "image_hwc"
+
+
 def _spatial_axes(batch: np.ndarray) -> tuple[int, int]:
-    """(height axis, width axis) of a batch: floating batches are (N, C, H, W) tensors, integer ones (N, H, W[, C]) images."""
+    """(height axis, width axis) of a batch: floating ones are (N, ..., C, H, W) tensors, others (N, H, W[, C]) images."""
+    if batch.dtype.kind == "f" and batch.ndim >= 3:
+        return batch.ndim - 2, batch.ndim - 1
     if batch.ndim not in (3, 4):
         raise ValueError(
-            f"expected a batch of images (N, H, W) or (N, H, W, C) or of tensors (N, C, H, W), got shape {batch.shape}"
+            f"expected a batch of images (N, H, W) or (N, H, W, C) or of tensors (N, ..., C, H, W), got {batch.dtype} "
+            f"array of shape {batch.shape}"
         )
-    if batch.dtype.kind == "f" and batch.ndim == 4:
-        return 2, 3
     return 1, 2
+
+
+def height_width_last(sample: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A view of one sample with height and width as its last two axes, and whether it is an (H, W, C) image.
+
+    An image (H, W, C) is viewed as (C, H, W); a transform computes on that view and returns `result.transpose(1, 2,
+    0)` for such an image: an (h, w, C) view of channel-first memory, which ToTensor then reads without a copy.
+    """
+    if sample.ndim == 3 and sample.dtype.kind != "f":
+        return sample.transpose(2, 0, 1), True
+    layout(sample)  # checks the shape
+    return sample, False
 
 
 class Lambda(Transform):
@@ -120,21 +159,29 @@ def _describe(value) -> str:
 
 
 def _pair(size, argument: str) -> tuple[int, int]:
+    """An int, a pair (h, w) or a one-element sequence (s,) -> (h, w), as torchvision reads `size`."""
     values = (size, size) if isinstance(size, numbers.Integral) else tuple(size) if isinstance(size, (tuple, list)) else ()
+    if len(values) == 1:
+        values = values * 2
     if len(values) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in values):
-        raise ValueError(f"{argument} should be a positive int or a pair (h, w) of them, got {argument}={size!r}")
+        raise ValueError(f"{argument} should be a positive int, a pair (h, w) of them or a one-element sequence, "
+                         f"got {argument}={size!r}")
     return int(values[0]), int(values[1])
 
 
 def _padding(padding) -> tuple[int, int, int, int]:
+    """An int (all sides), (left/right, top/bottom), (left, top, right, bottom) or (p,) -> (left, top, right, bottom)."""
     values = (padding,) if isinstance(padding, numbers.Integral) else tuple(padding) if isinstance(padding, (tuple, list)) else ()
     if len(values) not in (1, 2, 4) or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 for v in values):
-        raise ValueError(f"padding should be a non-negative int or a tuple of 2 or 4 of them, got padding={padding!r}")
+        raise ValueError(f"padding should be a non-negative int or a tuple of 1, 2 or 4 of them, got padding={padding!r}")
     if len(values) == 1:
         return (int(values[0]),) * 4
     if len(values) == 2:
         return int(values[0]), int(values[1]), int(values[0]), int(values[1])
     return tuple(int(v) for v in values)
+
+
+PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
 def pad_images(batch: np.ndarray, padding: tuple[int, int, int, int], fill=0, padding_mode: str = "constant",
@@ -150,6 +197,6 @@ def pad_images(batch: np.ndarray, padding: tuple[int, int, int, int], fill=0, pa
     widths[h_axis], widths[w_axis] = (top, bottom), (left, right)
     if padding_mode == "constant":
         return np.pad(batch, widths, mode="constant", constant_values=fill)
-    if padding_mode not in ("edge", "reflect", "symmetric"):
+    if padding_mode not in PADDING_MODES:
         raise ValueError(f"padding_mode should be 'constant', 'edge', 'reflect' or 'symmetric', got {padding_mode!r}")
     return np.pad(batch, widths, mode=padding_mode)

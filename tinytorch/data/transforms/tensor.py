@@ -6,11 +6,24 @@ import numpy as np
 from .base import Transform, _describe
 
 
+_BYTE_RANGE = np.float32(255)
+
+
 class ToTensor(Transform):
     """uint8 image (H, W) or (H, W, C), or a Pillow image -> float32 tensor (C, H, W) in [0, 1].
 
-    Arrays of other dtypes keep their values (cast to float32), as torchvision does for non-byte input.
+    Bytes are divided by 255 in float32, bit for bit as torchvision. Arrays of other dtypes keep their values
+    (cast to float32, where torchvision keeps their dtype).
     """
+
+    def __call__(self, picture):
+        picture = np.asarray(picture)
+        if picture.ndim not in (2, 3):
+            raise ValueError(f"ToTensor expects an image (H, W) or (H, W, C), got shape {picture.shape}")
+        tensor = picture[None] if picture.ndim == 2 else picture.transpose(2, 0, 1)
+        if picture.dtype == np.uint8:
+            return np.divide(tensor, _BYTE_RANGE, dtype=np.float32, order="C")
+        return tensor.astype(np.float32, order="C")
 
     def apply_batch(self, batch):
         batch = np.asarray(batch)
@@ -20,44 +33,55 @@ class ToTensor(Transform):
             batch = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))  # bytes are cheap to move; floats later are not
         else:
             raise ValueError(f"ToTensor expects images (H, W) or (H, W, C), got a batch of shape {batch.shape}")
-        tensor = batch.astype(np.float32)  # then scaling in place: faster than one mixed-type multiply
+        tensor = batch.astype(np.float32)  # then scaling in place: faster than one mixed-type division
         if batch.dtype == np.uint8:
-            tensor *= np.float32(1 / 255)
+            tensor /= _BYTE_RANGE
         return tensor
 
 
 class Normalize(Transform):
-    """(tensor - mean) / std per channel, on float tensors (C, H, W); mean and std have one value or one per channel."""
+    """(tensor - mean) / std per channel on float tensors (..., C, H, W), in the tensor's dtype, as torchvision.
+
+    `mean` and `std` have one value or one per channel. A new array unless `inplace=True`.
+    """
 
     def __init__(self, mean, std, inplace: bool = False):
-        self.mean = np.asarray(mean, dtype=np.float32).reshape(-1)
-        self.std = np.asarray(std, dtype=np.float32).reshape(-1)
+        self.mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+        self.std = np.asarray(std, dtype=np.float64).reshape(-1)
         if not self.mean.size or not self.std.size:
             raise ValueError(f"mean and std should hold one value or one per channel, got mean={mean!r}, std={std!r}")
-        if np.any(self.std == 0):
+        if np.any(self.std.astype(np.float32) == 0):
             raise ValueError(f"std evaluated to zero after conversion to float32, leading to division by zero: std={std!r}")
         self.inplace = inplace
-        # One value: a scalar, which NumPy applies faster than a broadcast array.
-        self._scale = (1 / self.std)[:, None, None] if self.std.size > 1 else np.float32(1 / self.std[0])
-        self._shift = self.mean[:, None, None] if self.mean.size > 1 else self.mean[0]
+        self._constants = {}  # dtype -> (mean, std) in that dtype, shaped (C, 1, 1) or scalars
+
+    def __call__(self, tensor):
+        return self._normalize(tensor, self.inplace, "a tensor (..., C, H, W)", 3)
 
     def apply_batch(self, batch):
-        return self._normalize(batch, inplace=self.inplace)
+        return self._normalize(batch, self.inplace, "a batch of tensors (N, ..., C, H, W)", 4)
 
     def apply_batch_in_place(self, batch):
         """`apply_batch` writing into `batch` itself (Compose uses it on intermediate arrays it owns)."""
-        return self._normalize(batch, inplace=True)
+        return self._normalize(batch, True, "a batch of tensors (N, ..., C, H, W)", 4)
 
-    def _normalize(self, batch, inplace: bool):
-        if not isinstance(batch, np.ndarray) or batch.dtype.kind != "f" or batch.ndim != 4:
-            raise TypeError(f"Normalize expects float tensors (C, H, W); apply ToTensor first (got {_describe(batch)})")
-        channels = batch.shape[1]
+    def _normalize(self, tensor, inplace: bool, expected: str, min_ndim: int):
+        if not isinstance(tensor, np.ndarray) or tensor.dtype.kind != "f":
+            raise TypeError(f"Normalize expects float tensors (C, H, W); apply ToTensor first (got {_describe(tensor)})")
+        if tensor.ndim < min_ndim:
+            raise ValueError(f"Normalize expects {expected}, got shape {tensor.shape}")
+        constants = self._constants.get(tensor.dtype)
+        if constants is None:  # one value: a scalar, which NumPy applies faster than a broadcast array
+            constants = self._constants[tensor.dtype] = tuple(
+                values.astype(tensor.dtype)[0] if values.size == 1 else values.astype(tensor.dtype).reshape(-1, 1, 1)
+                for values in (self.mean, self.std))
+        mean, std = constants
+        channels = tensor.shape[-3]
         if self.mean.size not in (1, channels) or self.std.size not in (1, channels):
-            raise ValueError(f"Normalize has {max(self.mean.size, self.std.size)} channel values, the tensor {channels} channels")
-        out = batch if inplace else np.empty_like(batch)
-        np.subtract(batch, self._shift, out=out)
-        out *= self._scale
-        return out
+            raise ValueError(f"Normalize has {max(self.mean.size, self.std.size)} channel values, the tensor {channels} "
+                             "channels")
+        out = np.subtract(tensor, mean, out=tensor if inplace else None)
+        return np.divide(out, std, out=out)
 
 
 class Flatten(Transform):
@@ -72,7 +96,10 @@ class Flatten(Transform):
 
 
 class ToPILImage(Transform):
-    """A tensor (C, H, W) float in [0, 1] or an image array (H, W[, C]) uint8 -> a Pillow image (one sample only)."""
+    """A tensor (C, H, W) or (H, W), or an image array (H, W[, C]) -> a Pillow image (one sample only).
+
+    Float tensors become bytes as torchvision's `mul(255).byte()`: truncated, not rounded (unless mode='F').
+    """
 
     def __init__(self, mode=None):
         self.mode = mode
@@ -81,10 +108,12 @@ class ToPILImage(Transform):
         from PIL import Image
 
         array = np.asarray(picture)
-        if np.issubdtype(array.dtype, np.floating):
+        if array.dtype.kind == "f":
             if array.ndim == 3:
                 array = array.transpose(1, 2, 0)
-            array = np.clip(np.rint(array * 255), 0, 255).astype(np.uint8)
+            if self.mode != "F":
+                with np.errstate(invalid="ignore"):  # NaN -> 0, out of range wraps around: torch's byte()
+                    array = (array * array.dtype.type(255)).astype(np.int64).astype(np.uint8)
         if array.ndim == 3 and array.shape[2] == 1:
             array = array[:, :, 0]
         if array.ndim not in (2, 3):
