@@ -118,8 +118,8 @@ def _handler(server: LoopbackServer):
             if isinstance(fault, tuple) and fault[0] == "drop":
                 body = body[:fault[1]]
                 self.close_connection = True
+            record.body_bytes = len(body)  # before writing: the client may finish and look before the write returns
             self.wfile.write(body)
-            record.body_bytes = len(body)
 
         def _trickle(self, record, interval):
             try:

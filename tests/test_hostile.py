@@ -207,6 +207,48 @@ def test_a_memo_that_cannot_be_written_is_skipped_silently(tmp_path, monkeypatch
     assert tree(tmp_path) == ["f"]
 
 
+@pytest.fixture
+def read_only(tmp_path, monkeypatch):
+    """A folder `ro` under tmp_path that reports itself read-only, as a read-only mount or folder does (the tests
+    may run as root, who may write anywhere); returns it."""
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: (
+        False if mode & os.W_OK and Path(path) == tmp_path / "ro" else real(path, mode, **kw)))
+    (tmp_path / "ro").mkdir()
+    return tmp_path / "ro"
+
+
+def test_a_read_only_folder_is_said_to_be_so_before_any_request(loopback, read_only):
+    with pytest.raises(UnusablePathError, match=f"{read_only} is read-only, so nothing can be downloaded"):
+        download_file(serve(loopback, "/f"), read_only / "f", DIGEST, quiet=True)
+    assert loopback.requests == [] and tree(read_only) == []
+
+
+def test_a_verified_file_in_a_read_only_folder_needs_nothing_written(loopback, read_only, monkeypatch):
+    (read_only / "f").write_bytes(DATA)
+    monkeypatch.setattr(cache, "open_own_file", lambda path: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only")))
+    assert download_file(serve(loopback, "/f"), read_only / "f", DIGEST, quiet=True) == read_only / "f"
+    assert loopback.requests == [] and tree(read_only) == ["f"]
+
+
+def test_a_gzip_in_a_read_only_folder_is_not_called_corrupt(read_only):
+    (read_only / "f.gz").write_bytes(gzip_bytes(DATA))
+    with pytest.raises(UnusablePathError, match="is read-only"):
+        gunzip(read_only / "f.gz", read_only / "f")
+    assert tree(read_only) == ["f.gz"]
+
+
+def test_a_part_file_that_cannot_be_written_stops_without_trying_other_mirrors(loopback, tmp_path, monkeypatch):
+    def read_only_file_system(path):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(cache, "open_own_file", read_only_file_system)
+    urls = serve(loopback, "/m1/f", "/m2/f")
+    with pytest.raises(UnusablePathError, match=r"cannot write .*f.part \(Read-only file system\)"):
+        download_file(urls, tmp_path / "f", DIGEST, quiet=True)
+    assert loopback.hits("/m2/f") == [] and tree(tmp_path) == []
+
+
 def test_a_link_planted_at_the_memos_temporary_file_is_not_written_through(tmp_path):
     victim = tmp_path / "victim"
     victim.write_bytes(b"precious")

@@ -128,7 +128,7 @@ def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None, siz
     path = Path(path)
     if path.is_file() and cache.md5(path) == md5:
         return path
-    cache.make_folder(path.parent)
+    _check_writable(cache.make_folder(path.parent))
     part = path.with_name(path.name + ".part")
     if size is not None:
         check_space(path.parent, size - _kept_size(part))
@@ -162,6 +162,14 @@ def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None, siz
     cause = "no network connection (no source could be reached)" if offline else "every source failed"
     raise DownloadError(f"could not download {path.name}: {cause}:\n{lines}\n"
                         f"Fetch it by hand from one of these URLs and put it at {path}") from None
+
+
+def _check_writable(folder: Path) -> None:
+    """UnusablePathError when `folder` cannot be written (a read-only mount or folder), before any byte is fetched."""
+    if not os.access(folder, os.W_OK):
+        raise UnusablePathError(f"{folder} is read-only, so nothing can be downloaded or extracted there: choose a "
+                                f"root you can write to (the root argument, --root or $TINYTORCH_DATA), or place the "
+                                f"finished files there by hand")
 
 
 def _good(actual: str, md5: str, accept, part: Path) -> bool:
@@ -235,7 +243,7 @@ def _stream(url, part: Path, quiet: bool, size: int | None) -> str:
                     raise _Refused(exc) from None
                 raise
         try:
-            with cache.open_own_file(part) as out:
+            with _open_part(part) as out:
                 digest = _receive(response, out, have, remaining, part.name[:-5], quiet)
         except OSError as exc:
             if exc.errno not in _FULL_DISK:
@@ -245,6 +253,17 @@ def _stream(url, part: Path, quiet: bool, size: int | None) -> str:
                                  f"and its partial file was removed; free some space or choose another root (the "
                                  f"root argument or $TINYTORCH_DATA)") from None
     return digest
+
+
+def _open_part(part: Path):
+    """The working file `part`, opened by cache.open_own_file; UnusablePathError if its folder cannot be written."""
+    try:
+        return cache.open_own_file(part)
+    except OSError as exc:
+        if exc.errno in _FULL_DISK:
+            raise
+        raise UnusablePathError(f"cannot write {part} ({exc.strerror}): choose a root you can write to (the root "
+                                f"argument, --root or $TINYTORCH_DATA), or place the finished files there by hand") from None
 
 
 def _receive(response, out, have: int, remaining: int | None, name: str, quiet: bool) -> str:
@@ -295,7 +314,7 @@ def _copy(source, destination: Path, limit: int | None = None) -> None:
     part = destination.with_name(destination.name + ".part")
     digest, written = cache.new_md5(), 0
     try:
-        with cache.open_own_file(part) as out:
+        with _open_part(part) as out:
             out.truncate()
             while chunk := source.read(CHUNK if limit is None else min(CHUNK, limit - written + 1)):
                 written += len(chunk)
@@ -304,7 +323,8 @@ def _copy(source, destination: Path, limit: int | None = None) -> None:
                 out.write(chunk)
                 digest.update(chunk)
     except BaseException as exc:
-        part.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            part.unlink()
         if isinstance(exc, OSError) and exc.errno in _FULL_DISK:
             raise DiskSpaceError(f"the disk holding {destination.parent} is full: {destination.name} did not fit "
                                  f"and its partial file was removed; free some space or choose another root (the "
@@ -332,6 +352,7 @@ def gunzip(archive, destination, *, expected_size: int | None = None) -> Path:
         if expected_size is not None and recorded != expected_size % (1 << 32):
             raise ValueError(f"its trailer records {recorded} bytes, expected {expected_size}")
         limit = recorded if expected_size is None else expected_size
+        _check_writable(destination.parent)
         check_space(destination.parent, limit)
         with gzip.open(archive, "rb") as source:
             _copy(source, destination, limit)
@@ -358,7 +379,7 @@ def extract_tar(archive, folder) -> list[Path]:
             if clash := sorted(files & folders):
                 raise UnsafeArchiveError(f"{archive}: {clash[0].as_posix()!r} is both a file and a folder in the "
                                          f"archive; refused")
-            cache.make_folder(folder)
+            _check_writable(cache.make_folder(folder))
             check_space(folder, sum(member.size for member in members))
             written = []
             for member, place in zip(members, places):
