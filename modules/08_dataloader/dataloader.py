@@ -55,8 +55,8 @@ def run_checks(part: str, checks) -> None:
     """Run one part's self-checks; a part you have not written yet says so instead of printing a traceback."""
     try:
         checks()
-    except NotImplementedError:
-        print(f"⏳ {part}: not implemented yet")
+    except NotImplementedError as missing:
+        print(f"⏳ {part}: not implemented yet ({missing})")
     except Exception as error:  # a self-check reports, it does not stop the notebook
         print(f"❌ {part}: raised {type(error).__name__}: {error}")
 
