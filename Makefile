@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 
-# Real MNIST raw files for the integration tests, when the shared folder is beside the clone.
+# Real MNIST and Fashion-MNIST raw files for the integration tests, when the shared folders are beside the clone.
 export TINYTORCH_MNIST_RAW ?= $(abspath $(wildcard ../shared/data/mnist))
+export TINYTORCH_FASHION_MNIST_RAW ?= $(abspath $(wildcard ../shared/data/fashion-mnist))
 
 .PHONY: demo test bench milestones grade clean
 
@@ -32,8 +33,9 @@ milestones: $(READY)
 	$(PY) milestones/03_1986_mlp/01_rumelhart_tinydigits.py --check
 	$(PY) milestones/04_1998_cnn/01_lecun_tinydigits.py --check
 	$(PY) milestones/05_2017_transformer/01_vaswani_tinytalks.py --check
-	@echo "The next two download MNIST (~11 MB) and CIFAR-10 (~163 MB) on first use:"
+	@echo "The next three download MNIST (~11 MB), Fashion-MNIST (~30 MB) and CIFAR-10 (~163 MB) on first use:"
 	$(PY) milestones/03_1986_mlp/02_rumelhart_mnist.py --check
+	$(PY) milestones/03_1986_mlp/03_rumelhart_fashion_mnist.py --check
 	$(PY) milestones/04_1998_cnn/02_lecun_cifar10.py --check
 
 # Course module 08: grade the student's modules/08_dataloader/dataloader.py (or FILE=path) against tinytorch.data.

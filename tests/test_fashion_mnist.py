@@ -3,6 +3,10 @@ attributes and repr for the whole family, and integration tests on the real Fash
 import gzip
 import json
 import os
+import re
+import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +160,29 @@ def test_real_fashion_mnist_placed_by_hand_and_loaded_in_batches(tmp_path, loopb
     images, labels = next(iter(DataLoader(test, batch_size=256)))
     assert images.shape == (256, 1, 28, 28) and images.dtype == np.float32 and labels[:5].tolist() == [9, 2, 1, 1, 6]
     assert loopback.requests == []
+
+
+MILESTONE = Path(__file__).resolve().parents[1] / "milestones" / "03_1986_mlp" / "03_rumelhart_fashion_mnist.py"
+LAST_LINE = re.compile(r"test accuracy: (\d+\.\d\d)% \(target >= 85%\)")
+
+
+def test_fashion_milestone_quick_mode_downloads_through_the_library(fake_fashion, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", [str(MILESTONE), "--quick", "--batch-size", "16"])
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    runpy.run_path(str(MILESTONE), run_name="__main__")
+    out = capsys.readouterr().out
+    assert f"Fashion-MNIST: {SIZES['train']} training and {SIZES['t10k']} test images" in out
+    assert LAST_LINE.fullmatch(out.strip().splitlines()[-1])
+    assert (Path(os.environ["TINYTORCH_DATA"]) / "FashionMNIST" / "raw" / "t10k-labels-idx1-ubyte").is_file()
+
+
+@needs_real
+def test_fashion_milestone_reaches_its_target_on_the_real_files(tmp_path):
+    raw = tmp_path / "FashionMNIST" / "raw"  # torchvision's layout, the files linked rather than copied
+    raw.mkdir(parents=True)
+    for name in FashionMNIST.raw_md5s:
+        (raw / name).symlink_to(Path(FASHION, name))
+    result = subprocess.run([sys.executable, str(MILESTONE), "--check"], capture_output=True, text=True, timeout=1800,
+                            env={**os.environ, "TINYTORCH_DATA": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert float(LAST_LINE.fullmatch(result.stdout.strip().splitlines()[-1])[1]) >= 85
