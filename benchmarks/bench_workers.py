@@ -4,7 +4,11 @@
    Target: num_workers=2 at least 1.6x the samples/s of num_workers=0 on 2 cores.
 2. The in-memory fast path (a 60000x28x28 uint8 ImageDataset, ToTensor + Normalize on whole batches, batch 64).
    Target: workers not more than 10% slower than num_workers=0. The loader meets it by keeping this path in the
-   main process (`worker.runs_in_process`); the "forced" rows send it through the workers to show the cost.
+   main process (`fetch.batch_in_one_call`); the "forced" rows send it through the workers to show the cost.
+3. How a batch gets from a worker to the main process: pickled through a pipe (what the loader does) against
+   copied into and out of shared memory, for a CIFAR per-sample batch (128x3x32x32 float32, 1.57 MB), next to the
+   time a worker takes to compute such a batch one sample at a time. Shared memory would be worth its second
+   transport only if the time it saves were a real part of a batch.
 
 Each loader runs a warm-up epoch, then the loaders take turns for `--rounds` epochs and the best epoch of each is
 reported: on a machine shared with other work, taking turns and the best epoch keep the comparison fair.
@@ -12,13 +16,16 @@ Usage: python benchmarks/bench_workers.py [--rounds N] [--workers 2]
 """
 import argparse
 import io
+import multiprocessing
 import time
+from multiprocessing.shared_memory import SharedMemory
 
 import numpy as np
 from PIL import Image
 
-from tinytorch.data import DataLoader, Dataset, ImageDataset, rng, worker
-from tinytorch.data.transforms import Compose, Normalize, ToTensor
+from tinytorch.data import DataLoader, Dataset, ImageDataset, default_collate, rng
+from tinytorch.data.fetch import fetch
+from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
 
 
 class PillowDataset(Dataset):
@@ -75,6 +82,105 @@ def loaders(dataset, batch_size: int, workers: int, **extra) -> dict:
                                            persistent_workers=n > 0, **extra) for n in counts}
 
 
+BATCH = (128, 3, 32, 32)  # a CIFAR batch of 128 after ToTensor: 1.57 MB of float32
+
+
+def _send_by_pipe(writer, count: int) -> None:
+    batch = np.random.default_rng(0).random(BATCH, dtype=np.float32)
+    for _ in range(count):
+        writer.send(batch)
+
+
+def _send_by_shared_memory(name: str, writer, acks, count: int) -> None:
+    batch = np.random.default_rng(0).random(BATCH, dtype=np.float32)
+    segment = SharedMemory(name)
+    view = np.ndarray(BATCH, np.float32, buffer=segment.buf)
+    for _ in range(count):
+        view[...] = batch
+        writer.send((BATCH, "float32"))  # the layout; the main process copies the data out
+        acks.recv()  # the segment is free again
+    del view
+    segment.close()
+
+
+def transport_ms(count: int) -> dict:
+    """Milliseconds per batch, from a worker's hands into an array of the main process, pipe and shared memory."""
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    worker = context.Process(target=_send_by_pipe, args=(writer, count + 5))
+    worker.start()
+    for _ in range(5):
+        reader.recv()
+    start = time.perf_counter()
+    for _ in range(count):
+        batch = reader.recv()
+    pipe = (time.perf_counter() - start) / count * 1000
+    worker.join()
+    assert batch.shape == BATCH
+
+    segment = SharedMemory(create=True, size=int(np.prod(BATCH)) * 4)
+    try:
+        reader, writer = context.Pipe(duplex=False)
+        ack_reader, ack_writer = context.Pipe(duplex=False)
+        worker = context.Process(target=_send_by_shared_memory, args=(segment.name, writer, ack_reader, count + 5))
+        worker.start()
+        view = np.ndarray(BATCH, np.float32, buffer=segment.buf)
+        for number in range(count + 5):
+            if number == 5:
+                start = time.perf_counter()
+            shape, dtype = reader.recv()
+            batch = view.copy()
+            ack_writer.send(None)
+        shared = (time.perf_counter() - start) / count * 1000
+        worker.join()
+        del view
+    finally:
+        segment.close()
+        segment.unlink()
+    return {"pipe": pipe, "shared memory": shared}
+
+
+class CifarPerSample(Dataset):
+    """The PyTorch way: `__getitem__` runs RandomCrop(32, padding=4), RandomHorizontalFlip, ToTensor, Normalize."""
+
+    def __init__(self, n: int):
+        self.images = np.random.default_rng(2).integers(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
+        self.transform = Compose([RandomCrop(32, padding=4), RandomHorizontalFlip(), ToTensor(),
+                                  Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))])
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        return self.transform(self.images[index]), index % 10
+
+
+def per_sample_batch_ms(rounds: int) -> float:
+    """Best milliseconds to fetch one CIFAR batch of 128 one sample at a time, as a worker does."""
+    dataset, indices = CifarPerSample(1280), np.arange(1280, dtype=np.int64)
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for number in range(10):
+            fetch(dataset, indices[number * 128:(number + 1) * 128], default_collate, True, 0, 0, number * 128)
+        best = min(best, (time.perf_counter() - start) / 10 * 1000)
+    return best
+
+
+def compare_transports(rounds: int) -> None:
+    best = {"pipe": float("inf"), "shared memory": float("inf")}
+    for _ in range(rounds):
+        for name, ms in transport_ms(50).items():
+            best[name] = min(best[name], ms)
+    batch = per_sample_batch_ms(rounds)
+    print(f"3. one {np.prod(BATCH) * 4 / 1e6:.2f} MB batch from a worker into the main process (best of {rounds})")
+    for name, ms in best.items():
+        print(f"  {name:34s} {ms:8.2f} ms per batch")
+    saved = best["pipe"] - best["shared memory"]
+    print(f"  computing it one sample at a time  {batch:8.2f} ms per batch (CIFAR per-sample pipeline, one process)")
+    print(f"  shared memory would save {saved:.2f} ms, {saved / batch:.1%} of a per-sample batch")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -87,16 +193,16 @@ def main() -> None:
 
     images = np.random.default_rng(1).integers(0, 256, size=(60000, 28, 28), dtype=np.uint8)
     mnist = ImageDataset(images, np.arange(60000) % 10, transform=Compose([ToTensor(), Normalize((0.1307,), (0.3081,))]))
-    in_process = worker.runs_in_process
-    worker.runs_in_process = lambda loader: in_process(loader) and not getattr(loader, "forced", False)
     fast = loaders(mnist, 64, args.workers)
     for name, loader in loaders(mnist, 64, args.workers).items():
         if name != "num_workers=0":
-            loader.forced = True
+            loader._in_process = False  # the loader's own choice overruled, to show what it avoids
             fast[f"{name}, forced through workers"] = loader
     compare("2. in-memory fast path, 60000x28x28 uint8, ToTensor + Normalize, batch 64 (kept in the main process;\n"
-            "   'forced' sends it through the workers and shared memory, to show why)",
+            "   'forced' sends it through the workers, to show why)",
             fast, args.rounds, "workers >= 0.9x num_workers=0")
+
+    compare_transports(args.rounds)
 
 
 if __name__ == "__main__":
