@@ -379,9 +379,10 @@ def test_a_full_disk_while_decompressing_is_a_disk_space_error_with_nothing_left
     assert tree(tmp_path) == ["f.gz"]
 
 
-def test_a_body_without_content_length_downloads(loopback, tmp_path):
+@pytest.mark.parametrize("length", [None, "abc", "-5", "\xb2"])
+def test_a_missing_or_malformed_content_length_still_downloads(loopback, tmp_path, length):
     urls = serve(loopback, "/f")
-    loopback.faults["/f"] = [("length", None)]
+    loopback.faults["/f"] = [("length", length)]
     download_file(urls, tmp_path / "f", DIGEST, quiet=True)
     assert (tmp_path / "f").read_bytes() == DATA
 

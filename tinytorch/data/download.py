@@ -137,16 +137,18 @@ def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None, siz
         try:
             kept = _kept_size(part)
             actual = _fetch(url, part, quiet, None if accept else size)
-            if kept and not _good(actual, md5, accept, part):  # the kept bytes may be what is wrong: start afresh
+            good = actual == md5 or (accept is not None and accept(part))
+            if kept and not good:  # the bytes kept from an earlier attempt may be what is wrong: start afresh
                 part.unlink()
                 actual = _fetch(url, part, quiet, None if accept else size)
+                good = actual == md5 or (accept is not None and accept(part))
         except _Refused as refused:
             failures.append((url, refused.error))
             continue
         except (OSError, http.client.HTTPException) as exc:
             failures.append((url, exc))
             continue
-        if _good(actual, md5, accept, part):
+        if good:
             _install(part, path)
             cache.remember(path, actual)
             return path
@@ -170,10 +172,6 @@ def _check_writable(folder: Path) -> None:
         raise UnusablePathError(f"{folder} is read-only, so nothing can be downloaded or extracted there: choose a "
                                 f"root you can write to (the root argument, --root or $TINYTORCH_DATA), or place the "
                                 f"finished files there by hand")
-
-
-def _good(actual: str, md5: str, accept, part: Path) -> bool:
-    return actual == md5 or (accept is not None and accept(part))
 
 
 def _install(part: Path, path: Path) -> None:
@@ -232,7 +230,7 @@ def _stream(url, part: Path, quiet: bool, size: int | None) -> str:
             f"bytes {have}-")
         have = have if resumed else 0
         length = (response.headers.get("Content-Length") or "").strip()
-        remaining = int(length) if length.isdigit() else None
+        remaining = int(length) if length.isascii() and length.isdigit() else None
         if remaining is not None:
             if size is not None and have + remaining != size:
                 raise _Refused(ChecksumError(f"announces {have + remaining} bytes, expected {size}"))
@@ -249,9 +247,7 @@ def _stream(url, part: Path, quiet: bool, size: int | None) -> str:
             if exc.errno not in _FULL_DISK:
                 raise
             part.unlink(missing_ok=True)
-            raise DiskSpaceError(f"the disk holding {part.parent} is full: {part.name[:-5]} from {url} did not fit "
-                                 f"and its partial file was removed; free some space or choose another root (the "
-                                 f"root argument or $TINYTORCH_DATA)") from None
+            raise _disk_full(part, f"{part.name[:-5]} from {url}") from None
     return digest
 
 
@@ -264,6 +260,11 @@ def _open_part(part: Path):
             raise
         raise UnusablePathError(f"cannot write {part} ({exc.strerror}): choose a root you can write to (the root "
                                 f"argument, --root or $TINYTORCH_DATA), or place the finished files there by hand") from None
+
+
+def _disk_full(part: Path, what: str) -> DiskSpaceError:
+    return DiskSpaceError(f"the disk holding {part.parent} is full: {what} did not fit and its partial file was "
+                          f"removed; free some space or choose another root (the root argument or $TINYTORCH_DATA)")
 
 
 def _receive(response, out, have: int, remaining: int | None, name: str, quiet: bool) -> str:
@@ -326,9 +327,7 @@ def _copy(source, destination: Path, limit: int | None = None) -> None:
         with contextlib.suppress(OSError):
             part.unlink()
         if isinstance(exc, OSError) and exc.errno in _FULL_DISK:
-            raise DiskSpaceError(f"the disk holding {destination.parent} is full: {destination.name} did not fit "
-                                 f"and its partial file was removed; free some space or choose another root (the "
-                                 f"root argument or $TINYTORCH_DATA)") from None
+            raise _disk_full(part, destination.name) from None
         raise
     _install(part, destination)
     cache.remember(destination, digest.hexdigest())
