@@ -152,6 +152,15 @@ def test_dataset_folder_with_its_own_loader_and_extensions(photos):
                                               f"    Root location: {photos}"]
 
 
+def test_repr_is_torchvisions(photos):
+    for transform, their_transform in [(None, None), (ToTensor(), tv and tv.transforms.ToTensor())]:
+        ours = repr(ImageFolder(photos, transform=transform))
+        assert ours.splitlines()[:3] == ["Dataset ImageFolder", f"    Number of datapoints: {len(EXPECTED)}",
+                                         f"    Root location: {photos}"]
+        if tv is not None:
+            assert ours == repr(tv.datasets.ImageFolder(photos, transform=their_transform))
+
+
 def test_find_classes_and_make_dataset_can_be_overridden(photos):
     class OnlyDogs(ImageFolder):
         def find_classes(self, directory):
@@ -308,7 +317,7 @@ def test_size_matches_torchvision_resize_on_pil_images(photos, size):
         assert np.array_equal(ours[i][0], np.asarray(theirs[i][0]))
 
 
-@pytest.mark.parametrize("size", [0, -3, (3,) * 3, "32", (3.0, 4), True])
+@pytest.mark.parametrize("size", [0, -3, (3,) * 3, "32", (3.0, 4), True, object()])
 def test_bad_size_names_the_argument(photos, size):
     with pytest.raises(ValueError, match="size"):
         ImageFolder(photos, size=size)

@@ -19,7 +19,8 @@ from ..cache import default_root
 from ..dataset import Dataset, as_index_array, check_index
 from ..download import check_space, lock
 from ..errors import CorruptFileError
-from ..transforms import apply_to_batch
+from ..transforms import Resize, apply_to_batch
+from .downloaded import DownloadedImages
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 CACHE_VERSION = 1  # part of every cache key: bump it when the cache's layout or decoding changes
@@ -175,12 +176,10 @@ class DatasetFolder(Dataset):
         path, target = self.samples[index]
         return self.loader(path), target
 
-    def __repr__(self):
-        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}",
-                 f"    Root location: {self.root}"]
-        lines += [f"    {name}: {value!r}" for name, value in
-                  (("Transform", self.transform), ("Target transform", self.target_transform)) if value is not None]
-        return "\n".join(lines)
+    def extra_repr(self) -> str:
+        return ""
+
+    __repr__ = DownloadedImages.__repr__  # torchvision's VisionDataset repr, shared with the downloaded datasets
 
 
 class ImageFolder(DatasetFolder):
@@ -189,8 +188,8 @@ class ImageFolder(DatasetFolder):
     Everything of DatasetFolder (`classes`, `class_to_idx`, `samples`, `targets`), plus `imgs` (= `samples`).
     `transform` gets the decoded array (torchvision's gets a PIL image; the transforms here take arrays).
 
-    `size` resizes each image as it is decoded, with Pillow's bilinear (antialiased) filter, exactly as
-    torchvision's `Resize(size)` on a PIL image: an int matches the shorter side, (h, w) is exact.
+    `size` resizes each image as it is decoded with `Resize(size)`: Pillow's bilinear (antialiased) filter, as
+    torchvision's Resize on a PIL image; an int matches the shorter side, (h, w) is exact.
 
     `cache=True` decodes every image once into a memory-mapped uint8 array `data` (N, H, W, C), so that the
     dataset has `get_batch(indices)` and the DataLoader fetches each batch with one indexing call and one batched
@@ -212,7 +211,8 @@ class ImageFolder(DatasetFolder):
         super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None, transform=transform,
                          target_transform=target_transform, is_valid_file=is_valid_file, allow_empty=allow_empty)
         self.imgs = self.samples
-        self.size = _size(size)
+        self._resize = None if size is None else Resize(size)  # which checks `size`
+        self.size = size if size is None or isinstance(size, numbers.Integral) else tuple(size)
         if not isinstance(cache, bool):
             raise TypeError(f"cache must be True or False, got {type(cache).__name__}: {cache!r}")
         self.data, self.cache_path = None, None
@@ -237,20 +237,8 @@ class ImageFolder(DatasetFolder):
 
     def _decode(self, path):
         """The loader's image of `path`, resized to `size` if given."""
-        from PIL import Image
-
         image = self.loader(path)
-        if self.size is None:
-            return image
-        picture = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
-        width, height = picture.size
-        if len(self.size) == 1:  # the shorter side becomes size, the longer keeps the aspect ratio (int rounding down)
-            short, long = sorted((width, height))
-            other = int(self.size[0] * long / short)
-            new_height, new_width = (other, self.size[0]) if width <= height else (self.size[0], other)
-        else:
-            new_height, new_width = self.size
-        return np.asarray(picture.resize((new_width, new_height), Image.BILINEAR))  # a copy when the size is equal
+        return image if self._resize is None else np.asarray(self._resize(image))
 
     def _cache_path(self):
         """<cache root>/folders/<folder name>-<path hash>/<settings hash>-<listing hash>.npy (see the class docstring)."""
@@ -273,12 +261,12 @@ class ImageFolder(DatasetFolder):
         """The cache at `cache_path`, memory-mapped; decoded and written first if it is missing or damaged."""
         if not self.samples:  # nothing to decode (allow_empty=True and no file at all)
             return np.zeros((0,), np.uint8)
-        if (images := _open_cache(self.cache_path, len(self), self.size)) is not None:
+        if (images := _open_cache(self.cache_path, len(self))) is not None:
             return images
         with lock(self.cache_path.parent):
-            if (images := _open_cache(self.cache_path, len(self), self.size)) is None:  # not built meanwhile
+            if (images := _open_cache(self.cache_path, len(self))) is None:  # not built meanwhile
                 self._write_cache()
-                images = _open_cache(self.cache_path, len(self), self.size)
+                images = _open_cache(self.cache_path, len(self))
         settings = self.cache_path.name.split("-")[0]
         for stale in self.cache_path.parent.glob(f"{settings}-*.npy"):  # earlier states of the folder, same settings
             if stale != self.cache_path:
@@ -320,26 +308,14 @@ class ImageFolder(DatasetFolder):
         return image
 
 
-def _open_cache(path, length: int, size):
+def _open_cache(path, length: int):
     """The cache file memory-mapped read-only, or None if it is missing or does not fit (a damaged file)."""
     try:
         images = np.load(path, mmap_mode="r")
     except (OSError, ValueError, EOFError):
         return None
     if not isinstance(images, np.memmap) or images.dtype != np.uint8 or images.ndim not in (3, 4) \
-            or len(images) != length or images.offset + images.nbytes != os.path.getsize(path) \
-            or size is not None and len(size) == 2 and images.shape[1:3] != size:
+            or len(images) != length or images.offset + images.nbytes != os.path.getsize(path):
         return None
     return images
 
-
-def _size(size):
-    """`size` as () -> None, (n,) for the shorter side, or (h, w), as torchvision's Resize takes it."""
-    if size is None:
-        return None
-    values = (size,) if isinstance(size, numbers.Integral) else tuple(size) if isinstance(size, (tuple, list)) else ()
-    if len(values) not in (1, 2) or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
-                                            for v in values):
-        raise ValueError(f"size should be None, a positive int (the shorter side) or a pair (height, width) of them, "
-                         f"got size={size!r}")
-    return tuple(int(v) for v in values)
