@@ -142,8 +142,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (DataError, OSError) as exc:  # every failure is one message, never a traceback
+    except DataError as exc:  # every failure is one message, never a traceback
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # e.g. --out in a folder that does not exist
+        print(f"error: {exc.filename}: {exc.strerror}" if exc.filename else f"error: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - e.g. Pillow refusing an image format
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
