@@ -124,7 +124,7 @@ def test_data_manager_downloads_reports_and_verifies(fake_mnist, isolated_cache,
 def test_data_manager_rejects_unknown_datasets(capsys):
     with pytest.raises(SystemExit):
         data_manager.main(["status", "svhn"])
-    assert "unknown dataset 'svhn'; expected any of mnist, cifar10" in capsys.readouterr().err
+    assert "unknown dataset 'svhn'; expected any of mnist, fashionmnist, cifar10" in capsys.readouterr().err
 
 
 def test_transformer_exact_match_by_one_forward_pass_agrees_with_greedy_generation(monkeypatch):
