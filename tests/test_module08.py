@@ -62,6 +62,10 @@ FAULTS = {
         "return flipped, labels\n",
         "return flipped, labels[..., ::-1]\n",
         "random_horizontal_flip: labels untouched", "mirrors the images only"),
+    "the flip drawing from np.random instead of the rng given": (
+        "chosen = rng.random(len(images)) < p",
+        "chosen = np.random.random(len(images)) < p",
+        "random_horizontal_flip: each image on its own", "from the rng given"),
     "the flip applied to the whole batch at once": (
         "chosen = rng.random(len(images)) < p",
         "chosen = np.full(len(images), rng.random() < p)",

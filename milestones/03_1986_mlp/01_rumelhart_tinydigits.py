@@ -4,7 +4,9 @@ TinyDigits ships with the repository (1,000 training and 200 test 8x8 digits), s
 64 pixels -> 128 hidden ReLU units -> 10 classes, Adam, cross-entropy. Target: at least 85% test accuracy.
 
 `--loader student` serves the batches with the DataLoader you wrote in course module 08
-(modules/08_dataloader/dataloader.py, or --student-file): a correct one reaches the same accuracy.
+(modules/08_dataloader/dataloader.py, or --student-file). A correct one reaches the target too; one whose orders
+come from np.random.default_rng([seed, epoch]), as the module suggests, serves the very batches of tinytorch.data
+and reaches the same accuracy.
 """
 import sys
 from pathlib import Path

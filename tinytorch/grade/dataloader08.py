@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import tinytorch.data as reference
-from tinytorch.data.idx import read_idx as reference_read_idx
+from tinytorch.data.idx import DTYPES as IDX_DTYPES, read_idx as reference_read_idx
 from tinytorch.data.transforms import Normalize, RandomHorizontalFlip
 
 from . import Check
@@ -76,14 +76,16 @@ class Samples:
 class BatchedSamples(Samples):
     """The same samples, also served a batch at a time by get_batch; counts the calls of each kind."""
 
-    calls = {"get_batch": 0, "__getitem__": 0}
+    def __init__(self, n: int, rng: np.random.Generator):
+        super().__init__(n, rng)
+        self.calls = {"get_batch": 0, "__getitem__": 0}
 
     def __getitem__(self, index):
-        self.calls = {**self.calls, "__getitem__": self.calls["__getitem__"] + 1}
+        self.calls["__getitem__"] += 1
         return super().__getitem__(index)
 
     def get_batch(self, indices):
-        self.calls = {**self.calls, "get_batch": self.calls["get_batch"] + 1}
+        self.calls["get_batch"] += 1
         indices = np.asarray(indices)
         return self.features[indices], self.labels[indices]
 
@@ -101,7 +103,7 @@ def loader_cases(rng, drop_last=(False, True), min_visited=0, whole_batches=Fals
     sizes += [(int(rng.integers(1, 150)), int(rng.integers(1, 33))) for _ in range(24)]
     if whole_batches:
         sizes = [(max(n - n % b, b), b) for n, b in sizes]
-    cases = [{"n": n, "batch_size": b, "drop_last": d, "seed": int(rng.integers(2**31)),
+    cases = [{"n": n, "batch_size": b, "drop_last": d, "seed": int(rng.integers(2**31)), "epochs": int(rng.integers(2, 5)),
               "dataset": str(rng.choice(["with get_batch", "one by one"]))}
              for n, b in sizes for d in drop_last if (n - n % b if d else n) >= min_visited]
     return sorted(cases, key=lambda case: (case["n"], case["batch_size"]))
@@ -229,7 +231,7 @@ def shuffled_coverage(student, case):
     data = dataset(case)
     expected = batch_sizes(reference_loader(case, data), len(data))
     loader = student_loader(student, case, data, shuffle=True)
-    for number in range(2):
+    for number in range(case["epochs"]):
         batches = epoch(loader, len(expected))
         if [len(batch[1]) for batch in batches] != expected:
             return f"epoch {number}: batch sizes {[len(batch[1]) for batch in batches]}, expected {expected}"
@@ -242,8 +244,8 @@ def shuffled_coverage(student, case):
 
 
 def new_order_each_epoch(student, case):
-    orders = epoch_ids(student, case, dataset(case), epochs=3)
-    for number in (1, 2):
+    orders = epoch_ids(student, case, dataset(case), case["epochs"])
+    for number in range(1, case["epochs"]):
         if orders[number] == orders[number - 1]:
             return f"epochs {number - 1} and {number} have the same order {orders[number]}"
     return None
@@ -251,7 +253,7 @@ def new_order_each_epoch(student, case):
 
 def seeded_orders(student, case):
     data = dataset(case)
-    first, again = epoch_ids(student, case, data, epochs=3), epoch_ids(student, case, data, epochs=3)
+    first, again = epoch_ids(student, case, data, case["epochs"]), epoch_ids(student, case, data, case["epochs"])
     if first != again:
         return f"two loaders with seed={case['seed']} gave different orders: {first[0]} and {again[0]} in epoch 0" \
             if first[0] != again[0] else f"two loaders with seed={case['seed']} agree in epoch 0 but not later"
@@ -259,7 +261,7 @@ def seeded_orders(student, case):
     if other[0] == first[0]:
         return f"seed={case['seed']} and seed={case['seed'] + 1} gave the same order {first[0]}"
     unseeded = [student.DataLoader(data, case["batch_size"], shuffle=True, drop_last=case["drop_last"]) for _ in range(2)]
-    orders = [[i for batch in epoch(loader, len(first[0])) for i in ids(batch)] for loader in unseeded]
+    orders = [[i for batch in epoch(loader, len(reference_loader(case, data))) for i in ids(batch)] for loader in unseeded]
     if orders[0] == orders[1]:
         return f"two loaders without a seed gave the same order {orders[0]}: seed=None should draw a fresh seed"
     return None
@@ -267,12 +269,8 @@ def seeded_orders(student, case):
 
 # ---- IDX files ---------------------------------------------------------------------------------------------------
 
-IDX_CODES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
-             0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
-
-
 def idx_cases(rng) -> list[dict]:
-    codes = list(IDX_CODES)
+    codes = list(IDX_DTYPES)
     cases = [{"shape": tuple(int(d) for d in rng.integers(0 if rng.random() < 0.1 else 1, 7, size=ndim)),
               "type code": hex(codes[0] if rng.random() < 0.5 else int(rng.choice(codes))), "seed": int(rng.integers(2**31))}
              for ndim in rng.integers(1, 5, size=40)]
@@ -280,12 +278,12 @@ def idx_cases(rng) -> list[dict]:
     return sorted(cases, key=lambda case: (sum(case["shape"]), len(case["shape"])))
 
 
-def idx_bytes(case) -> tuple[bytes, np.ndarray]:
-    """An IDX file for `case` (as bytes) and the array it holds."""
+def idx_bytes(case) -> bytes:
+    """An IDX file of random values with the case's shape and type code."""
     rng, code = np.random.default_rng(case["seed"]), int(case["type code"], 16)
-    array = (rng.random(case["shape"]) * 200 - (0 if code == 0x08 else 100)).astype(IDX_CODES[code])
+    array = (rng.random(case["shape"]) * 200 - (0 if code == 0x08 else 100)).astype(IDX_DTYPES[code])
     header = bytes([0, 0, code, len(case["shape"])]) + struct.pack(f">{len(case['shape'])}I", *case["shape"])
-    return header + array.tobytes(), array
+    return header + array.tobytes()
 
 
 def reference_idx(data: bytes):
@@ -300,7 +298,7 @@ def reference_idx(data: bytes):
 
 
 def idx_reads(student, case):
-    data, _ = idx_bytes(case)
+    data = idx_bytes(case)
     return differs(student.read_idx(data), reference_idx(data), "read_idx(data)")
 
 
@@ -312,7 +310,7 @@ def damaged_idx_cases(rng) -> list[dict]:
 
 
 def damaged_idx(student, case):
-    data, _ = idx_bytes(case)
+    data = idx_bytes(case)
     data = {"one byte short": data[:-1], "one byte too many": data + b"\0", "first byte not zero": b"\1" + data[1:],
             "half the data": data[: 4 + 4 * len(case["shape"]) + (len(data) - 4 - 4 * len(case["shape"])) // 2],
             "unknown type code": data[:2] + b"\x07" + data[3:], "header cut short": data[:6]}[case["damage"]]
@@ -401,7 +399,11 @@ def flip_each_image(student, case):
     expected = {0.0: "none", 1.0: "all"}.get(case["p"], "some but not all")
     count = int(flipped.sum())
     got_kind = "none" if count == 0 else "all" if count == len(flipped) else "some but not all"
-    return None if got_kind == expected else f"p={case['p']} flipped {count} of {len(flipped)} images, expected {expected}"
+    if got_kind != expected:
+        return f"p={case['p']} flipped {count} of {len(flipped)} images, expected {expected}"
+    again, _ = student.random_horizontal_flip((pictures.copy(), labels.copy()), np.random.default_rng(case["seed"]), p=case["p"])
+    if not np.array_equal(again, got):
+        return "two calls with generators of the same seed flipped different images: draw from the rng you are given"
 
 
 def flip_leaves_labels(student, case):
@@ -463,8 +465,8 @@ CHECKS = [
           "fit the Normalizer on the training split only, then apply those statistics to both splits: the test split "
           "must not influence the preprocessing", image_cases, normalized_splits),
     Check("random_horizontal_flip: each image on its own",
-          "each image is mirrored on its own with probability p (one random draw per image, e.g. rng.random(n) < p), "
-          "not the whole batch at once", flip_cases, flip_each_image),
+          "each image is mirrored on its own with probability p (one draw per image from the rng given, e.g. "
+          "rng.random(n) < p), not the whole batch at once", flip_cases, flip_each_image),
     Check("random_horizontal_flip: labels untouched",
           "the flip mirrors the images only (along the width, the last axis): labels come back as they were given, "
           "and the arrays passed in are not written to", flip_cases, flip_leaves_labels),
