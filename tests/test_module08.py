@@ -5,14 +5,17 @@ The grader is held to its promise with seeded faults: each is a one-line change 
 mistake students make, and must lose points on the check whose hint names that concept.
 """
 import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from tinytorch.grade import checks_of, grade, gradescope, report
+from tinytorch.data.idx import read_idx
+from tinytorch.grade import checks_of, grade, gradescope, load, report
 from tinytorch.modules import module_paths, student_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,6 +161,13 @@ def test_a_file_that_does_not_load_is_reported_once_per_check(tmp_path):
     assert results[0].detail == "your file does not load: SyntaxError: invalid syntax (line 2)"
 
 
+def test_a_file_that_loads_forever_is_reported_without_running_the_checks(tmp_path):
+    path = tmp_path / "dataloader.py"
+    path.write_text("while True:\n    pass\n", encoding="utf-8")
+    results = grade("08_dataloader", path, timeout=2)
+    assert {r.status for r in results} == {"import error"} and "did not finish loading within 2 s" in results[0].detail
+
+
 def test_command_line_exit_status_and_gradescope_json(tmp_path):
     results_json = tmp_path / "results.json"
     passed = subprocess.run([sys.executable, "-m", "tinytorch.grade", "08_dataloader", str(DEV), "--json",
@@ -188,6 +198,15 @@ def test_the_modules_self_checks_pass_for_the_teacher_and_say_not_implemented_fo
     student = subprocess.run([sys.executable, str(STUDENT)], capture_output=True, text=True, timeout=120)
     assert student.returncode == 0 and "✅" not in student.stdout and "Traceback" not in student.stderr
     assert student.stdout.count("not implemented yet") == 7 and "⏳ DataLoader: not implemented yet (" in student.stdout
+
+
+@pytest.mark.skipif(not os.environ.get("TINYTORCH_MNIST_RAW"), reason="TINYTORCH_MNIST_RAW (real MNIST files) not set")
+def test_the_teachers_read_idx_reads_the_real_mnist_files_as_tinytorch_data_does():
+    teacher = load(str(DEV))
+    for name, shape in (("train-images-idx3-ubyte", (60000, 28, 28)), ("t10k-labels-idx1-ubyte", (10000,))):
+        path = Path(os.environ["TINYTORCH_MNIST_RAW"]) / name
+        array = teacher.read_idx(path.read_bytes())
+        assert array.shape == shape and array.dtype == np.uint8 and np.array_equal(array, read_idx(path))
 
 
 def accuracy(*args: str) -> str:

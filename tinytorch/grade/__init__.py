@@ -58,27 +58,31 @@ def checks_of(module: str) -> list[Check]:
 
 def grade(module: str, path, timeout: float = 10.0, seed: int = 0) -> list[Result]:
     """Run every check of `module` on the student's file `path`, each in its own process limited to `timeout` s."""
-    path = Path(path).resolve()
+    path, checks = str(Path(path).resolve()), checks_of(module)
+    status, detail = in_child(module, None, path, seed, timeout)  # first, does the file load at all?
+    if status != "passed":
+        if status == "timeout":
+            detail = f"your file did not finish loading within {timeout:g} s: does code outside the functions run forever?"
+        return [Result(check, "import error", detail) for check in checks]
+    return [Result(check, *in_child(module, index, path, seed, timeout)) for index, check in enumerate(checks)]
+
+
+def in_child(module: str, index: int | None, path: str, seed: int, timeout: float) -> tuple[str, str]:
+    """(status, detail) of check `index` (None: only load the file) run in a child process, killed after `timeout` s."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    results = []
-    for index, check in enumerate(checks_of(module)):
-        if results and results[0].status == "import error":  # the file does not load: no check can run
-            results.append(Result(check, "import error", results[0].detail))
-            continue
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=run_check, args=(module, index, str(path), seed, sender), daemon=True)
-        child.start()
-        sender.close()
-        try:
-            status, detail = receiver.recv() if receiver.poll(timeout) else ("timeout", f"no answer within {timeout:g} s: "
-                                                                              "an endless loop, or far too slow?")
-        except EOFError:
-            status, detail = "error", f"the check's process ended without an answer (exit code {child.exitcode}): " \
-                                      "does your code call sys.exit() or crash Python?"
-        child.kill()
-        child.join()
-        results.append(Result(check, status, detail))
-    return results
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=run_check, args=(module, index, path, seed, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        answer = receiver.recv() if receiver.poll(timeout) else \
+            ("timeout", f"no answer within {timeout:g} s: an endless loop, or far too slow?")
+    except EOFError:
+        answer = ("error", f"the check's process ended without an answer (exit code {child.exitcode}): does your code "
+                           "call sys.exit() or crash Python?")
+    child.kill()
+    child.join()
+    return answer
 
 
 def run_check(module: str, index: int, path: str, seed: int, sender) -> None:
@@ -88,6 +92,9 @@ def run_check(module: str, index: int, path: str, seed: int, sender) -> None:
         student = load(path)
     except BaseException as error:  # a syntax error or an exception at import: nothing to grade
         sender.send(("import error", f"your file does not load: {describe(error, path)}"))
+        return
+    if index is None:
+        sender.send(("passed", ""))
         return
     check, case = checks_of(module)[index], None
     try:
