@@ -43,16 +43,20 @@ def one_by_one(transform, batch, seed, epoch, start):
 
 def images(seed, n, layout, height=12, width=10):
     batch = np.random.default_rng(seed).integers(0, 256, size=(n, height, width, 3), dtype=np.uint8)
-    return {"gray": batch[..., 0], "rgb": batch, "tensor": ToTensor().apply_batch(batch)}[layout]
+    if layout == "frames":  # tensors (2, C, H, W): two frames sharing each sample's random decisions
+        return np.stack([ToTensor().apply_batch(batch), ToTensor().apply_batch(batch[:, ::-1])], axis=1)
+    return {"gray": batch[..., 0], "rgb": batch, "tensor": ToTensor().apply_batch(batch),
+            "plane": ToTensor().apply_batch(batch[..., 0])[:, 0]}[layout]
 
 
 @given(seed=st.integers(0, 2**40), epoch=st.integers(0, 50), start=st.integers(0, 10**6), n=st.integers(1, 9),
-       layout=st.sampled_from(["gray", "rgb", "tensor"]), name=st.sampled_from(sorted(RANDOM_TRANSFORMS) + sorted(TENSOR_ONLY)))
+       layout=st.sampled_from(["gray", "rgb", "tensor", "plane", "frames"]),
+       name=st.sampled_from(sorted(RANDOM_TRANSFORMS) + sorted(TENSOR_ONLY)))
 @settings(max_examples=150, deadline=None)
 @example(seed=0, epoch=0, start=0, n=5, layout="tensor", name="RandomErasing random")
 def test_batched_application_equals_per_sample(seed, epoch, start, n, layout, name):
-    if name in TENSOR_ONLY and layout != "tensor":
-        return
+    if name in TENSOR_ONLY and layout in ("gray", "rgb") or name == "RandomErasing" and layout == "plane":
+        return  # RandomErasing: tensors only; this one has a value per channel of three
     transform = {**RANDOM_TRANSFORMS, **TENSOR_ONLY}[name]()
     batch = images(seed, n, layout)
     with rng.sample_randomness(seed, epoch, start, n):
@@ -69,6 +73,29 @@ def test_a_pipeline_of_them_is_the_same_batched_and_per_sample(seed, n, layout):
     with rng.sample_randomness(seed, 3, 7, n):
         batched = transform.apply_batch(batch)
     np.testing.assert_array_equal(batched, one_by_one(transform, batch, seed, 3, 7))
+
+
+ALL_TRANSFORMS = {**RANDOM_TRANSFORMS, **TENSOR_ONLY, "Resize": lambda: Resize((5, 7)), "CenterCrop": lambda: CenterCrop(6),
+                  "Pad": lambda: Pad((1, 2), fill=(0.5,), padding_mode="constant"), "Grayscale": lambda: Grayscale(),
+                  "Pad reflect": lambda: Pad(2, padding_mode="reflect")}
+
+
+@pytest.mark.parametrize("name", sorted(ALL_TRANSFORMS))
+def test_tensor_layouts_leading_axes_share_one_decision(name):
+    """A tensor (T, C, H, W) is T tensors (C, H, W) with one random decision; an (H, W) tensor is a (1, H, W) one."""
+    frames = images(3, 1, "frames")[0]  # (2, 3, 12, 10)
+    with rng.sample_randomness(9, 0, 4, 1):
+        together = ALL_TRANSFORMS[name]()(frames)
+    for k in range(2):
+        with rng.sample_randomness(9, 0, 4, 1):
+            np.testing.assert_array_equal(together[k], ALL_TRANSFORMS[name]()(frames[k]))
+    if name == "RandomErasing":
+        return  # a value per channel of three
+    plane = frames[0, 0]
+    with rng.sample_randomness(9, 0, 4, 1):
+        alone = ALL_TRANSFORMS[name]()(plane)
+    with rng.sample_randomness(9, 0, 4, 1):
+        np.testing.assert_array_equal(alone, ALL_TRANSFORMS[name]()(plane[None])[0])
 
 
 def test_random_transforms_decide_differently_per_sample_and_per_seed():

@@ -15,11 +15,7 @@ import numpy as np
 
 from .. import rng
 from .base import _pair, pad_images
-from .geometry import _ImageTransform, _area_aspect_sides, _channels, _check_range, _first_try, _kind
-
-
-def _spatial(kind: str) -> tuple[int, int]:
-    return (2, 3) if kind == "tensor" else (1, 2)
+from .geometry import _ImageTransform, _area_aspect_sides, _axes, _channels, _check_range, _first_try, _kind
 
 
 def _check_color_channels(batch: np.ndarray, kind: str, name: str) -> int:
@@ -38,15 +34,16 @@ def _grey_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def _grey_tensor(tensors: np.ndarray) -> np.ndarray:
-    """torchvision's tensor grey of (N, 3, H, W): 0.2989 R + 0.587 G + 0.114 B, as (N, 1, H, W) in the same dtype."""
-    return (0.2989 * tensors[:, 0:1] + 0.587 * tensors[:, 1:2] + 0.114 * tensors[:, 2:3]).astype(tensors.dtype)
+    """torchvision's tensor grey of (..., 3, H, W): 0.2989 R + 0.587 G + 0.114 B, as (..., 1, H, W), same dtype."""
+    red, green, blue = tensors[..., 0:1, :, :], tensors[..., 1:2, :, :], tensors[..., 2:3, :, :]
+    return (0.2989 * red + 0.587 * green + 0.114 * blue).astype(tensors.dtype)
 
 
 def _grey(batch: np.ndarray, kind: str, output_channels: int) -> np.ndarray:
     """Each image in grey with `output_channels` (1 or 3) equal channels, in the layout of its kind."""
-    if kind == "tensor":
-        grey = _grey_tensor(batch) if batch.shape[1] == 3 else batch.copy()
-        return np.repeat(grey, output_channels, axis=1) if output_channels == 3 else grey
+    if kind == "tensor":  # (N, ..., C, H, W)
+        grey = _grey_tensor(batch) if batch.shape[-3] == 3 else batch.copy()
+        return np.repeat(grey, output_channels, axis=-3) if output_channels == 3 else grey
     grey = batch if batch.ndim == 3 else batch[..., 0] if batch.shape[3] == 1 else _grey_uint8(batch)
     return np.repeat(grey[..., None], 3, axis=3) if output_channels == 3 else grey.copy()
 
@@ -63,6 +60,9 @@ class Grayscale(_ImageTransform):
     def apply_batch(self, batch):
         batch = np.asarray(batch)
         kind = _kind(batch, "Grayscale")
+        if kind == "tensor" and batch.ndim == 3:  # (H, W) tensors: one channel, kept as (H, W) when it stays one
+            out = _grey(batch[:, None], kind, self.num_output_channels)
+            return out[:, 0] if self.num_output_channels == 1 else out
         if kind == "tensor":
             _check_color_channels(batch, kind, "Grayscale")
         return _grey(batch, kind, self.num_output_channels)
@@ -133,9 +133,9 @@ def _shift_hue_uint8(images: np.ndarray, factors: np.ndarray) -> np.ndarray:
 
 
 def _rgb_to_hsv(tensors: np.ndarray) -> np.ndarray:
-    """torchvision's _rgb2hsv of float tensors (N, 3, H, W) in [0, 1]."""
-    r, g, b = tensors[:, 0], tensors[:, 1], tensors[:, 2]
-    maxc, minc = tensors.max(axis=1), tensors.min(axis=1)
+    """torchvision's _rgb2hsv of float tensors (..., 3, H, W) in [0, 1]."""
+    r, g, b = tensors[..., 0, :, :], tensors[..., 1, :, :], tensors[..., 2, :, :]
+    maxc, minc = tensors.max(axis=-3), tensors.min(axis=-3)
     equal = maxc == minc
     chroma = maxc - minc
     saturation = chroma / np.where(equal, 1, maxc)
@@ -143,18 +143,18 @@ def _rgb_to_hsv(tensors: np.ndarray) -> np.ndarray:
     rc, gc, bc = (maxc - r) / divisor, (maxc - g) / divisor, (maxc - b) / divisor
     hue = (maxc == r) * (bc - gc) + ((maxc == g) & (maxc != r)) * (2.0 + rc - bc) + \
         ((maxc != g) & (maxc != r)) * (4.0 + gc - rc)
-    return np.stack([np.fmod(hue / 6.0 + 1.0, 1.0), saturation, maxc], axis=1).astype(tensors.dtype)
+    return np.stack([np.fmod(hue / 6.0 + 1.0, 1.0), saturation, maxc], axis=-3).astype(tensors.dtype)
 
 
 def _hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
-    """torchvision's _hsv2rgb of float tensors (N, 3, H, W)."""
-    h, s, v = hsv[:, 0], hsv[:, 1], hsv[:, 2]
+    """torchvision's _hsv2rgb of float tensors (..., 3, H, W)."""
+    h, s, v = hsv[..., 0, :, :], hsv[..., 1, :, :], hsv[..., 2, :, :]
     sector = np.floor(h * 6.0)
     f = h * 6.0 - sector
     sector = sector.astype(np.int32) % 6
     p, q, t = (np.clip(v * (1.0 - s), 0, 1), np.clip(v * (1.0 - s * f), 0, 1), np.clip(v * (1.0 - s * (1.0 - f)), 0, 1))
     return np.stack([np.choose(sector, [v, q, p, p, t, v]), np.choose(sector, [t, v, v, q, p, p]),
-                     np.choose(sector, [p, p, t, v, v, q])], axis=1).astype(hsv.dtype)
+                     np.choose(sector, [p, p, t, v, v, q])], axis=-3).astype(hsv.dtype)
 
 
 def _adjust(images: np.ndarray, kind: str, operation: int, factors: np.ndarray) -> np.ndarray:
@@ -173,18 +173,19 @@ def _adjust(images: np.ndarray, kind: str, operation: int, factors: np.ndarray) 
         if operation == 2:
             return _blend_uint8(_grey_uint8(images)[..., None], images, per_image)
         return _shift_hue_uint8(images, factors)
-    per_image = factors.reshape(-1, 1, 1, 1)
+    per_image = factors.reshape((-1,) + (1,) * (images.ndim - 1))
     if operation == 0:
         return _blend_tensor(images, 0, per_image)
-    if operation == 1:
+    if operation == 1:  # the mean of each (C, H, W) (of each (H, W) for 2-D tensors)
         grey = _grey_tensor(images) if rgb else images
-        return _blend_tensor(images, grey.mean(axis=(1, 2, 3), keepdims=True), per_image)
+        axes = tuple(range(max(1, images.ndim - 3), images.ndim))
+        return _blend_tensor(images, grey.mean(axis=axes, keepdims=True), per_image)
     if not rgb:
         return images
     if operation == 2:
         return _blend_tensor(images, _grey_tensor(images), per_image)
     hsv = _rgb_to_hsv(images)
-    hsv[:, 0] = np.mod(hsv[:, 0] + per_image[:, 0], 1.0)
+    hsv[..., 0, :, :] = np.mod(hsv[..., 0, :, :] + per_image[..., 0, :, :], 1.0)
     return _hsv_to_rgb(hsv)
 
 
@@ -294,7 +295,7 @@ class GaussianBlur(_ImageTransform):
         sigmas = self.sigmas(len(batch))
         dtype = batch.dtype if kind == "tensor" else np.float32
         size_x, size_y = self.kernel_size
-        h_axis, w_axis = _spatial(kind)
+        h_axis, w_axis = _axes(batch, kind)
         padded = pad_images(batch.astype(dtype, copy=False), (size_x // 2, size_y // 2, size_x // 2, size_y // 2),
                             padding_mode="reflect", axes=(h_axis, w_axis))
         blurred = _convolve(_convolve(padded, _gaussian_kernels(size_x, sigmas, dtype), w_axis),
@@ -337,7 +338,7 @@ class RandomErasing(_ImageTransform):
         if _kind(batch, "RandomErasing") != "tensor":
             raise TypeError("RandomErasing works on float tensors (C, H, W), as torchvision's: put it after ToTensor "
                             f"(got a batch of dtype {batch.dtype} and shape {batch.shape})")
-        n, channels, height, width = batch.shape
+        n, channels, (height, width) = len(batch), _channels(batch, "tensor"), batch.shape[-2:]
         value = None if isinstance(self.value, str) else np.asarray(self.value, dtype=batch.dtype).reshape(-1, 1, 1)
         if value is not None and value.shape[0] not in (1, channels):
             raise ValueError(f"value should hold one number or one per channel ({channels}), got value={self.value!r}")
@@ -356,12 +357,12 @@ class RandomErasing(_ImageTransform):
             for sample, top, left, rows, cols in zip(erased, tops, lefts, h, w):
                 noise = rng.SampleDraws(stream.keys[sample:sample + 1])
                 noise.calls = stream.calls
-                u = noise.uniform(2, channels, rows, cols)[0]
+                u = noise.uniform(2, *batch.shape[1:-2][-1:], rows, cols)[0]  # (C, h, w), alike for leading axes
                 normal = np.sqrt(-2 * np.log1p(-u[0])) * np.cos(2 * np.pi * u[1])
-                out[sample, :, top:top + rows, left:left + cols] = normal
+                out[sample, ..., top:top + rows, left:left + cols] = normal
             return out
         inside_rows = (np.arange(height) >= tops[:, None]) & (np.arange(height) < (tops + h)[:, None])
         inside_cols = (np.arange(width) >= lefts[:, None]) & (np.arange(width) < (lefts + w)[:, None])
-        mask = inside_rows[:, None, :, None] & inside_cols[:, None, None, :]  # (M, 1, H, W)
+        mask = (inside_rows[:, :, None] & inside_cols[:, None, :]).reshape((-1,) + (1,) * (batch.ndim - 3) + (height, width))
         out[erased] = np.where(mask, value, out[erased])
         return out

@@ -53,19 +53,31 @@ def _interpolation(value) -> InterpolationMode:
 # ----------------------------------------------------------------------------------------------- inputs and Pillow
 
 def _kind(batch: np.ndarray, name: str) -> str:
-    """'image' for a uint8 batch (N, H, W[, C]) with C in 1, 3, 4; 'tensor' for a float batch (N, C, H, W)."""
+    """'image' for a uint8 batch (N, H, W[, C]) with C in 1, 3, 4; 'tensor' for a float batch (N, ..., C, H, W) or
+    (N, H, W) (a tensor's leading axes share its sample's random decisions)."""
     if batch.dtype == np.uint8 and (batch.ndim == 3 or (batch.ndim == 4 and batch.shape[3] in (1, 3, 4))):
         return "image"
-    if batch.dtype.kind == "f" and batch.ndim == 4:
+    if batch.dtype.kind == "f" and batch.ndim >= 3:
         return "tensor"
     raise TypeError(
-        f"{name} expects uint8 images (H, W) or (H, W, C) with C = 1, 3 or 4, or float tensors (C, H, W), "
-        f"one more leading axis for a batch; got a batch that is an {_describe(batch)}"
+        f"{name} expects uint8 images (H, W) or (H, W, C) with C = 1, 3 or 4, or float tensors (..., C, H, W) or "
+        f"(H, W), one more leading axis for a batch; got a batch that is an {_describe(batch)}"
     )
 
 
+def _axes(batch: np.ndarray, kind: str) -> tuple[int, int]:
+    """(height axis, width axis) of a batch of this kind."""
+    return (batch.ndim - 2, batch.ndim - 1) if kind == "tensor" else (1, 2)
+
+
 def _size_of(batch: np.ndarray, kind: str) -> tuple[int, int]:
-    return batch.shape[2:4] if kind == "tensor" else batch.shape[1:3]
+    h_axis, w_axis = _axes(batch, kind)
+    return batch.shape[h_axis], batch.shape[w_axis]
+
+
+def _as_planes(tensors: np.ndarray) -> np.ndarray:
+    """A float batch (N, ..., H, W) as (N, planes, H, W), for work that treats every (H, W) plane alike."""
+    return tensors.reshape((len(tensors), -1) + tensors.shape[-2:])
 
 
 def _is_pillow(sample) -> bool:
@@ -110,7 +122,7 @@ def _pillow_fill(fill, channels: int):
 
 def _channels(batch: np.ndarray, kind: str) -> int:
     if kind == "tensor":
-        return batch.shape[1]
+        return batch.shape[-3] if batch.ndim >= 4 else 1
     return 1 if batch.ndim == 3 else batch.shape[3]
 
 
@@ -233,15 +245,17 @@ class Resize(_ImageTransform):
             return _pillow_each(batch, lambda i, image: image.resize((out_w, out_h), resample))
         _check_tensor_mode(self.interpolation, _TENSOR_RESIZE_MODES, "Resize")
         mode, antialias = self.interpolation.value, bool(self.antialias)
-        return _resample(batch, _axis_weights(height, out_h, mode, antialias), _axis_weights(width, out_w, mode, antialias))
+        out = _resample(_as_planes(batch), _axis_weights(height, out_h, mode, antialias),
+                        _axis_weights(width, out_w, mode, antialias))
+        return out.reshape(batch.shape[:-2] + (out_h, out_w))
 
 
 # --------------------------------------------------------------------------------------------- CenterCrop, Pad
 
 def _window(batch: np.ndarray, kind: str, top: int, left: int, height: int, width: int) -> np.ndarray:
     index = [slice(None)] * batch.ndim
-    h_axis = 2 if kind == "tensor" else 1
-    index[h_axis], index[h_axis + 1] = slice(top, top + height), slice(left, left + width)
+    h_axis, w_axis = _axes(batch, kind)
+    index[h_axis], index[w_axis] = slice(top, top + height), slice(left, left + width)
     return batch[tuple(index)]
 
 
@@ -261,7 +275,7 @@ class CenterCrop(_ImageTransform):
         if crop_h > height or crop_w > width:
             pad_w, pad_h = max(crop_w - width, 0), max(crop_h - height, 0)
             batch = pad_images(batch, (pad_w // 2, pad_h // 2, (pad_w + 1) // 2, (pad_h + 1) // 2),
-                               axes=(2, 3) if kind == "tensor" else (1, 2))
+                               axes=_axes(batch, kind))
             height, width = _size_of(batch, kind)
         top, left = int(round((height - crop_h) / 2.0)), int(round((width - crop_w) / 2.0))
         return _window(batch, kind, top, left, crop_h, crop_w).copy()
@@ -284,7 +298,7 @@ class Pad(_ImageTransform):
     def apply_batch(self, batch):
         batch = np.asarray(batch)
         kind = _kind(batch, "Pad")
-        axes = (2, 3) if kind == "tensor" else (1, 2)
+        axes = _axes(batch, kind)
         if self.padding_mode != "constant" or not isinstance(self.fill, (tuple, list)):
             fill = int(self.fill) if kind == "image" and self.padding_mode == "constant" else self.fill
             return pad_images(batch, self._sides, fill, self.padding_mode, axes=axes)
@@ -388,7 +402,7 @@ class RandomResizedCrop(_ImageTransform):
         for i, (top, left, h, w) in enumerate(boxes):  # each crop as weights on the full image: one product for all
             rows[i, :, top:top + h] = _axis_weights(h, out_h, mode, antialias)
             columns[i, :, left:left + w] = _axis_weights(w, out_w, mode, antialias)
-        return _resample(batch, rows, columns)
+        return _resample(_as_planes(batch), rows, columns).reshape(batch.shape[:-2] + (out_h, out_w))
 
 
 # ------------------------------------------------------------------------------------------------ RandomRotation
@@ -495,9 +509,14 @@ class RandomRotation(_ImageTransform):
             return _pillow_each(batch, lambda i, image: image.rotate(float(angles[i]), resample, self.expand,
                                                                     self.center, fillcolor=fill))
         _check_tensor_mode(self.interpolation, ("nearest", "bilinear"), "RandomRotation")
-        channels, height, width = batch.shape[1:]
+        height, width = _size_of(batch, kind)
         center = (0.0, 0.0) if self.center is None else (self.center[0] - width * 0.5, self.center[1] - height * 0.5)
         matrices = np.array([_rotation_matrix(-angle, center) for angle in angles]).reshape(-1, 2, 3)
         out_w, out_h = _expanded_size(matrices[0].ravel(), width, height) if self.expand else (width, height)
-        fill = [float(v) for v in self.fill] if isinstance(self.fill, (tuple, list)) else [float(self.fill)] * channels
-        return _rotate_tensors(batch, matrices, out_h, out_w, self.interpolation.value, fill)
+        channels, planes = _channels(batch, kind), _as_planes(batch)
+        fill = [float(v) for v in self.fill] if isinstance(self.fill, (tuple, list)) else [float(self.fill)]
+        if len(fill) not in (1, channels):
+            raise ValueError(f"fill should hold one value or one per channel ({channels}), got fill={self.fill!r}")
+        fill = np.resize(fill, planes.shape[1])  # one value per plane: the channel values again for each leading index
+        out = _rotate_tensors(planes, matrices, out_h, out_w, self.interpolation.value, fill)
+        return out.reshape(batch.shape[:-2] + (out_h, out_w))
