@@ -23,6 +23,9 @@ except ImportError as missing:  # run with a Python that lacks the project's pac
     sys.exit(f"{missing.name} is not installed for {sys.executable}: run the milestones in the project's environment "
              f"(`make demo` creates it once, then `source .venv/bin/activate`, or run `.venv/bin/python <script>`)")
 
+from tinytorch import nn  # noqa: E402
+from tinytorch.data import DataLoader, Subset  # noqa: E402
+from tinytorch.data.transforms import Compose, Flatten, Normalize, ToTensor  # noqa: E402
 from tinytorch.nn import Tensor  # noqa: E402
 from tinytorch.nn.functional import cross_entropy  # noqa: E402
 
@@ -83,6 +86,28 @@ def train_classifier(model, optimizer, train, test, epochs: int, target: float, 
             optimizer.lr = schedule(epoch)
         train_epoch(train, lambda x, y: cross_entropy(model(Tensor(x)), y), optimizer, epoch, epochs)
     report(accuracy(model, test), target, check)
+
+
+def train_mlp_28x28(dataset, title: str, root, mean: float, std: float, args, target: float, schedule=None) -> None:
+    """The 1986 MLP (784 -> 256 ReLU -> 128 ReLU -> 10, Adam, cross-entropy) on `dataset`, a 28x28 grey dataset in
+    MNIST's format downloaded into `root`: pixels scaled to [0, 1], normalised with `mean` and `std`, flattened.
+    `args` are the parsed common options (with --quick, one epoch on a slice of each split); `schedule(lr, epoch,
+    epochs)`, when given, sets each epoch's learning rate."""
+    epochs = 1 if args.quick else args.epochs
+    nn.manual_seed(args.seed)
+    transform = Compose([ToTensor(), Normalize((mean,), (std,)), Flatten()])
+    train_set = dataset(root, train=True, transform=transform, download=True)
+    test_set = dataset(root, train=False, transform=transform, download=True)
+    if args.quick:  # a smoke run: a slice of each split
+        train_set, test_set = (Subset(s, range(min(n, len(s)))) for s, n in ((train_set, 2000), (test_set, 500)))
+    train = DataLoader(train_set, args.batch_size, shuffle=True, generator=args.seed)
+    test = DataLoader(test_set, batch_size=1000)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    optimizer = nn.Adam(model.parameters(), lr=args.lr)
+    print(f"{title}: {len(train_set)} training and {len(test_set)} test images of 28x28; "
+          f"MLP 784-256-128-10, Adam lr {args.lr}, {epochs} epochs")
+    train_classifier(model, optimizer, train, test, epochs, target, args.check,
+                     None if schedule is None else lambda epoch: schedule(args.lr, epoch, epochs))
 
 
 def accuracy(model, loader) -> float:

@@ -205,3 +205,10 @@ def test_real_mnist_end_to_end(loopback, tmp_path, monkeypatch):
     for path, digest in MNIST.files(tmp_path).items():
         assert cache.md5(path, rehash=True) == digest
     assert np.bincount(train.targets).tolist()[:2] == [5923, 6742] and train.data.shape == (60000, 28, 28)
+
+
+def test_download_called_on_a_dataset_fetches_into_its_root_as_torchvision(fake_mnist, loopback, tmp_path):
+    test = MNIST(tmp_path / "r", train=False, download=True)
+    assert len(loopback.requests) == 2
+    test.download()  # torchvision's instance method: every file, into the dataset's own root
+    assert len(loopback.requests) == 4 and len(MNIST(tmp_path / "r", train=True)) == SIZES["train"]

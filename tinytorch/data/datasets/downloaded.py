@@ -12,6 +12,7 @@ are not published) get their md5 recorded in `.tinytorch-derived.json` when writ
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -59,6 +60,7 @@ class DownloadedImages(ImageDataset):
             raise TypeError(f"train must be a bool, got {type(train).__name__}: {train!r}")
         self.root = os.path.expanduser(root) if isinstance(root, str) else default_root(root)  # as torchvision keeps it
         self.train = train
+        self.download = functools.partial(type(self).download, default_root(root))  # as torchvision: ds.download()
         self._prepare(default_root(root), train, network=download)
         data, targets = self.load()
         super().__init__(data, targets, transform, target_transform)
@@ -119,7 +121,7 @@ class DownloadedImages(ImageDataset):
         with lock(folder):
             if force:
                 cls._discard(root, expected)
-            elif stale := cls._stale(folder) if network else []:  # removed, to be derived again
+            elif stale:  # removed, to be derived again
                 for name in stale:
                     (folder / name).unlink(missing_ok=True)
                 record_derived(folder, dict.fromkeys(stale))
