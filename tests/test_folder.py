@@ -2,6 +2,7 @@
 decoded-image cache (keyed by the folder's listing, rebuilt when damaged), and the loader over it."""
 import errno
 import os
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -494,6 +495,28 @@ def test_workers_decoding_give_the_same_batches_as_the_cache(photos):
     cached = ImageFolder(photos, transform=augmenting(), cache=True)
     for (x0, y0), (x1, y1) in zip(loaded_batches(plain, num_workers=2), loaded_batches(cached)):
         assert np.array_equal(x0, x1) and np.array_equal(y0, y1)
+
+
+def test_a_pickled_cached_folder_maps_the_cache_again(photos):
+    cached = ImageFolder(photos, transform=ToTensor(), cache=True)
+    copy = pickle.loads(pickle.dumps(cached))
+    assert cached.data[4:6].tobytes() not in pickle.dumps(cached) and isinstance(copy.data, np.memmap)
+    assert np.array_equal(copy.get_batch([3, 1])[0], cached.get_batch([3, 1])[0]) and copy.samples == cached.samples
+    plain = pickle.loads(pickle.dumps(ImageFolder(photos)))
+    assert plain.data is None and not hasattr(plain, "get_batch") and np.array_equal(plain[2][0], cached.data[2])
+
+
+def test_spawned_workers_with_a_custom_collate_read_the_cache(photos):
+    cached = ImageFolder(photos, transform=augmenting(), cache=True)
+    expected = loaded_batches(cached, epochs=1)
+    got = loaded_batches(cached, epochs=1, num_workers=2, multiprocessing_context="spawn", collate_fn=stack_pairs)
+    for (x0, y0), (x1, y1) in zip(expected, got):
+        assert np.array_equal(x0, x1) and np.array_equal(y0, y1)
+
+
+def stack_pairs(samples):
+    """default_collate's result for (array, int) pairs, written by hand: the loader then asks each sample in turn."""
+    return np.stack([image for image, _ in samples]), np.array([label for _, label in samples], dtype=np.int64)
 
 
 def test_subsets_of_a_cached_folder_take_the_batched_path(photos):

@@ -229,6 +229,16 @@ class ImageFolder(DatasetFolder):
         path, target = self.samples[index]
         return self._decode(path), target
 
+    def __getstate__(self):
+        """Pickled (for spawned workers) without the cached images: the copy maps the same cache file again."""
+        state = {key: value for key, value in self.__dict__.items() if key != "get_batch"}
+        return {**state, "data": None} if self.data is not None else state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if self.cache_path is not None:
+            self.data, self.get_batch = np.load(self.cache_path, mmap_mode="r"), self._get_batch
+
     def _get_batch(self, indices):
         """(transformed images, int64 targets) of `indices`: one indexing call into the cache, one transform call."""
         indices = as_index_array(indices)
