@@ -10,6 +10,7 @@ from tinytorch.data import rng
 from tinytorch.data.transforms import (CenterCrop, ColorJitter, Compose, GaussianBlur, Grayscale, InterpolationMode,
                                        Normalize, Pad, RandomErasing, RandomGrayscale, RandomHorizontalFlip,
                                        RandomResizedCrop, RandomRotation, Resize, ToTensor, apply_to_batch)
+from test_transforms import one_by_one
 from torch_reference import torchvision_or_none
 
 RANDOM_TRANSFORMS = {
@@ -30,15 +31,6 @@ TENSOR_ONLY = {
 PILLOW_FILTERS = {"nearest": Image.Resampling.NEAREST, "nearest-exact": Image.Resampling.NEAREST,
                   "bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC,
                   "box": Image.Resampling.BOX, "hamming": Image.Resampling.HAMMING, "lanczos": Image.Resampling.LANCZOS}
-
-
-def one_by_one(transform, batch, seed, epoch, start):
-    """Each sample alone in its own randomness context, as the loader does for datasets without get_batch."""
-    outputs = []
-    for i, sample in enumerate(batch):
-        with rng.sample_randomness(seed, epoch, start + i, 1):
-            outputs.append(transform(sample))
-    return np.stack(outputs)
 
 
 def images(seed, n, layout, height=12, width=10):
