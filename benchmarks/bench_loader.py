@@ -30,24 +30,26 @@ CIFAR_STD = np.array([0.2470, 0.2435, 0.2616], np.float32)
 ROUNDS = 5
 
 
-def numpy_mnist_epoch(images, batch_size, rng):
+def numpy_mnist_epoch(images, labels, batch_size, rng):
     """The limit: ToTensor and Normalize as a plain NumPy loop, computing the same float32 values as the loader."""
     order = rng.permutation(len(images))
     mean, std = np.float32(MNIST_MEAN), np.float32(MNIST_STD)
     for start in range(0, len(order), batch_size):
-        x = images[order[start:start + batch_size]].astype(np.float32)
+        batch = order[start:start + batch_size]
+        x = images[batch].astype(np.float32)
         x /= np.float32(255)
         x -= mean
         x /= std
-        yield x[:, None]
+        yield x[:, None], labels[batch]
 
 
-def numpy_cifar_epoch(images, batch_size, rng):
+def numpy_cifar_epoch(images, labels, batch_size, rng):
     """Hand-vectorized RandomCrop(32, padding=4), RandomHorizontalFlip, ToTensor and Normalize (the same arithmetic)."""
     order = rng.permutation(len(images))
     mean, std = CIFAR_MEAN[:, None, None], CIFAR_STD[:, None, None]
     for start in range(0, len(order), batch_size):
-        x = images[order[start:start + batch_size]]
+        batch = order[start:start + batch_size]
+        x = images[batch]
         n = len(x)
         padded = np.zeros((n, 40, 40, 3), np.uint8)
         padded[:, 4:36, 4:36] = x
@@ -59,7 +61,7 @@ def numpy_cifar_epoch(images, batch_size, rng):
         x /= np.float32(255)
         x -= mean
         x /= std
-        yield x
+        yield x, labels[batch]
 
 
 def samples_per_second(epoch, n):
@@ -148,7 +150,7 @@ def torch_epoch(images, labels, batch_size, transform):
 def race_batched(title, images, labels, transform, batch_size, anchor_label, anchor_epoch):
     """The batched path (ImageDataset.get_batch) against its NumPy anchor."""
     loader = DataLoader(ImageDataset(images, labels, transform=transform), batch_size=batch_size, shuffle=True)
-    race(title, {anchor_label: lambda: anchor_epoch(images, batch_size, np.random.default_rng(0)),
+    race(title, {anchor_label: lambda: anchor_epoch(images, labels, batch_size, np.random.default_rng(0)),
                  "tinytorch DataLoader (batched transforms)": lambda: iter(loader)}, len(images))
 
 

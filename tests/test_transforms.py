@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from PIL import Image
 
 from tinytorch.data import rng
+from torch_reference import torchvision_or_none
 from tinytorch.data.transforms import (Compose, Flatten, Lambda, Normalize, RandomCrop, RandomHorizontalFlip,
                                        ToPILImage, ToTensor, apply_to_batch)
 
@@ -21,16 +22,30 @@ def one_by_one(transform, batch, seed, epoch, start):
 
 
 @given(seed=st.integers(0, 2**40), epoch=st.integers(0, 100), start=st.integers(0, 10**6), n=st.integers(1, 12),
-       layout=st.sampled_from(["gray", "rgb", "tensor"]))
-@settings(max_examples=60, deadline=None)
-def test_batched_application_equals_per_sample(seed, epoch, start, n, layout):
+       layout=st.sampled_from(["gray", "rgb", "tensor", "tensors"]),
+       padding=st.one_of(st.none(), st.integers(0, 3), st.tuples(st.integers(0, 3), st.integers(0, 3)),
+                         st.tuples(*[st.integers(0, 3)] * 4)),
+       padding_mode=st.sampled_from(["constant", "edge", "reflect", "symmetric"]), pad_if_needed=st.booleans(),
+       fill=st.sampled_from([0, 7, (1, 2, 3)]))
+@settings(max_examples=150, deadline=None)
+@example(seed=0, epoch=0, start=0, n=2, layout="rgb", padding=(1, 2), padding_mode="constant", pad_if_needed=False,
+         fill=0)
+def test_batched_application_equals_per_sample(seed, epoch, start, n, layout, padding, padding_mode, pad_if_needed,
+                                               fill):
+    """The loader's invariant: a transform on a batch gives bit for bit what it gives each sample on its own."""
     images = np.random.default_rng(seed).integers(0, 256, size=(n, 12, 10, 3), dtype=np.uint8)
+    size = (14, 6) if pad_if_needed else (8, 6)
     if layout == "gray":
-        images = images[..., 0]
-    transform = Compose([RandomCrop((8, 6), padding=(1, 2)), RandomHorizontalFlip(), ToTensor(), Normalize(0.5, 0.25)])
-    if layout == "tensor":
+        images, fill = images[..., 0], fill if fill != (1, 2, 3) else (5,)
+    crop = RandomCrop(size, padding=padding, pad_if_needed=pad_if_needed, fill=fill, padding_mode=padding_mode)
+    transform = Compose([crop, RandomHorizontalFlip(), ToTensor(), Normalize(0.5, 0.25)])
+    if layout in ("tensor", "tensors"):
         images = ToTensor().apply_batch(images)
-        transform = Compose([RandomHorizontalFlip(0.3), RandomCrop(9, padding=2, fill=-1.0), Flatten()])
+        if layout == "tensors":  # (N, 2, C, H, W): each sample a stack of two tensors sharing one decision
+            images = np.stack([images, images[::-1]], axis=1)
+        crop = RandomCrop(9, padding=padding, pad_if_needed=True, fill=-1.0 if fill == 7 else fill,
+                          padding_mode=padding_mode)
+        transform = Compose([RandomHorizontalFlip(0.3), crop, Normalize((0.5, 0.4, 0.3), (1, 2, 3))])
     with rng.sample_randomness(seed, epoch, start, n):
         batched = transform.apply_batch(images)
     np.testing.assert_array_equal(batched, one_by_one(transform, images, seed, epoch, start))
@@ -166,3 +181,140 @@ def test_compose_never_writes_into_its_input(pipeline, as_view):
     for transform in pipeline():
         expected = transform.apply_batch(expected)
     np.testing.assert_array_equal(out, expected)
+
+
+def test_to_tensor_divides_bytes_by_255_exactly():
+    """Bit for bit torchvision's `img.float().div(255)`, not a multiplication by float32(1 / 255)."""
+    values = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    expected = np.arange(256, dtype=np.float32).reshape(1, 16, 16) / np.float32(255)
+    np.testing.assert_array_equal(ToTensor()(values), expected)
+    np.testing.assert_array_equal(ToTensor().apply_batch(values[None])[0], expected)
+    rgb = np.stack([values, values[::-1], values.T], axis=-1)
+    np.testing.assert_array_equal(ToTensor()(rgb), rgb.transpose(2, 0, 1).astype(np.float32) / np.float32(255))
+    assert ToTensor()(rgb).flags.c_contiguous
+
+
+def test_to_pil_image_truncates_floats_as_torchvision():
+    tensor = np.array([[[0.999, 1.0, 0.5, 0.0019]]], np.float32)  # 254.7, 255, 127.5, 0.48 times 255
+    assert np.asarray(ToPILImage()(tensor)).tolist() == [[254, 255, 127, 0]]
+    assert ToPILImage(mode="F")(tensor[0]).mode == "F"
+
+
+def test_normalize_takes_leading_axes_and_the_tensors_dtype():
+    tensor = np.random.default_rng(0).random((2, 5, 3, 4, 4)).astype(np.float32)
+    mean, std = (0.1, 0.2, 0.3), (0.5, 0.25, 0.125)
+    expected = (tensor - np.float32(mean).reshape(3, 1, 1)) / np.float32(std).reshape(3, 1, 1)
+    np.testing.assert_array_equal(Normalize(mean, std)(tensor), expected)
+    np.testing.assert_array_equal(Normalize(mean, std).apply_batch(tensor), expected)
+    doubles = tensor.astype(np.float64)
+    out = Normalize(0.1, 0.3)(doubles)
+    assert out.dtype == np.float64 and np.array_equal(out, (doubles - 0.1) / 0.3)
+    same = Normalize(0.1, 0.3, inplace=True)
+    assert same(doubles) is doubles
+    with pytest.raises(ValueError, match=r"\(\.\.\., C, H, W\)"):
+        Normalize(0, 1)(np.zeros((4, 4), np.float32))
+    with pytest.raises(ValueError, match="same number"):
+        Normalize((0, 0), (1, 1, 1))
+
+
+def test_random_crop_arguments_follow_torchvision():
+    image = np.arange(30, dtype=np.uint8).reshape(5, 6)
+    assert RandomCrop((4,)).size == (4, 4) and RandomCrop(4).padding is None
+    assert RandomCrop(4)(image).shape == (4, 4)
+    assert RandomCrop(6, pad_if_needed=True)(image).shape == (6, 6)
+    grown = RandomCrop((9, 8), pad_if_needed=True, padding_mode="edge")(image)
+    assert grown.shape == (9, 8) and set(np.unique(grown)) <= set(np.unique(image))
+    with pytest.raises(ValueError, match="pad_if_needed"):
+        RandomCrop(6)(image)
+    with pytest.raises(ValueError, match="padding_mode"):
+        RandomCrop(4, padding=1, padding_mode="wrap")
+    with pytest.raises(TypeError, match="fill"):
+        RandomCrop(4, padding=1, fill="red")
+    with pytest.raises(ValueError, match="fill has 3 values"):
+        RandomCrop(6, padding=1, fill=(1, 2, 3))(image)
+    rgb = np.zeros((2, 2, 3), np.uint8)
+    filled = RandomCrop(4, padding=1, fill=(10, 20, 30))(rgb)
+    assert filled[0, 0].tolist() == [10, 20, 30] and filled[1, 1].tolist() == [0, 0, 0]
+    assert repr(RandomCrop(4, padding=1)).startswith("RandomCrop(size=(4, 4), padding=1, pad_if_needed=False")
+
+
+def test_a_tensor_with_leading_axes_gets_one_decision_per_call():
+    tensors = np.random.default_rng(0).random((4, 3, 6, 5)).astype(np.float32)
+    for _ in range(20):
+        flipped = RandomHorizontalFlip()(tensors)
+        assert np.array_equal(flipped, tensors) or np.array_equal(flipped, tensors[..., ::-1])
+        crop = RandomCrop(4, padding=1)(tensors)
+        padded = np.pad(tensors, [(0, 0), (0, 0), (1, 1), (1, 1)])
+        assert any(np.array_equal(crop, padded[..., t:t + 4, l:l + 4]) for t in range(5) for l in range(4))
+
+
+def _windows(padded, size):
+    h, w = size
+    return {padded[t:t + h, l:l + w].tobytes() for t in range(padded.shape[0] - h + 1)
+            for l in range(padded.shape[1] - w + 1)}
+
+
+CROPS = [dict(size=4, padding=2), dict(size=(3, 5), padding=(1, 3)), dict(size=5, padding=(0, 1, 2, 3)),
+         dict(size=9, pad_if_needed=True), dict(size=(4,), padding=1, pad_if_needed=True),
+         dict(size=8, padding=2, pad_if_needed=True)]
+
+
+@pytest.mark.parametrize("padding_mode", ["constant", "edge", "reflect", "symmetric"])
+@pytest.mark.parametrize("arguments", CROPS)
+def test_random_crop_windows_match_torchvision(arguments, padding_mode):
+    """Every crop is a window of the image that torchvision pads (same padding, same modes, same pad_if_needed),
+    and every window comes up: the draws cover torchvision's randint(0, h - th + 1) range."""
+    torchvision = torchvision_or_none()
+    if torchvision is None:
+        pytest.skip("torchvision is not installed")
+    import torch
+
+    image = np.random.default_rng(1).integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    theirs = torchvision.transforms.RandomCrop(**arguments, fill=9, padding_mode=padding_mode)
+    whole = lambda img, size: (0, 0, *img.shape[-2:])  # noqa: E731  torchvision's crop of its whole padded image
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torchvision.transforms.RandomCrop, "get_params", staticmethod(whole))
+        padded = theirs(torch.from_numpy(image).permute(2, 0, 1)).permute(1, 2, 0).numpy()
+    ours = RandomCrop(**arguments, fill=9, padding_mode=padding_mode)
+    windows = _windows(padded, ours.size)
+    with rng.sample_randomness(0, 0, 0, 400):
+        crops = ours.apply_batch(np.repeat(image[None], 400, axis=0))
+    assert {crop.tobytes() for crop in crops} == windows
+    with rng.sample_randomness(0, 1, 0, 1):
+        assert ours(image).tobytes() in windows
+
+
+def test_to_tensor_normalize_and_flip_are_bit_exact_with_torchvision():
+    torchvision = torchvision_or_none()
+    if torchvision is None:
+        pytest.skip("torchvision is not installed")
+    import torch
+
+    T = torchvision.transforms
+    image = np.random.default_rng(2).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    image[0, :, 0] = np.arange(16) * 17
+    np.testing.assert_array_equal(ToTensor()(image), T.ToTensor()(image).numpy())
+    np.testing.assert_array_equal(ToTensor()(image[..., 0]), T.ToTensor()(image[..., 0]).numpy())
+    values = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    np.testing.assert_array_equal(ToTensor()(values), T.ToTensor()(values).numpy())
+    tensors = np.random.default_rng(3).random((2, 3, 5, 4)).astype(np.float32)
+    mean, std = [0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]
+    np.testing.assert_array_equal(Normalize(mean, std)(tensors), T.Normalize(mean, std)(torch.from_numpy(tensors)).numpy())
+    np.testing.assert_array_equal(Normalize(0.1307, 0.3081)(tensors[:, :1].astype(np.float64)),
+                                  T.Normalize([0.1307], [0.3081])(torch.from_numpy(tensors[:, :1].astype(np.float64))).numpy())
+    np.testing.assert_array_equal(RandomHorizontalFlip(1.0)(tensors),
+                                  T.RandomHorizontalFlip(1.0)(torch.from_numpy(tensors)).numpy())
+    floats = np.random.default_rng(4).uniform(-0.5, 1.5, (3, 6, 5)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(ToPILImage()(floats)), np.asarray(T.ToPILImage()(torch.from_numpy(floats))))
+    np.testing.assert_array_equal(np.asarray(ToPILImage()(floats[:1])), np.asarray(T.ToPILImage()(torch.from_numpy(floats[:1]))))
+
+
+def test_pillow_images_come_back_as_pillow_images():
+    image = np.random.default_rng(5).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    flipped = RandomHorizontalFlip(1.0)(Image.fromarray(image))
+    assert isinstance(flipped, Image.Image) and np.array_equal(np.asarray(flipped), image[:, ::-1])
+    with rng.sample_randomness(3, 0, 0, 1):
+        crop = RandomCrop(4, padding=1)(Image.fromarray(image[..., 0]))
+    with rng.sample_randomness(3, 0, 0, 1):
+        expected = RandomCrop(4, padding=1)(image[..., 0])
+    assert isinstance(crop, Image.Image) and crop.mode == "L" and np.array_equal(np.asarray(crop), expected)

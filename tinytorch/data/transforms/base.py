@@ -75,15 +75,20 @@ class Compose(Transform):
     def apply_batch(self, batch):
         given, owned = _memory_owner(batch), False
         for transform in self.transforms:
-            in_place = getattr(transform, "apply_batch_in_place", None)
             # An intermediate array that one of our transforms made is ours to overwrite: no second buffer.
-            batch = in_place(batch) if owned and in_place is not None else transform.apply_batch(batch)
-            owned = not isinstance(transform, Lambda) and _memory_owner(batch) is not given
+            if owned and hasattr(transform, "apply_batch_in_place"):
+                batch = transform.apply_batch_in_place(batch)
+            else:
+                batch = transform.apply_batch(batch)
+                owned = not isinstance(transform, Lambda) and _memory_owner(batch) is not given
         return batch
 
     @property
     def batched(self):
-        return all(isinstance(transform, Transform) and transform.batched for transform in self.transforms)
+        for transform in self.transforms:
+            if not (isinstance(transform, Transform) and transform.batched):
+                return False
+        return True
 
     def __repr__(self):
         return "Compose(" + "".join(f"\n    {transform!r}," for transform in self.transforms) + "\n)"

@@ -6,16 +6,17 @@ import numbers
 import numpy as np
 
 from .. import rng
-from .base import PADDING_MODES, Transform, _padding, _pair, _spatial_axes, height_width_last, pad_images
+from .base import PADDING_MODES, _padding, _pair, _spatial_axes, height_width_last, pad_images
+from .geometry import _ImageTransform, _is_pillow
 
 
-class RandomCrop(Transform):
+class RandomCrop(_ImageTransform):
     """A random `size` (h, w) window of each image, after padding its borders, with torchvision's arguments.
 
     `padding` (default None: no padding) is an int (all sides), (left/right, top/bottom) or (left, top, right,
     bottom); `pad_if_needed` pads an image smaller than `size` (by the missing amount on each side, as torchvision);
     `padding_mode` is 'constant' (with `fill`: a number, or one per channel), 'edge', 'reflect' or 'symmetric'.
-    A tensor (..., C, H, W) called as one sample gets one window for all of it.
+    A tensor (..., C, H, W) called as one sample gets one window for all of it; a Pillow image gives a Pillow image.
     """
 
     def __init__(self, size, padding=None, pad_if_needed: bool = False, fill=0, padding_mode: str = "constant"):
@@ -64,6 +65,8 @@ class RandomCrop(Transform):
         return np.asarray(self.fill).reshape(-1) if channels_last else np.asarray(self.fill).reshape(-1, 1, 1)
 
     def __call__(self, sample):
+        if _is_pillow(sample):
+            return super().__call__(sample)
         view, image_hwc = height_width_last(np.asarray(sample))
         steps, height, width = self._padding_steps(*view.shape[-2:])
         crop_h, crop_w = self.size
@@ -123,8 +126,10 @@ class RandomCrop(Transform):
         return np.moveaxis(windows[samples, tops, lefts], (-2, -1), (1, 2))
 
 
-class RandomHorizontalFlip(Transform):
-    """Mirror each image left-right with probability p (a tensor (..., C, H, W) called as one sample: all or none)."""
+class RandomHorizontalFlip(_ImageTransform):
+    """Mirror each image left-right with probability p (a tensor (..., C, H, W) called as one sample: all or none).
+
+    A Pillow image gives a Pillow image, as in torchvision."""
 
     def __init__(self, p: float = 0.5):
         if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
@@ -132,6 +137,8 @@ class RandomHorizontalFlip(Transform):
         self.p = p
 
     def __call__(self, sample):
+        if _is_pillow(sample):
+            return super().__call__(sample)
         sample = np.asarray(sample)
         view, image_hwc = height_width_last(sample)
         if not rng.draws(1).uniform_list(1)[0] < self.p:

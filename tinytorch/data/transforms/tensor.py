@@ -50,38 +50,50 @@ class Normalize(Transform):
         self.std = np.asarray(std, dtype=np.float64).reshape(-1)
         if not self.mean.size or not self.std.size:
             raise ValueError(f"mean and std should hold one value or one per channel, got mean={mean!r}, std={std!r}")
+        if self.mean.size > 1 and self.std.size > 1 and self.mean.size != self.std.size:
+            raise ValueError(f"mean and std should have the same number of channel values, got mean={mean!r}, std={std!r}")
         if np.any(self.std.astype(np.float32) == 0):
             raise ValueError(f"std evaluated to zero after conversion to float32, leading to division by zero: std={std!r}")
         self.inplace = inplace
-        self._constants = {}  # dtype -> (mean, std) in that dtype, shaped (C, 1, 1) or scalars
+        self._channels = max(self.mean.size, self.std.size) if max(self.mean.size, self.std.size) > 1 else None
+        self._constants = {}  # dtype -> (mean, std) in that dtype: scalars, or shaped (C, 1, 1)
 
     def __call__(self, tensor):
-        return self._normalize(tensor, self.inplace, "a tensor (..., C, H, W)", 3)
+        return self._normalize(tensor, self.inplace, 3)
 
     def apply_batch(self, batch):
-        return self._normalize(batch, self.inplace, "a batch of tensors (N, ..., C, H, W)", 4)
+        return self._normalize(batch, self.inplace, 4)
 
     def apply_batch_in_place(self, batch):
         """`apply_batch` writing into `batch` itself (Compose uses it on intermediate arrays it owns)."""
-        return self._normalize(batch, True, "a batch of tensors (N, ..., C, H, W)", 4)
+        return self._normalize(batch, True, 4)
 
-    def _normalize(self, tensor, inplace: bool, expected: str, min_ndim: int):
+    def _normalize(self, tensor, inplace: bool, min_ndim: int):
+        constants = self._constants.get(getattr(tensor, "dtype", None))
+        if constants is None:
+            constants = self._constants_for(tensor)
+        if tensor.ndim < min_ndim or (self._channels is not None and tensor.shape[-3] != self._channels):
+            expected = "a tensor (..., C, H, W)" if min_ndim == 3 else "a batch of tensors (N, ..., C, H, W)"
+            if tensor.ndim < min_ndim:
+                raise ValueError(f"Normalize expects {expected}, got shape {tensor.shape}")
+            raise ValueError(f"Normalize has {self._channels} channel values, the tensor {tensor.shape[-3]} channels")
+        mean, std = constants
+        if inplace:
+            tensor -= mean
+        else:
+            tensor = tensor - mean
+        tensor /= std
+        return tensor
+
+    def _constants_for(self, tensor) -> tuple:
+        """mean and std in the dtype of `tensor` (a float array, else TypeError), as torchvision converts them."""
         if not isinstance(tensor, np.ndarray) or tensor.dtype.kind != "f":
             raise TypeError(f"Normalize expects float tensors (C, H, W); apply ToTensor first (got {_describe(tensor)})")
-        if tensor.ndim < min_ndim:
-            raise ValueError(f"Normalize expects {expected}, got shape {tensor.shape}")
-        constants = self._constants.get(tensor.dtype)
-        if constants is None:  # one value: a scalar, which NumPy applies faster than a broadcast array
-            constants = self._constants[tensor.dtype] = tuple(
-                values.astype(tensor.dtype)[0] if values.size == 1 else values.astype(tensor.dtype).reshape(-1, 1, 1)
-                for values in (self.mean, self.std))
-        mean, std = constants
-        channels = tensor.shape[-3]
-        if self.mean.size not in (1, channels) or self.std.size not in (1, channels):
-            raise ValueError(f"Normalize has {max(self.mean.size, self.std.size)} channel values, the tensor {channels} "
-                             "channels")
-        out = np.subtract(tensor, mean, out=tensor if inplace else None)
-        return np.divide(out, std, out=out)
+        # One value: a scalar, which NumPy applies faster than a broadcast array.
+        self._constants[tensor.dtype] = tuple(
+            values.astype(tensor.dtype)[0] if values.size == 1 else values.astype(tensor.dtype).reshape(-1, 1, 1)
+            for values in (self.mean, self.std))
+        return self._constants[tensor.dtype]
 
 
 class Flatten(Transform):
