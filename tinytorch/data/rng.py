@@ -145,12 +145,13 @@ class sample_randomness:
     the whole batch, the next one sample at a time) gets the draws of its samples taken one by one.
     """
 
-    __slots__ = ("seed", "epoch", "start", "count", "streams", "used", "parent", "_keys", "_token")
+    __slots__ = ("seed", "epoch", "start", "count", "streams", "used", "parent", "_child", "_keys", "_token")
 
-    def __init__(self, seed: int, epoch: int, start: int, count: int, streams: int = 0, parent=None):
+    def __init__(self, seed: int, epoch: int, start: int, count: int, parent=None):
         self.seed, self.epoch, self.start, self.count = seed, epoch, start, count
-        self.streams = self.used = streams
+        self.streams = self.used = 0
         self.parent = parent
+        self._child = None  # the block narrowed to one sample, reused from sample to sample
         self._keys = None
 
     @property
@@ -184,7 +185,11 @@ def one_sample_randomness(i: int):
         raise RuntimeError(f"one_sample_randomness({i}) inside a block of {context.count} samples")
     if i == 0 and context.used > context.streams:
         context.streams = context.used
-    return sample_randomness(context.seed, context.epoch, context.start + i, 1, context.streams, context)
+    child = context._child
+    if child is None:
+        child = context._child = sample_randomness(context.seed, context.epoch, 0, 1, context)
+    child.start, child.streams, child.used, child._keys = context.start + i, context.streams, context.streams, None
+    return child
 
 
 def draws(n: int) -> SampleDraws:
