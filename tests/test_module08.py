@@ -159,6 +159,9 @@ def test_a_file_that_does_not_load_is_reported_once_per_check(tmp_path):
     results = grade("08_dataloader", path, timeout=20)
     assert {r.status for r in results} == {"import error"}
     assert results[0].detail == "your file does not load: SyntaxError: invalid syntax (line 2)"
+    lines = report(results, path, "08_dataloader").splitlines()
+    assert lines[1] == "❌ your file does not load: SyntaxError: invalid syntax (line 2)"
+    assert lines[2] == "❌ TensorDataset: rows as samples, get_batch in one call: not graded, the file does not load"
 
 
 def test_a_file_that_loads_forever_is_reported_without_running_the_checks(tmp_path):

@@ -138,9 +138,13 @@ def show(case) -> str:
 def report(results: list[Result], path, module: str) -> str:
     """The text report: one ✅/❌ line per check, the hint and the smallest failing example under each ❌, the score."""
     lines = [f"Grading {path} (module {module}) against tinytorch.data: {len(results)} checks"]
+    if results and results[0].status == "import error":
+        lines.append(f"❌ {results[0].detail}")
     for result in results:
         if result.status == "passed":
             lines.append(f"✅ {result.check.name}")
+        elif result.status == "import error":
+            lines.append(f"❌ {result.check.name}: not graded, the file does not load")
         elif result.status == "not implemented":
             lines.append(f"❌ {result.check.name}: not implemented yet ({result.detail})")
         else:
