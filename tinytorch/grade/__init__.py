@@ -38,7 +38,7 @@ class Check:
 @dataclass
 class Result:
     check: Check
-    status: str  # passed, failed, not implemented, error, timeout
+    status: str  # passed, failed, not implemented, error, timeout, import error
     detail: str = ""
 
     @property
