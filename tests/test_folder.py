@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from PIL import Image
 
 from torch_reference import torchvision_or_none
@@ -284,6 +285,37 @@ def test_the_walk_is_sorted_by_folder_path_as_torchvision_sorts_it(tmp_path):
     assert samples == ["cat/v.png", "cat/B/w.png", "cat/a/z.png", "cat/a-b/y.png", "cat/a/deeper/x.png"]
     if tv is not None:
         assert ImageFolder(root).samples == tv.datasets.ImageFolder(root).samples
+
+
+name_parts = st.text(alphabet="aAb-_. 0Z", min_size=1, max_size=4).filter(lambda name: name not in (".", ".."))
+relative_paths = st.lists(st.lists(name_parts, min_size=1, max_size=3).map(tuple), min_size=1, max_size=12)
+
+
+@needs_torchvision
+@settings(max_examples=40, deadline=None)
+@given(classes=st.lists(name_parts, min_size=1, max_size=3, unique=True), paths=relative_paths,
+       suffixes=st.lists(st.sampled_from([".png", ".PNG", ".jpg", ".txt", ""]), min_size=12, max_size=12))
+def test_any_tree_lists_as_torchvision_lists_it(tmp_path_factory, classes, paths, suffixes):
+    """Random trees of class folders, nested folders and files (names with '-', '.', ' ', upper case): the same
+    classes and samples as torchvision's ImageFolder, or the same error."""
+    root = tmp_path_factory.mktemp("tree")
+    for i, parts in enumerate(paths):
+        path = root.joinpath(classes[i % len(classes)], *parts[:-1], parts[-1] + suffixes[i])
+        if not path.exists() and not any(parent.is_file() for parent in path.parents):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")
+    for allow_empty in (False, True):
+        assert listing_or_error(lambda: ImageFolder(root, allow_empty=allow_empty)) == \
+            listing_or_error(lambda: tv.datasets.ImageFolder(root, allow_empty=allow_empty))
+
+
+def listing_or_error(make):
+    """(classes, class_to_idx, samples) of the dataset `make()` returns, or (type, message) of what it raises."""
+    try:
+        dataset = make()
+    except Exception as error:  # noqa: BLE001  (any type: the test compares it)
+        return type(error), str(error)
+    return dataset.classes, dataset.class_to_idx, dataset.samples
 
 
 def test_a_symbolic_link_loop_is_an_error_naming_the_link(photos):
