@@ -199,7 +199,7 @@ def test_real_mnist_end_to_end(loopback, tmp_path, monkeypatch):
     loopback.files.update({f"/mnist/{name}.gz": data for name, data in gz.items()})
     monkeypatch.setattr(MNIST, "mirrors", [loopback.url + "/mnist/"])
     monkeypatch.setattr(MNIST, "resources", [(f"{name}.gz", md5(data)) for name, data in gz.items()])
-    train, test = MNIST(tmp_path, download=True), MNIST(tmp_path, train=False)
+    train, test = MNIST(tmp_path, download=True), MNIST(tmp_path, train=False, download=True)
     assert (len(train), len(test)) == (60000, 10000)
     assert train.targets[:5].tolist() == [5, 0, 4, 1, 9] and test.targets[:5].tolist() == [7, 2, 1, 0, 4]
     for path, digest in MNIST.files(tmp_path).items():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..cache import default_root, md5
 from ..download import download_file, gunzip
-from ..errors import CorruptFileError, DataError
+from ..errors import CorruptFileError, UnusablePathError
 from ..idx import read_idx
 from .downloaded import DownloadedImages, record_derived
 
@@ -89,7 +89,7 @@ class MNIST(DownloadedImages):
         if want is None and not trusted:
             return False
         if not os.access(raw.parent, os.W_OK):
-            raise DataError(
+            raise UnusablePathError(
                 f"{raw.parent} holds {gz.name} but not the file extracted from it, and the folder is read-only, so "
                 f"it cannot be extracted there. Extract it once where the folder is writable (`gunzip -k {gz}`), or "
                 f"copy the folder to a writable root and pass that root")
