@@ -7,16 +7,17 @@ import numpy as np
 
 from . import rng
 from .collate import default_collate
-from .dataset import get_samples
+from .dataset import IterableDataset, get_samples
 
 
 def batch_in_one_call(dataset, collate_fn, auto_collation: bool) -> bool:
-    """Whether `fetch` gets a batch with one `get_batch` call (auto-collation, the default collation).
+    """Whether `fetch` gets a batch with one `get_batch` call (a map-style dataset, auto-collation, default collation).
 
     Such a batch costs one vectorized NumPy call, less than handing it over from a worker process, so the loader
     keeps it in the main process even with num_workers > 0 (benchmarks/bench_workers.py, the "forced" rows).
     """
-    return auto_collation and collate_fn is default_collate and hasattr(dataset, "get_batch")
+    return auto_collation and collate_fn is default_collate and hasattr(dataset, "get_batch") \
+        and not isinstance(dataset, IterableDataset)
 
 
 def fetch(dataset, indices: np.ndarray, collate_fn, auto_collation: bool, seed: int, epoch: int, start: int):

@@ -103,8 +103,7 @@ class DataLoader:
         self.prefetch_factor = (2 if prefetch_factor is None else _positive_int(prefetch_factor, "prefetch_factor")) \
             if self.num_workers else None
         self.persistent_workers, self.pin_memory = persistent_workers, pin_memory
-        self._in_process = self.num_workers == 0 or batch_in_one_call(dataset, self.collate_fn, self._auto_collation) \
-            and not isinstance(dataset, IterableDataset)
+        self._in_process = self.num_workers == 0 or batch_in_one_call(dataset, self.collate_fn, self._auto_collation)
         self._next_epoch = 0
         self._skip_batches = 0
         self._progress = None  # [epoch, batches yielded, order state at the epoch's start] of the running epoch
