@@ -28,6 +28,7 @@ bench: $(READY)
 	$(PY) benchmarks/bench_workers.py
 	$(PY) benchmarks/bench_datasets.py
 	$(PY) benchmarks/bench_folder.py
+	$(PY) benchmarks/bench_image_transforms.py
 
 milestones: $(READY)
 	$(PY) milestones/03_1986_mlp/01_rumelhart_tinydigits.py --check

@@ -222,7 +222,7 @@ class ColorJitter(_ImageTransform):
         enabled = [bounds is not None for bounds in (self.brightness, self.contrast, self.saturation, self.hue)]
         out = batch.copy()
         for step in range(4):
-            for operation in np.unique(order[:, step]):
+            for operation in set(order[:, step].tolist()):  # the images that take this adjustment at this step
                 if not enabled[operation]:
                     continue
                 chosen = np.flatnonzero(order[:, step] == operation)
@@ -348,11 +348,13 @@ class RandomErasing(_ImageTransform):
         heights, widths = _area_aspect_sides(tries[..., :2], height * width, self.scale, self.ratio)
         valid = (heights < height) & (widths < width)
         erased = np.flatnonzero((draws[:, 0] < self.p) & valid.any(axis=1))
+        out = batch if inplace else batch.copy()
+        if not len(erased):
+            return out
         first = _first_try(valid[erased])
         h, w = heights[erased][first], widths[erased][first]
         tops = np.floor(tries[erased][..., 2][first] * (height - h + 1)).astype(np.int64)
         lefts = np.floor(tries[erased][..., 3][first] * (width - w + 1)).astype(np.int64)
-        out = batch if inplace else batch.copy()
         if value is None:  # noise for each erased rectangle, from that sample's own stream
             for sample, top, left, rows, cols in zip(erased, tops, lefts, h, w):
                 noise = rng.SampleDraws(stream.keys[sample:sample + 1])
