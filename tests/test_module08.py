@@ -98,7 +98,7 @@ def test_release_replaces_each_solution_with_a_named_not_implemented_error():
                "        ### BEGIN SOLUTION\n        return 3\n        ### END SOLUTION\n\n\ndef area(box):\n"
                "    ### BEGIN SOLUTION\n    return box.size() ** 2\n    ### END SOLUTION\n")
     student = student_text(teacher, "01_box", "box_dev.py")
-    assert student.startswith("# ---\n# jupyter: {}\n# ---\n\n# This is the student's version of box_dev.py")
+    assert student.startswith("# ---\n# jupyter: {}\n# ---\n\n# %% [markdown]\n# *The student's version of box_dev.py")
     assert '        """TODO: the size."""\n        raise NotImplementedError("Box.size")\n' in student
     assert '    raise NotImplementedError("area")\n' in student
     assert "return 3" not in student and "SOLUTION" not in student
