@@ -157,3 +157,26 @@ def test_stack_dataset_getitems_matches_getitem():
 
     with pytest.raises(ValueError, match="Short.__getitems__ returned 1 samples for 2 indices"):
         StackDataset(a, Short(np.arange(10))).__getitems__([0, 1])
+
+
+def test_a_subset_subclass_that_overrides_getitem_is_fetched_through_it():
+    from tinytorch.data import DataLoader
+    from tinytorch.data.transforms import RandomHorizontalFlip
+
+    class Flipped(Subset):
+        """The pattern of many PyTorch tutorials: a transform applied in a Subset subclass's __getitem__."""
+
+        flip = RandomHorizontalFlip(p=1.0)
+
+        def __getitem__(self, index):
+            image, label = super().__getitem__(index)
+            return self.flip(image), label
+
+    images = np.arange(6 * 2 * 3, dtype=np.uint8).reshape(6, 2, 3)
+    flipped = Flipped(ImageDataset(images, np.arange(6)), [5, 1, 2])
+    assert not hasattr(flipped, "get_batch")
+    expected = [images[5, :, ::-1], images[1, :, ::-1], images[2, :, ::-1]]
+    assert_same_rows([image for image, _ in flipped.__getitems__([0, 1, 2])], expected)
+    batch, labels = next(iter(DataLoader(flipped, batch_size=3)))
+    assert_same_rows(batch, expected)
+    assert labels.tolist() == [5, 1, 2]

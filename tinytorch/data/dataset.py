@@ -149,14 +149,21 @@ class ImageDataset(Dataset):
 
 class Subset(Dataset):
     """The samples of `dataset` at `indices`, in that order. As in torch, `subset[[0, 2]]` and `subset[0:2]` ask
-    `dataset` for those samples in one indexing call (`dataset[[indices[0], indices[2]]]`)."""
+    `dataset` for those samples in one indexing call (`dataset[[indices[0], indices[2]]]`).
+
+    A subclass that overrides `__getitem__` (to apply a transform, say) is fetched through it, one sample at a time,
+    unless it also overrides `__getitems__` (torch 2.13 refuses such a subclass; older torch code relies on it).
+    """
 
     def __init__(self, dataset, indices: Sequence[int]):
         self.dataset = dataset
         self.indices = indices
         self._index_array_of = None
-        if hasattr(dataset, "get_batch"):
+        if hasattr(dataset, "get_batch") and not self._own_getitem():
             self.get_batch = self._get_batch
+
+    def _own_getitem(self) -> bool:
+        return type(self).__getitem__ is not Subset.__getitem__ and type(self).__getitems__ is Subset.__getitems__
 
     def __len__(self):
         return len(self.indices)
@@ -169,6 +176,8 @@ class Subset(Dataset):
         return self.dataset[self.indices[check_index(index, len(self))]]
 
     def __getitems__(self, indices):
+        if self._own_getitem():
+            return one_at_a_time(self, indices)
         return get_samples(self.dataset, [self.indices[i] for i in indices])
 
     def _get_batch(self, indices):
@@ -182,6 +191,11 @@ def get_samples(dataset, indices: list) -> list:
     `dataset[i]` each, with the randomness narrowed to that sample's place in the batch (as the loader's fetch)."""
     if hasattr(dataset, "__getitems__"):
         return dataset.__getitems__(indices)
+    return one_at_a_time(dataset, indices)
+
+
+def one_at_a_time(dataset, indices: list) -> list:
+    """`[dataset[i] for i in indices]`, each sample drawing the randomness of its place in the batch."""
     samples = []
     for i, index in enumerate(indices):
         with rng.one_sample_randomness(i):
