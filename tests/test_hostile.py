@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from formats import gzip_bytes, idx_bytes, md5
-from test_download import file_member, tar_of
+from formats import gzip_bytes, idx_bytes
+from test_download import DATA, DIGEST, closed_port_url, file_member, serve, tar_of
 from tinytorch.data import cache, download, safe_pickle
 from tinytorch.data.__main__ import main
 from tinytorch.data.download import download_file, extract_tar, gunzip, lock
@@ -29,16 +29,8 @@ from tinytorch.data.errors import (ChecksumError, CorruptFileError, DiskSpaceErr
 from tinytorch.data.idx import read_idx
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = bytes(range(256)) * 400  # 102400 bytes
-DIGEST = md5(DATA)
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
-
-
-def serve(loopback, *paths):
-    for path in paths:
-        loopback.files[path] = DATA
-    return [loopback.url + path for path in paths]
 
 
 def tree(folder):
@@ -496,18 +488,11 @@ def run_cli(*args, env=None, **kwargs):
                           cwd=REPO, env=environment, timeout=60, **kwargs)
 
 
-def closed_port_url():
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}/"
-
-
 @pytest.mark.parametrize("root", ["/proc/tinytorch-x", "file"])
 def test_a_cli_download_into_an_unusable_root_is_one_line_and_a_non_zero_exit(tmp_path, root):
     (tmp_path / "file").write_bytes(b"")
     result = run_cli("download", "mnist", "--root", str(tmp_path / root), "--quiet",
-                     env={"TINYTORCH_MNIST_MIRRORS": closed_port_url()})
+                     env={"TINYTORCH_MNIST_MIRRORS": closed_port_url().removesuffix("f")})
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
     assert str(tmp_path / root) in result.stderr
