@@ -125,12 +125,3 @@ def md5(path, *, rehash: bool = False) -> str:
 def new_md5():
     """An md5 hasher for integrity checks (allowed on FIPS systems, where md5 for security is not)."""
     return hashlib.md5(usedforsecurity=False)
-
-
-def check_files(folder, expected: dict, *, rehash: bool = False) -> tuple[list, dict]:
-    """Which of `expected` ({file name: md5}) in `folder` are missing, and which differ ({name: actual md5})."""
-    folder = Path(folder)
-    missing = [name for name in expected if not (folder / name).is_file()]
-    bad = {name: actual for name, md5_ in expected.items() if name not in missing
-           and (actual := md5(folder / name, rehash=rehash)) != md5_}
-    return missing, bad

@@ -8,13 +8,14 @@ rebuilt, never used; later opens memory-map it, reading only the headers.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import numpy as np
 
 from .. import safe_pickle
-from ..cache import default_root, md5, new_md5, remember
+from ..cache import default_root, md5, new_md5, open_own_file, remember
 from ..download import download_file, extract_tar, lock
 from ..errors import CorruptFileError
 from .downloaded import DownloadedImages, derived_digests, record_derived
@@ -203,12 +204,14 @@ def _save(path: Path, array) -> str:
     """Write `array` to `path` as .npy through a temporary file and an atomic rename; return its md5."""
     temporary = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
-        with open(temporary, "wb") as handle:
+        with open_own_file(temporary) as handle:
+            handle.truncate()
             writer = _Hashing(handle)
             np.save(writer, array)
         os.replace(temporary, path)
     finally:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink()
     digest = writer.digest.hexdigest()
     remember(path, digest)
     return digest

@@ -12,15 +12,16 @@ are not published) get their md5 recorded in `.tinytorch-derived.json` when writ
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 from pathlib import Path
 
-from ..cache import default_root, md5
+from ..cache import default_root, md5, open_own_file
 from ..dataset import ImageDataset
 from ..download import lock
-from ..errors import ChecksumError, DatasetNotFoundError
+from ..errors import ChecksumError, DataError, DatasetNotFoundError
 
 DERIVED = ".tinytorch-derived.json"
 
@@ -40,10 +41,13 @@ def record_derived(folder, changes: dict) -> None:
     record = {name: digest for name, digest in {**derived_digests(folder), **changes}.items() if digest is not None}
     temporary = folder / f"{DERIVED}.{os.getpid()}"
     try:
-        temporary.write_text(json.dumps(record, indent=0))
+        with open_own_file(temporary) as handle:
+            handle.truncate()
+            handle.write(json.dumps(record, indent=0).encode())
         os.replace(temporary, folder / DERIVED)
-    except OSError:
-        temporary.unlink(missing_ok=True)
+    except (OSError, DataError):  # a read-only folder: the record is rewritten by whoever can write
+        with contextlib.suppress(OSError):
+            temporary.unlink()
 
 
 class DownloadedImages(ImageDataset):
