@@ -251,6 +251,12 @@ def test_a_link_planted_at_the_memos_temporary_file_is_not_written_through(tmp_p
     assert victim.read_bytes() == b"precious"
 
 
+def test_a_file_that_cannot_be_read_is_named_when_hashing(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte").mkdir()
+    with pytest.raises(UnusablePathError, match=r"cannot read .*train-images-idx3-ubyte \(Is a directory\)"):
+        cache.md5(tmp_path / "train-images-idx3-ubyte")
+
+
 def idx_header(code, dims):
     return bytes([0, 0, code, len(dims)]) + struct.pack(f">{len(dims)}I", *dims)
 

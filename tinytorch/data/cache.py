@@ -114,9 +114,13 @@ def md5(path, *, rehash: bool = False) -> str:
     digest = None if rehash else known_md5(path)
     if digest is None:
         hasher = new_md5()
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                hasher.update(chunk)
+        try:
+            with open(path, "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    hasher.update(chunk)
+        except OSError as exc:
+            raise UnusablePathError(f"cannot read {path} ({exc.strerror}): check that it is a file you may read, or "
+                                    f"move it away and download it again") from None
         digest = hasher.hexdigest()
         remember(path, digest)
     return digest
