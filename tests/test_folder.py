@@ -17,7 +17,7 @@ from tinytorch.data import DataLoader, DatasetFolder, ImageFolder, Subset
 from tinytorch.data.datasets import folder as folder_module
 from tinytorch.data.datasets.folder import (IMG_EXTENSIONS, default_loader, find_classes, has_file_allowed_extension,
                                             is_image_file, make_dataset, pil_loader)
-from tinytorch.data.errors import CorruptFileError
+from tinytorch.data.errors import CorruptFileError, UnusablePathError
 from tinytorch.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, ToTensor
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
@@ -493,6 +493,14 @@ def test_cache_arguments_are_checked(photos):
         ImageFolder(photos, loader=lambda path: pil_loader(path), cache=True)
     with pytest.raises(TypeError, match="uint8"):
         ImageFolder(photos, loader=float_loader, cache=True)
+
+
+def test_a_cache_root_that_cannot_be_made_is_a_clear_error(photos, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("TINYTORCH_DATA", str(tmp_path / "a-file" / "cache"))
+    with pytest.raises(UnusablePathError, match="cannot create the folder .*a-file/cache/folders"):
+        ImageFolder(photos, cache=True)
+    assert len(ImageFolder(photos)) == len(EXPECTED)  # without the cache nothing is written
 
 
 def float_loader(path):

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from ..cache import default_root
+from ..cache import default_root, make_folder, open_own_file
 from ..dataset import Dataset, as_index_array, check_index
 from ..download import check_space, lock
 from ..errors import CorruptFileError
@@ -273,6 +273,7 @@ class ImageFolder(DatasetFolder):
             return np.zeros((0,), np.uint8)
         if (images := _open_cache(self.cache_path, len(self))) is not None:
             return images
+        make_folder(self.cache_path.parent)
         with lock(self.cache_path.parent):
             if (images := _open_cache(self.cache_path, len(self))) is None:  # not built meanwhile
                 self._write_cache()
@@ -289,23 +290,27 @@ class ImageFolder(DatasetFolder):
 
         first_path = self.samples[0][0]
         first = self._cacheable(first_path)
+        shape = (len(self),) + first.shape
         check_space(self.cache_path.parent, len(self) * first.nbytes)
         temporary = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.part")
         try:
-            images = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.uint8, shape=(len(self),) + first.shape)
-            images[0] = first
-            for i, (path, _) in enumerate(tqdm(self.samples[1:], desc=f"Caching {self.root}", unit="image",
-                                               disable=None, leave=False), start=1):
-                image = self._cacheable(path)
-                if image.shape != first.shape:
-                    raise ValueError(
-                        f"cache=True keeps the images in one array, so they must share a size, but {first_path} "
-                        f"decodes to shape {first.shape} (height, width[, channels]) and {path} to {image.shape}; "
-                        f"pass size=(height, width) (or size=n for the shorter side) to resize them as they are "
-                        f"cached, or cache=False")
-                images[i] = image
-            images.flush()
-            del images
+            with open_own_file(temporary) as handle:  # never through a link planted at that name
+                handle.truncate(0)
+                np.lib.format.write_array_header_1_0(handle, {"descr": "|u1", "fortran_order": False, "shape": shape})
+                images = np.memmap(handle, np.uint8, "r+", handle.tell(), shape)
+                images[0] = first
+                for i, (path, _) in enumerate(tqdm(self.samples[1:], desc=f"Caching {self.root}", unit="image",
+                                                   disable=None, leave=False), start=1):
+                    image = self._cacheable(path)
+                    if image.shape != first.shape:
+                        raise ValueError(
+                            f"cache=True keeps the images in one array, so they must share a size, but {first_path} "
+                            f"decodes to shape {first.shape} (height, width[, channels]) and {path} to "
+                            f"{image.shape}; pass size=(height, width) (or size=n for the shorter side) to resize "
+                            f"them as they are cached, or cache=False")
+                    images[i] = image
+                images.flush()
+                del images
             os.replace(temporary, self.cache_path)
         finally:
             temporary.unlink(missing_ok=True)
