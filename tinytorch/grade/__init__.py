@@ -15,6 +15,7 @@ import io
 import json
 import multiprocessing
 import sys
+import time
 import traceback
 import zlib
 from dataclasses import dataclass
@@ -74,19 +75,28 @@ def in_child(module: str, index: int | None, path: str, seed: int, timeout: floa
     child = context.Process(target=run_check, args=(module, index, path, seed, sender), daemon=True)
     child.start()
     sender.close()
+    deadline, trying = time.monotonic() + timeout, None
     try:
-        answer = receiver.recv() if receiver.poll(timeout) else \
-            ("timeout", f"no answer within {timeout:g} s: an endless loop, or far too slow?")
+        while receiver.poll(max(0.0, deadline - time.monotonic())):
+            status, detail = receiver.recv()
+            if status != "trying":
+                break
+            trying = detail  # the child is about to run this case
+        else:
+            status, detail = "timeout", f"no answer within {timeout:g} s: an endless loop, or far too slow?"
+            if trying:
+                detail = f"smallest failing example: {trying}\n{detail}"
     except EOFError:
-        answer = ("error", f"the check's process ended without an answer (exit code {child.exitcode}): does your code "
-                           "call sys.exit() or crash Python?")
+        status, detail = "error", f"the check's process ended without an answer (exit code {child.exitcode}): " \
+                                  "does your code call sys.exit() or crash Python?"
     child.kill()
     child.join()
-    return answer
+    return status, detail
 
 
-def run_check(module: str, index: int, path: str, seed: int, sender) -> None:
-    """In the child process: load the student's file, try the check's cases in order, send (status, detail)."""
+def run_check(module: str, index: int | None, path: str, seed: int, sender) -> None:
+    """In the child process: load the student's file, try the check's cases in order (saying which, as it goes),
+    send (status, detail)."""
     sys.stdout = sys.stderr = io.StringIO()  # what the student's code prints stays out of the report
     try:
         student = load(path)
@@ -99,6 +109,7 @@ def run_check(module: str, index: int, path: str, seed: int, sender) -> None:
     check, case = checks_of(module)[index], None
     try:
         for case in check.cases(np.random.default_rng([seed, zlib.crc32(check.name.encode())])):  # per check
+            sender.send(("trying", show(case)))
             problem = check.run(student, case)
             if problem:
                 sender.send(("failed", f"smallest failing example: {show(case)}\n{problem}"))
@@ -128,6 +139,7 @@ def describe(error: BaseException, path: str) -> str:
     if isinstance(error, SyntaxError) and error.lineno:
         return f"SyntaxError: {error.msg} (line {error.lineno})"
     text = f"{type(error).__name__}: {error}".rstrip(": ")
+    text = text if len(text) <= 300 else text[:297] + "..."
     return f"{text} ({where(error, path)})" if where(error, path) else text
 
 
