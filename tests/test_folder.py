@@ -40,8 +40,7 @@ def write_image(path: Path, array: np.ndarray, mode=None):
 
 
 def random_image(seed, height=HEIGHT, width=WIDTH, channels=3):
-    shape = (height, width) if channels == 1 else (height, width, channels)
-    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+    return np.random.default_rng(seed).integers(0, 256, (height, width, channels), dtype=np.uint8)
 
 
 @pytest.fixture
