@@ -309,9 +309,10 @@ if __name__ == "__main__":
 # ```
 #
 # **Big-endian** matters: the 60,000 of MNIST's shape is stored as `00 00 EA 60`. Read little-endian, the same
-# bytes say 1,626,996,736. NumPy reads the header and the data without a Python loop: `np.frombuffer(data,
+# bytes say 1,625,948,160. NumPy reads the header and the data without a Python loop: `np.frombuffer(data,
 # dtype=">u4", count=ndim, offset=4)` reads the shape (`>` is big-endian), and `np.frombuffer(data, dtype,
-# offset=...)` the data, viewing the bytes in place rather than copying them. A file whose data is not exactly
+# offset=...)` the data, viewing the bytes in place rather than copying them (so the array is read-only: copy it
+# before writing into it). A file whose data is not exactly
 # `product(shape)` items long is damaged (a truncated download): say so with a `ValueError`, do not guess.
 
 # %%
@@ -486,7 +487,7 @@ if __name__ == "__main__":
 #    n / batch_size calls.)
 # 2. Why does the `get_batch` column stop falling after 64? (What is left is copying the bytes:
 #    10,000 x 784 x 4 bytes = 31 MB per epoch, at several GB/s.)
-# 3. At batch size 1, `tinytorch.data` is slower than your batched loader. What might it do per batch that yours
+# 3. If `tinytorch.data` is slower than your batched loader at batch size 1, what might it do per batch that yours
 #    does not? (Look at `tinytorch/data/fetch.py`: random streams for the transforms, state for resuming.)
 
 # %%
