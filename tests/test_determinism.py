@@ -140,6 +140,15 @@ def test_every_path_through_any_wrappers_gives_the_same_batches(recipe, batch_si
     assert any(not np.array_equal(x, y) for x, y in zip(images, two_epochs(recipe, seed + 1, batch_size=batch_size)))
 
 
+def test_issue_9_reproducer_subset_of_range_is_reproducible():
+    def first(dataset):
+        return next(iter(DataLoader(dataset, batch_size=10, shuffle=True, generator=0)))[0]
+
+    np.testing.assert_array_equal(first(Subset(GetItem(), range(30))), first(Subset(GetItem(), range(30))))
+    np.testing.assert_array_equal(first(random_split(GetItem(), [30, 10], generator=1)[0]),
+                                  first(random_split(GetItem(), [30, 10], generator=1)[0]))
+
+
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="fork keeps worker start-up cheap")
 @settings(max_examples=4, deadline=None)
 @given(recipes, st.integers(1, 7), st.integers(0, 2**31), st.sampled_from([1, 2]))
