@@ -438,6 +438,16 @@ def test_a_changed_folder_is_decoded_again(photos, change):
         assert np.array_equal(new[i][0], plain[i][0]) and new[i][1] == plain[i][1]
 
 
+def test_a_killed_build_leaves_nothing_behind_the_next_one(photos):
+    first = ImageFolder(photos, cache=True)
+    leftover = first.cache_path.with_name(first.cache_path.name + ".999999.part")
+    leftover.write_bytes(b"half an array")
+    add_file(photos)
+    rebuilt = ImageFolder(photos, cache=True)
+    assert not leftover.exists() and sorted(p.name for p in rebuilt.cache_path.parent.iterdir()) == \
+        sorted([".lock", rebuilt.cache_path.name])
+
+
 def test_caches_with_other_settings_are_kept(photos):
     full, small = ImageFolder(photos, cache=True), ImageFolder(photos, cache=True, size=(3, 3))
     assert full.cache_path != small.cache_path and full.cache_path.exists() and small.cache_path.exists()

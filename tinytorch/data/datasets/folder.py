@@ -276,6 +276,8 @@ class ImageFolder(DatasetFolder):
         make_folder(self.cache_path.parent)
         with lock(self.cache_path.parent):
             if (images := _open_cache(self.cache_path, len(self))) is None:  # not built meanwhile
+                for leftover in self.cache_path.parent.glob("*.part"):  # of a killed build: none runs but ours
+                    leftover.unlink(missing_ok=True)
                 self._write_cache()
                 images = _open_cache(self.cache_path, len(self))
         settings = self.cache_path.name.split("-")[0]
