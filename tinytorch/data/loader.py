@@ -118,9 +118,6 @@ class DataLoader:
         return len(self._order)
 
     def __iter__(self):
-        return self._epoch_batches()
-
-    def _epoch_batches(self):
         """One epoch. It takes its epoch number when asked for its first batch: an iterator never used takes none."""
         epoch, skip = self._next_epoch, self._skip_batches
         self._next_epoch, self._skip_batches = epoch + 1, 0
@@ -129,7 +126,8 @@ class DataLoader:
         if not self._in_process:
             batches = self._worker_batches(epoch, skip)
         elif isinstance(self.dataset, IterableDataset):
-            batches = itertools.islice(self._stream_batches(), skip, None)
+            batches = itertools.islice(stream_batches(self.dataset, self.batch_size, self.drop_last, self.collate_fn),
+                                       skip, None)
         else:
             batches = self._map_batches(epoch, skip)
         for number, batch in enumerate(batches, start=skip + 1):
@@ -184,9 +182,6 @@ class DataLoader:
         if hasattr(self.batch_sampler, "index_batches"):
             return self.batch_sampler.index_batches()
         return (np.asarray(batch, dtype=np.int64) for batch in self.batch_sampler)
-
-    def _stream_batches(self):
-        return stream_batches(self.dataset, self.batch_size, self.drop_last, self.collate_fn)
 
     @property
     def _order(self):
