@@ -568,6 +568,23 @@ def stack_pairs(samples):
     return np.stack([image for image, _ in samples]), np.array([label for _, label in samples], dtype=np.int64)
 
 
+class WithPaths(ImageFolder):
+    """The common torchvision idiom: a subclass whose samples also carry their file's path."""
+
+    def __getitem__(self, index):
+        image, target = super().__getitem__(index)
+        return image, target, self.samples[index][0]
+
+
+def test_a_subclass_with_its_own_getitem_is_asked_sample_by_sample(photos):
+    cached = WithPaths(photos, transform=augmenting(), cache=True)
+    assert not hasattr(cached, "get_batch") and not hasattr(pickle.loads(pickle.dumps(cached)), "get_batch")
+    expected = loaded_batches(ImageFolder(photos, transform=augmenting(), cache=True))
+    class_of = dict(cached.samples)
+    for (x0, y0), (x1, y1, paths) in zip(expected, loaded_batches(cached)):
+        assert np.array_equal(x0, x1) and np.array_equal(y0, y1) and [class_of[path] for path in paths] == y1.tolist()
+
+
 def test_subsets_of_a_cached_folder_take_the_batched_path(photos):
     cached = ImageFolder(photos, cache=True)
     subset = Subset(cached, [5, 1, 8])

@@ -218,8 +218,13 @@ class ImageFolder(DatasetFolder):
         self.data, self.cache_path = None, None
         if cache:
             self.cache_path = self._cache_path()
-            self.data = self._cached_images()
-            self._target_array = np.asarray(self.targets, dtype=np.int64)
+            self._serve_from(self._cached_images())
+
+    def _serve_from(self, images):
+        """Take samples from the cached `images`, and whole batches too (`get_batch`, the loader's fast path)
+        unless a subclass makes its samples its own way (an overridden `__getitem__`, which the loader must call)."""
+        self.data, self._target_array = images, np.asarray(self.targets, dtype=np.int64)
+        if type(self).__getitem__ is DatasetFolder.__getitem__:
             self.get_batch = self._get_batch
 
     def _untransformed(self, index):
@@ -237,7 +242,7 @@ class ImageFolder(DatasetFolder):
     def __setstate__(self, state):
         self.__dict__.update(state)
         if self.cache_path is not None:
-            self.data, self.get_batch = np.load(self.cache_path, mmap_mode="r"), self._get_batch
+            self._serve_from(self._cached_images())
 
     def _get_batch(self, indices):
         """(transformed images, int64 targets) of `indices`: one indexing call into the cache, one transform call."""
