@@ -193,7 +193,8 @@ class ImageFolder(DatasetFolder):
 
     `cache=True` decodes every image once into a memory-mapped uint8 array `data` (N, H, W, C), so that the
     dataset has `get_batch(indices)` and the DataLoader fetches each batch with one indexing call and one batched
-    transform call. All images must then share one size (pass `size=` otherwise). Without the cache each sample is
+    transform call (not for a subclass that overrides `__getitem__`: the loader keeps calling it, and it reads the
+    cache). All images must then share one size (pass `size=` otherwise). Without the cache each sample is
     decoded on every access, which is where `num_workers` pays. The cache is a constructor argument rather than a
     method so that whatever wraps the dataset (Subset, random_split, a DataLoader and its workers) sees one dataset
     that does not change under it.
@@ -202,7 +203,8 @@ class ImageFolder(DatasetFolder):
     `~/.cache/tinytorch`), in `folders/<name>-<hash of the folder's absolute path>/`, never inside `root`, which
     may be read-only. Its name hashes `size`, the loader's name and the folder's listing (relative paths, classes,
     file sizes, modification times), so a changed, added, removed or renamed file means a new decode, which
-    replaces the cache of the folder's previous state. It is written to a temporary file and renamed once
+    replaces the cache of the folder's previous state (the targets follow from that listing, so only the images are
+    stored). It is decoded when the dataset is made, in this process, written to a temporary file and renamed once
     complete, and checked when opened (dtype, shape, file size): a damaged cache is rebuilt, never used.
     """
 
