@@ -98,8 +98,8 @@ def test_repr_class_to_idx_root_and_train_match_torchvision(dataset, fixture, re
     dataset.download(tmp_path, quiet=True)  # both splits: torchvision wants them all
     transform = Compose([ToTensor(), Normalize((0.5,), (0.25,))])
     ours = dataset(str(tmp_path), train=False, download=True, transform=transform)
-    expected = (f"Dataset {dataset.__name__}\n    Number of datapoints: {SIZES['t10k']}\n    Root location: {tmp_path}\n"
-                f"    Split: Test\n    StandardTransform\nTransform: {repr(transform).splitlines()[0]}")
+    expected = (f"Dataset {dataset.__name__}\n    Number of datapoints: {SIZES['t10k']}\n"
+                f"    Root location: {tmp_path}\n    Split: Test\n    StandardTransform\nTransform: {repr(transform).splitlines()[0]}")
     assert repr(ours).startswith(expected) and ours.root == str(tmp_path) and ours.train is False
     assert repr(dataset(tmp_path, train=False)).endswith("    Split: Test")  # no transforms, no transform lines
     assert ours.class_to_idx == {name: i for i, name in enumerate(dataset.classes)}
@@ -117,18 +117,20 @@ def test_cifar_repr_matches_torchvision(fake_cifar, tmp_path, monkeypatch):
     ours = CIFAR10(tmp_path, train=False, target_transform=lambda y: y)
     lines = repr(ours).splitlines()
     assert lines[:5] == ["Dataset CIFAR10", "    Number of datapoints: 6", f"    Root location: {tmp_path}",
-                         "    Split: Test", "    StandardTransform"] and lines[5].startswith("Target transform: <function")
+                         "    Split: Test", "    StandardTransform"]
+    assert lines[5].startswith("Target transform: <function")
     assert ours.class_to_idx["truck"] == 9
     torchvision = torchvision_or_none()
     if torchvision is not None:
         for name in ("train_list", "test_list", "meta"):  # the fixture's digests
             monkeypatch.setattr(torchvision.datasets.CIFAR10, name, getattr(CIFAR10, name))
-        assert repr(ours) == repr(torchvision.datasets.CIFAR10(tmp_path, train=False, target_transform=ours.target_transform))
+        theirs = torchvision.datasets.CIFAR10(tmp_path, train=False, target_transform=ours.target_transform)
+        assert repr(ours) == repr(theirs)
 
 
 FASHION = os.environ.get("TINYTORCH_FASHION_MNIST_RAW")
 needs_real = pytest.mark.skipif(not FASHION or not Path(FASHION, "train-images-idx3-ubyte").is_file(),
-                                reason="set TINYTORCH_FASHION_MNIST_RAW to the folder of the real Fashion-MNIST raw files")
+                                reason="TINYTORCH_FASHION_MNIST_RAW (the real Fashion-MNIST raw files) not set")
 
 
 @needs_real

@@ -32,7 +32,9 @@ def derived_digests(folder) -> dict:
         record = json.loads((Path(folder) / DERIVED).read_text())
     except (OSError, ValueError):
         return {}
-    return {name: digest for name, digest in record.items() if isinstance(digest, str)} if isinstance(record, dict) else {}
+    if not isinstance(record, dict):
+        return {}
+    return {name: digest for name, digest in record.items() if isinstance(digest, str)}
 
 
 def record_derived(folder, changes: dict) -> None:
@@ -189,7 +191,8 @@ class DownloadedImages(ImageDataset):
     def _checksum_error(cls, root: Path, folder: Path, bad: dict, downloaded: bool) -> ChecksumError:
         lines = "\n".join(f"{folder / name} has md5 {actual}, expected {want}" if want else
                           f"{folder / name} cannot be verified: {cls.__name__} publishes no md5 for it; put the "
-                          f"archive it comes from beside it, or pass download=True" for name, (actual, want) in bad.items())
+                          f"archive it comes from beside it, or pass download=True"
+                          for name, (actual, want) in bad.items())
         advice = (f"the download was verified, so these were changed afterwards or by another process; run "
                   f"{cls._hint(root, force=True)} to fetch everything again") if downloaded else (
                   f"they are damaged or not the official files: pass download=True (or run "

@@ -118,7 +118,8 @@ class MNIST(DownloadedImages):
 
     @classmethod
     def _by_hand(cls, root: Path, missing: list) -> str:
-        return "\n".join(f"  {cls.urls(name + '.gz')[0]} -> {cls.folder(root)} (gzipped or extracted)" for name in missing)
+        folder = cls.folder(root)
+        return "\n".join(f"  {cls.urls(name + '.gz')[0]} -> {folder} (gzipped or extracted)" for name in missing)
 
     @classmethod
     def _source(cls, root: Path) -> str:
