@@ -15,7 +15,7 @@ import pytest
 from conftest import SIZES, serve_idx
 from formats import gzip_bytes, idx_bytes, md5
 from tinytorch.data import CIFAR10, KMNIST, MNIST, DataLoader, FashionMNIST, cache
-from tinytorch.data.__main__ import main
+from tinytorch.data.__main__ import main as cli
 from tinytorch.data.datasets.downloaded import DERIVED
 from tinytorch.data.errors import ChecksumError, DatasetNotFoundError
 from tinytorch.data.transforms import Compose, Normalize, ToTensor
@@ -71,7 +71,7 @@ def test_kmnist_trusts_its_gz_digests_and_records_what_it_extracted(fake_kmnist,
     recorded = json.loads((folder / DERIVED).read_text())
     assert recorded == {name: md5(idx_bytes(fake_kmnist[name])) for name in ("train-images-idx3-ubyte",
                                                                              "train-labels-idx1-ubyte")}
-    assert main(["verify", "kmnist", "--root", str(tmp_path)]) == 1  # the test split is not downloaded
+    assert cli(["verify", "kmnist", "--root", str(tmp_path)]) == 1  # the test split is not downloaded
     out = capsys.readouterr().out
     assert out.count(": ok\n") == 2 and out.count(": missing\n") == 2
     labels = folder / "train-labels-idx1-ubyte"
@@ -90,6 +90,19 @@ def test_kmnist_files_without_their_gz_cannot_be_verified(fake_kmnist, loopback,
     with pytest.raises(ChecksumError, match="cannot be verified: KMNIST publishes no md5"):
         KMNIST(tmp_path)
     assert len(KMNIST(tmp_path, download=True)) == SIZES["train"]  # the .gz downloads vouch for them
+
+
+@pytest.mark.parametrize("name, fixture", [("fashionmnist", "fake_fashion"), ("kmnist", "fake_kmnist")])
+def test_cli_download_info_verify_list_and_preview(name, fixture, request, tmp_path, capsys):
+    request.getfixturevalue(fixture)
+    root = ["--root", str(tmp_path)]
+    assert cli(["download", name, *root, "--quiet"]) == 0
+    assert cli(["info", name, *root]) == 0 and "4 of 4 present, 4 verified" in capsys.readouterr().out
+    assert cli(["verify", name, *root]) == 0 and capsys.readouterr().out.count(": ok\n") == 4
+    assert cli(["list", *root]) == 0
+    assert any(line.startswith(name) and "here, verified" in line for line in capsys.readouterr().out.splitlines())
+    assert cli(["preview", name, *root, "--out", str(tmp_path / "g.png"), "--count", "16", "--test"]) == 0
+    assert (tmp_path / "g.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize("dataset, fixture", [(MNIST, "fake_mnist"), (FashionMNIST, "fake_fashion")])
