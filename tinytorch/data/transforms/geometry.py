@@ -2,7 +2,7 @@
 
 Two paths, as in torchvision. uint8 images (H, W[, C]) are torchvision's PIL path: each image goes through the same
 Pillow call torchvision makes (Image.resize, Image.rotate, ...), so results equal torchvision's on the same PIL
-image. Float tensors (C, H, W) are torchvision's tensor path, rewritten in NumPy: resampling with torch's
+image. Float tensors (..., C, H, W) are torchvision's tensor path, rewritten in NumPy: resampling with torch's
 interpolation weights as matrices (one matrix product for a whole batch), rotation as torch's grid_sample.
 Crops and padding are plain indexing on both paths. These transforms also take a Pillow image (mode L, RGB or RGBA)
 and then return one, as torchvision does.
