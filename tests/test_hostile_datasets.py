@@ -188,6 +188,13 @@ def test_an_empty_cache_is_rebuilt(fake_cifar, tmp_path):
     assert cache_file(tmp_path).stat().st_size > 0
 
 
+def test_a_deleted_cache_is_rebuilt_and_not_reported(fake_cifar, tmp_path):
+    CIFAR10(tmp_path, download=True)
+    cache_file(tmp_path).unlink()
+    assert cli(["verify", "cifar10", "--root", str(tmp_path)]) == 0
+    assert np.array_equal(CIFAR10(tmp_path).data, fake_cifar["train"][0].transpose(0, 2, 3, 1))
+
+
 def test_a_cache_of_the_right_size_with_wrong_bytes_is_never_used(fake_cifar, tmp_path, capsys):
     CIFAR10(tmp_path, download=True)
     data = bytearray(cache_file(tmp_path).read_bytes())

@@ -104,11 +104,12 @@ class DownloadedImages(ImageDataset):
 
     @classmethod
     def files(cls, root=None) -> dict:
-        """{path: md5} of every file `verify` checks: the dataset's files (both splits) and those derived from them.
-        The md5 is None for a file whose digest is neither published nor recorded."""
+        """{path: md5} of every file `verify` checks: the dataset's files (both splits) and those derived from them
+        that are present (a missing cache is simply built again). The md5 is None for a file whose digest is neither
+        published nor recorded."""
         folder, derived = cls.folder(root), derived_digests(cls.folder(root))
         files = {folder / name: digest or derived.get(name) for name, digest in cls.split_files(None).items()}
-        return files | {folder / name: digest for name, digest in derived.items()}
+        return files | {folder / name: digest for name, digest in derived.items() if (folder / name).is_file()}
 
     @classmethod
     def download(cls, root=None, *, train: bool | None = None, force: bool = False, quiet: bool = False) -> None:
