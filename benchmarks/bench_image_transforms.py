@@ -89,7 +89,7 @@ def transform_table(tv):
             ratio = (lambda label: f" ({reference / times[label]:5.1f}x)") if reference else (lambda label: "")
             print(f"{name:30s} {path:7s} {times['batched']:12.1f}{ratio('batched'):>10s} "
                   f"{times['per sample']:12.1f}{ratio('per sample'):>10s} "
-                  f"{reference if reference else float('nan'):12.1f}")
+                  f"{f'{reference:.1f}' if reference else '-':>12s}")
 
 
 def pipeline_table(tv):
