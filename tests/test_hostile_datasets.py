@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import N_TRAIN, SIZES
-from formats import cifar_archive, gzip_bytes, idx_bytes, md5
+from formats import cifar_archive, gzip_bytes, idx_bytes, md5, tar_gz
 from tinytorch.data import CIFAR10, MNIST, TinyDigits, cache
 from tinytorch.data.__main__ import main as cli
 from tinytorch.data.datasets import tinydigits
@@ -221,15 +221,10 @@ def test_download_repairs_a_damaged_cache(fake_cifar, loopback, tmp_path, capsys
 def test_a_valid_archive_with_the_wrong_members_says_what_was_missing(fake_cifar, loopback, tmp_path, monkeypatch):
     archive, _ = cifar_archive(*fake_cifar["train"], *fake_cifar["test"], CIFAR10.classes)
     with tarfile.open(fileobj=io.BytesIO(archive)) as source:
-        members = {m.name: source.extractfile(m).read() for m in source.getmembers() if "test_batch" not in m.name}
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    loopback.files["/cifar-10-python.tar.gz"] = buffer.getvalue()
-    monkeypatch.setattr(CIFAR10, "tgz_md5", md5(buffer.getvalue()))
+        without_test = tar_gz({m.name: source.extractfile(m).read() for m in source.getmembers()
+                               if "test_batch" not in m.name})
+    loopback.files["/cifar-10-python.tar.gz"] = without_test
+    monkeypatch.setattr(CIFAR10, "tgz_md5", md5(without_test))
     with pytest.raises(DatasetNotFoundError) as raised:
         CIFAR10(tmp_path, train=False, download=True)
     message = str(raised.value)
