@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import N_TRAIN
-from formats import Py2Pickle, cifar_archive, md5
+from formats import Py2Pickle, cifar_archive, md5, tar_gz
 from tinytorch.data import CIFAR10, cache, safe_pickle
 from tinytorch.data.datasets import cifar
 from tinytorch.data.errors import (ChecksumError, CorruptFileError, DatasetNotFoundError, UnsafeArchiveError,
@@ -137,13 +137,9 @@ def test_a_damaged_cache_is_rebuilt(fake_cifar, tmp_path):
 
 
 def test_an_archive_with_a_member_outside_the_folder_is_refused(fake_cifar, loopback, tmp_path, monkeypatch):
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        info = tarfile.TarInfo("../outside")
-        info.size = 1
-        tar.addfile(info, io.BytesIO(b"x"))
-    loopback.files["/cifar-10-python.tar.gz"] = buffer.getvalue()
-    monkeypatch.setattr(CIFAR10, "tgz_md5", md5(buffer.getvalue()))
+    archive = tar_gz({"../outside": b"x"})
+    loopback.files["/cifar-10-python.tar.gz"] = archive
+    monkeypatch.setattr(CIFAR10, "tgz_md5", md5(archive))
     with pytest.raises(UnsafeArchiveError, match="outside"):
         CIFAR10(tmp_path / "root", download=True)
     assert not (tmp_path / "outside").exists()
