@@ -314,8 +314,10 @@ def test_preview_works_for_tinydigits(tmp_path, capsys):
     assert grid.shape == (8 * 3 + 14, 8 * 8 * 3, 3) and grid[:24].std() > 10  # eight 24x24 tiles with digits
 
 
-def test_a_milestone_run_without_numpy_prints_one_line_saying_how_to_set_up(tmp_path):
-    result = subprocess.run([sys.executable, "-S", str(REPO / "milestones/03_1986_mlp/01_rumelhart_tinydigits.py")],
+@pytest.mark.parametrize("script", ["03_1986_mlp/01_rumelhart_tinydigits.py", "03_1986_mlp/03_rumelhart_fashion_mnist.py",
+                                    "data_manager.py"])
+def test_a_milestone_run_without_numpy_prints_one_line_saying_how_to_set_up(tmp_path, script):
+    result = subprocess.run([sys.executable, "-S", str(REPO / "milestones" / script)],  # -S: no site-packages
                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 1 and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and "source .venv/bin/activate" in result.stderr
