@@ -10,6 +10,7 @@ from formats import cifar100_archive, md5
 from tinytorch.data import CIFAR100, DataLoader
 from tinytorch.data.__main__ import main
 from tinytorch.data.errors import ChecksumError, CorruptFileError
+from torch_reference import torchvision_or_none
 
 pytestmark = pytest.mark.usefixtures("fast_retries", "isolated_cache")
 N_TRAIN, N_TEST = 24, 8
@@ -98,3 +99,17 @@ def test_cli_download_verify_info_and_preview(fake_cifar100, tmp_path, capsys):
     assert "tinytorch_train_data.npy: ok" in out
     assert main(["info", "cifar100", "--root", str(tmp_path)]) == 0
     assert "6 of 6 present, 6 verified" in capsys.readouterr().out
+
+
+def test_same_data_targets_classes_and_repr_as_torchvision(fake_cifar100, tmp_path, monkeypatch):
+    torchvision = torchvision_or_none()
+    if torchvision is None:
+        pytest.skip("torchvision is not installed")
+    CIFAR100.download(tmp_path, quiet=True)
+    for name in ("train_list", "test_list", "meta"):  # the fixture's digests
+        monkeypatch.setattr(torchvision.datasets.CIFAR100, name, getattr(CIFAR100, name))
+    for train in (True, False):
+        ours, theirs = CIFAR100(tmp_path, train=train), torchvision.datasets.CIFAR100(tmp_path, train=train)
+        assert np.array_equal(ours.data, theirs.data) and ours.targets.tolist() == theirs.targets
+        assert ours.classes == theirs.classes and ours.class_to_idx == theirs.class_to_idx
+        assert repr(ours) == repr(theirs)

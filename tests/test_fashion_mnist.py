@@ -122,7 +122,7 @@ def test_repr_class_to_idx_root_and_train_match_torchvision(dataset, fixture, re
     theirs = getattr(torchvision.datasets, dataset.__name__)(str(tmp_path), train=False, transform=transform)
     assert repr(ours) == repr(theirs) and ours.class_to_idx == theirs.class_to_idx
     assert ours.raw_folder == theirs.raw_folder and ours.root == theirs.root and len(ours) == len(theirs)
-    assert np.array_equal(ours.targets, theirs.targets.numpy())
+    assert np.array_equal(ours.targets, theirs.targets.numpy()) and np.array_equal(ours.data, theirs.data.numpy())
 
 
 def test_cifar_repr_matches_torchvision(fake_cifar, tmp_path, monkeypatch):
