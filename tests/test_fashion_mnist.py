@@ -48,7 +48,7 @@ def test_fashion_downloads_into_its_own_folder_with_its_classes(fake_fashion, lo
     assert train.raw_folder == str(tmp_path / "FashionMNIST" / "raw") and train.root == tmp_path and train.train
     assert sorted(r.path for r in loopback.requests) == ["/fashion/train-images-idx3-ubyte.gz",
                                                          "/fashion/train-labels-idx1-ubyte.gz"]
-    assert not (tmp_path / "MNIST").exists()
+    assert not (tmp_path / "MNIST").exists() and isinstance(train.data.base, np.memmap)
     with pytest.raises(DatasetNotFoundError, match=r"FashionMNIST \(test\) is missing t10k-images-idx3-ubyte.*"
                                                    r"download fashionmnist"):
         FashionMNIST(tmp_path, train=False)
