@@ -5,10 +5,10 @@
 2. The in-memory fast path (a 60000x28x28 uint8 ImageDataset, ToTensor + Normalize on whole batches, batch 64).
    Target: workers not more than 10% slower than num_workers=0. The loader meets it by keeping this path in the
    main process (`fetch.batch_in_one_call`); the "forced" rows send it through the workers to show the cost.
-3. How a batch gets from a worker to the main process: pickled through a pipe (what the loader does) against
-   copied into and out of shared memory, for a CIFAR per-sample batch (128x3x32x32 float32, 1.57 MB), next to the
-   time a worker takes to compute such a batch one sample at a time. Shared memory would be worth its second
-   transport only if the time it saves were a real part of a batch.
+3. How a batch gets from a worker to the main process: copied into and out of shared memory (what the loader does,
+   tinytorch.data.shared_batches) against pickled through a pipe (the simpler way), for a CIFAR per-sample batch
+   (128x3x32x32 float32, 1.57 MB), in CPU time of both processes, next to the CPU time a worker takes to compute
+   such a batch one sample at a time. Shared memory is worth its segments only if it saves a real part of a batch.
 
 Each loader runs a warm-up epoch, then the loaders take turns for `--rounds` epochs and the best epoch of each is
 reported: on a machine shared with other work, taking turns and the best epoch keep the comparison fair.
@@ -86,35 +86,41 @@ BATCH = (128, 3, 32, 32)  # a CIFAR batch of 128 after ToTensor: 1.57 MB of floa
 
 
 def _send_by_pipe(writer, count: int) -> None:
+    """Send `count` batches pickled through the pipe, then the CPU seconds that took this process."""
     batch = np.random.default_rng(0).random(BATCH, dtype=np.float32)
+    start = time.process_time()
     for _ in range(count):
         writer.send(batch)
+    writer.send(time.process_time() - start)
 
 
 def _send_by_shared_memory(name: str, writer, acks, count: int) -> None:
+    """Copy `count` batches into segment `name`, each announced by its layout, then send the CPU seconds used."""
     batch = np.random.default_rng(0).random(BATCH, dtype=np.float32)
     segment = SharedMemory(name)
     view = np.ndarray(BATCH, np.float32, buffer=segment.buf)
+    start = time.process_time()
     for _ in range(count):
         view[...] = batch
         writer.send((BATCH, "float32"))  # the layout; the main process copies the data out
         acks.recv()  # the segment is free again
+    writer.send(time.process_time() - start)
     del view
     segment.close()
 
 
 def transport_ms(count: int) -> dict:
-    """Milliseconds per batch, from a worker's hands into an array of the main process, pipe and shared memory."""
+    """CPU milliseconds per batch, worker and main process together, to get a batch from a worker's hands into an
+    array of the main process: pickled through a pipe, and through shared memory. CPU time, not wall time: on a
+    shared machine the wall time of two processes taking turns says more about the other programs."""
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
-    worker = context.Process(target=_send_by_pipe, args=(writer, count + 5))
+    worker = context.Process(target=_send_by_pipe, args=(writer, count))
+    start = time.process_time()
     worker.start()
-    for _ in range(5):
-        reader.recv()
-    start = time.perf_counter()
     for _ in range(count):
         batch = reader.recv()
-    pipe = (time.perf_counter() - start) / count * 1000
+    pipe = (time.process_time() - start + reader.recv()) / count * 1000
     worker.join()
     assert batch.shape == BATCH
 
@@ -122,16 +128,15 @@ def transport_ms(count: int) -> dict:
     try:
         reader, writer = context.Pipe(duplex=False)
         ack_reader, ack_writer = context.Pipe(duplex=False)
-        worker = context.Process(target=_send_by_shared_memory, args=(segment.name, writer, ack_reader, count + 5))
-        worker.start()
+        worker = context.Process(target=_send_by_shared_memory, args=(segment.name, writer, ack_reader, count))
         view = np.ndarray(BATCH, np.float32, buffer=segment.buf)
-        for number in range(count + 5):
-            if number == 5:
-                start = time.perf_counter()
+        start = time.process_time()
+        worker.start()
+        for _ in range(count):
             shape, dtype = reader.recv()
             batch = view.copy()
             ack_writer.send(None)
-        shared = (time.perf_counter() - start) / count * 1000
+        shared = (time.process_time() - start + reader.recv()) / count * 1000
         worker.join()
         del view
     finally:
@@ -156,14 +161,14 @@ class CifarPerSample(Dataset):
 
 
 def per_sample_batch_ms(rounds: int) -> float:
-    """Best milliseconds to fetch one CIFAR batch of 128 one sample at a time, as a worker does."""
+    """Best milliseconds of CPU time to fetch one CIFAR batch of 128 one sample at a time, as a worker does."""
     dataset, indices = CifarPerSample(1280), np.arange(1280, dtype=np.int64)
     best = float("inf")
     for _ in range(rounds):
-        start = time.perf_counter()
+        start = time.process_time()
         for number in range(10):
             fetch(dataset, indices[number * 128:(number + 1) * 128], default_collate, True, 0, 0, number * 128)
-        best = min(best, (time.perf_counter() - start) / 10 * 1000)
+        best = min(best, (time.process_time() - start) / 10 * 1000)
     return best
 
 
@@ -173,12 +178,14 @@ def compare_transports(rounds: int) -> None:
         for name, ms in transport_ms(50).items():
             best[name] = min(best[name], ms)
     batch = per_sample_batch_ms(rounds)
-    print(f"3. one {np.prod(BATCH) * 4 / 1e6:.2f} MB batch from a worker into the main process (best of {rounds})")
+    print(f"3. one {np.prod(BATCH) * 4 / 1e6:.2f} MB batch from a worker into the main process, CPU time of both "
+          f"processes (best of {rounds})")
     for name, ms in best.items():
         print(f"  {name:34s} {ms:8.2f} ms per batch")
     saved = best["pipe"] - best["shared memory"]
-    print(f"  computing it one sample at a time  {batch:8.2f} ms per batch (CIFAR per-sample pipeline, one process)")
-    print(f"  shared memory would save {saved:.2f} ms, {saved / batch:.1%} of a per-sample batch")
+    print(f"  computing it one sample at a time  {batch:8.2f} ms per batch (CIFAR per-sample pipeline)")
+    print(f"  shared memory saves {saved:.2f} ms of the {batch + best['pipe']:.2f} ms of CPU a batch would cost "
+          f"through the pipe: {saved / (batch + best['pipe']):.1%}")
 
 
 def main() -> None:

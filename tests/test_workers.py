@@ -1,4 +1,4 @@
-"""DataLoader with num_workers > 0: same batches as in-process, what travels to and from workers, failures and shutdown.
+"""DataLoader with num_workers > 0: same batches as in-process, shared-memory transport, failures and clean shutdown.
 
 Every loader under test has a `timeout`, so a bug shows up as an error, never as a hung test suite.
 """
@@ -18,6 +18,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinytorch.data import DataLoader, Dataset, ImageDataset, IterableDataset, default_collate, get_worker_info
+from tinytorch.data.shared_batches import SEGMENT_PREFIX
 from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
 
 IMAGES = np.random.default_rng(0).integers(0, 256, size=(75, 8, 8, 3), dtype=np.uint8)
@@ -69,10 +70,20 @@ class Sleepy(PerSample):
         return super().__getitem__(i)
 
 
+def segments_of(pid):
+    return sorted(name for name in os.listdir("/dev/shm") if name.startswith(f"{SEGMENT_PREFIX}{pid}_")) \
+        if os.path.isdir("/dev/shm") else []
+
+
+def our_segments():
+    return segments_of(os.getpid())
+
+
 def assert_all_released():
-    """No worker process left behind."""
+    """No worker process and no shared-memory segment of this process left behind."""
     gc.collect()
     assert multiprocessing.active_children() == []
+    assert our_segments() == []
 
 
 def stream(loader, epochs=1):
@@ -226,6 +237,29 @@ def test_batches_of_any_structure_arrive_unchanged(tree):
     assert_same_tree(batches, [[tree, tree]])
 
 
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="lists Linux's /dev/shm")
+def test_segment_names_carry_a_random_token_and_leave_stale_segments_alone():
+    """A segment left by an earlier process with this pid (pid reuse) never collides with a new one."""
+    from multiprocessing.shared_memory import SharedMemory
+
+    stale = [SharedMemory(f"{SEGMENT_PREFIX}{os.getpid()}_{suffix}", create=True, size=8) for suffix in ("0_0", "0", "x_0")]
+    try:
+        stale_names = our_segments()
+        loaders = [DataLoader(PerSample(), batch_size=4, num_workers=1, persistent_workers=True, timeout=TIMEOUT)
+                   for _ in range(2)]
+        for loader in loaders:
+            assert len(stream(loader)[0]) == 19
+        tokens = {name.split("_")[2] for name in set(our_segments()) - set(stale_names)}
+        assert len(tokens) == 2 and all(len(token) >= 8 for token in tokens)  # one token per pool
+        del loader, loaders
+        gc.collect()
+        assert our_segments() == stale_names  # what was there before is still there, untouched
+    finally:
+        for segment in stale:
+            segment.close()
+            segment.unlink()
+
+
 class Spawned(DataLoader):
     """A loader holding something that cannot be pickled: workers are handed a spec, never the loader."""
 
@@ -304,6 +338,7 @@ def test_persistent_workers_survive_epochs_and_breaks_and_others_do_not():
     persistent = DataLoader(Pids(), batch_size=4, num_workers=2, persistent_workers=True, timeout=TIMEOUT)
     assert len(pids_per_epoch(persistent, stop=1)) == 2  # the same two workers after a break, for both epochs
     assert len(pids_per_epoch(persistent)) == 2
+    assert len(our_segments()) == 4  # one per batch under way (prefetch_factor 2 x 2 workers), reused throughout
     assert len(multiprocessing.active_children()) == 2
     del persistent
     fresh = DataLoader(Pids(), batch_size=4, num_workers=2, timeout=TIMEOUT)
@@ -566,18 +601,20 @@ def running(pid):
 
 @fork_only
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads Linux's /proc")
-def test_workers_of_a_killed_main_process_exit():
+def test_workers_of_a_killed_main_process_exit_and_its_segments_are_freed():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     main = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT], cwd=root, stdout=subprocess.PIPE, text=True)
     try:
         workers = [int(pid) for pid in main.stdout.readline().split()]
         assert len(workers) == 2 and all(map(running, workers))
+        assert segments_of(main.pid)
     finally:
         main.kill()
         main.wait()
         main.stdout.close()
     for _ in range(300):  # a bounded wait for the workers' next liveness check (once a second), not a timing
-        if not any(map(running, workers)):
+        if not any(map(running, workers)) and not segments_of(main.pid):
             break
         time.sleep(0.1)
     assert not any(map(running, workers))
+    assert segments_of(main.pid) == []

@@ -2,9 +2,9 @@
 process, so the batches (random transforms included) do not depend on the number of workers.
 
 A worker is handed a `WorkerSpec` (what to fetch from and how), never the loader, as torch's worker loop is handed
-exactly what it needs. Tasks (epoch, index batch, position of its first sample) go to a worker through its own
-queue; batches come back pickled through the worker's result pipe (benchmarks/bench_workers.py measures that against
-shared memory: the difference is a few percent of a per-sample batch, not worth a second transport).
+exactly what it needs. Tasks (epoch, index batch, position of its first sample, the segment for its batch) go to a
+worker through its own queue; the batch's arrays come back through that shared-memory segment
+(tinytorch.data.shared_batches) and only their small layout through the worker's result pipe.
 
 The main process waits on the result pipes and the workers' process sentinels together, so a worker that dies
 (SIGKILL, the out-of-memory killer) wakes it at once with an error instead of a hang.
@@ -21,12 +21,14 @@ import time
 import traceback
 import weakref
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
 from typing import Callable
 
 import numpy as np
 
 from .fetch import fetch, stream_batches
+from .shared_batches import SegmentReader, SegmentWriter
 
 _POLL_SECONDS = 1.0  # how often an idle worker checks that the main process is still alive
 _STOP_SECONDS = 1.0  # how long stopping waits for workers to finish their batch before terminating them
@@ -114,23 +116,24 @@ def _reraise(error_type: type, text: str):
 
 
 def _send(results, message) -> None:
-    """Send `message` (key, kind, payload); an unpicklable batch or exception becomes an error the main process reads."""
+    """Send `message` (key, kind, payload); an exception type that cannot be pickled is sent as a RuntimeError."""
     try:
         results.send(message)
     except (BrokenPipeError, ConnectionResetError):
         raise
     except Exception as error:
         key, kind, payload = message
-        text = payload[1] if kind == "error" else f"its batch could not be pickled: {error!r}"
+        text = payload[1] if kind == "error" else f"its batch's layout could not be pickled: {error!r}"
         results.send((key, "error", (RuntimeError, text)))
 
 
 def _worker_loop(spec: WorkerSpec, worker_id: int, num_workers: int, tasks, results, live_run) -> None:
     """A worker's life: set itself up (info, seeds, worker_init_fn), then answer tasks until told to stop or orphaned.
 
-    A task is (key, run, epoch, indices, start); indices None asks for the next batch of this worker's copy of an
-    IterableDataset (a new run starts a new pass over it). An answer is (key, kind, payload), kind being "batch",
-    "end" (stream exhausted), "error" or "skip" (a task of a cancelled run).
+    A task is (key, run, epoch, indices, start, segment); indices None asks for the next batch of this worker's copy
+    of an IterableDataset (a new run starts a new pass over it). The batch goes into the named segment. An answer is
+    (key, kind, payload), kind being "batch" (payload: `SegmentWriter.put`'s layout and size), "end" (stream
+    exhausted), "error" or "skip" (a task of a cancelled run).
     """
     global _worker_info
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process, which then stops the workers
@@ -145,7 +148,7 @@ def _worker_loop(spec: WorkerSpec, worker_id: int, num_workers: int, tasks, resu
         _send(results, (None, "error", _error(error, worker_id, "in worker_init_fn")))
         return
     parent = multiprocessing.parent_process()
-    stream, stream_run = iter(()), None
+    writer, stream, stream_run = SegmentWriter(), iter(()), None
     try:
         while True:
             try:
@@ -156,7 +159,7 @@ def _worker_loop(spec: WorkerSpec, worker_id: int, num_workers: int, tasks, resu
                 return
             if task is None:
                 return
-            key, run, epoch, indices, start = task
+            key, run, epoch, indices, start, segment = task
             if run != live_run.value:
                 results.send((key, "skip", None))
                 continue
@@ -168,12 +171,12 @@ def _worker_loop(spec: WorkerSpec, worker_id: int, num_workers: int, tasks, resu
                     batch = next(stream, _END)
                 else:
                     batch = fetch(spec.dataset, indices, spec.collate_fn, spec.auto_collation, spec.seed, epoch, start)
+                answer = (key, "end", None) if batch is _END else (key, "batch", writer.put(batch, segment))
             except Exception as error:
                 where = ("while reading its IterableDataset" if indices is None else
                          f"while fetching the samples at indices {indices.tolist()} (epoch {epoch})")
-                _send(results, (key, "error", _error(error, worker_id, where)))
-                continue
-            _send(results, (key, "end", None) if batch is _END else (key, "batch", batch))
+                answer = (key, "error", _error(error, worker_id, where))
+            _send(results, answer)
     except (BrokenPipeError, ConnectionResetError):
         return  # the main process is gone
 
@@ -191,18 +194,23 @@ def _exit_text(exitcode: int) -> str:
 class WorkerPool:
     """`num_workers` processes answering tasks from `spec`: `map_epoch` and `stream_epoch` yield one epoch's batches.
 
-    `pending` maps each task whose batch has not been taken to its worker; `arrived` holds results read ahead of
-    their turn. One epoch at a time is live (`live_run`); workers skip the tasks of older ones. `close()` stops the
-    workers (also when the pool is garbage collected).
+    Each task names the segment its batch goes into: one of the worker's segments that holds no batch still to be
+    taken (`free`), or a new one, so segments are reused from batch to batch. `pending` maps each task whose batch
+    has not been taken to its (worker, segment); `arrived` holds results read ahead of their turn. One epoch at a
+    time is live (`live_run`); workers skip the tasks of older ones. `close()` stops the workers and unlinks the
+    segments (also when the pool is garbage collected).
     """
 
     def __init__(self, spec: WorkerSpec, num_workers: int, context, timeout: float):
         context = resolve_context(context)
+        resource_tracker.ensure_running()  # started before forking, so that workers report their segments to it too
         self.timeout, self.runs = timeout, itertools.count()
         self.live_run = context.Value("q", -1, lock=False)
         self.pending, self.arrived = {}, {}
+        self.segments, self.free = SegmentReader(), [[] for _ in range(num_workers)]
         self.queues, self.pipes, self.processes = [], [], []
-        self.close = weakref.finalize(self, _stop, self.processes, self.queues, self.pipes, self.live_run)
+        self.close = weakref.finalize(self, _stop, self.processes, self.queues, self.pipes, self.live_run,
+                                      self.segments)
         try:
             for worker_id in range(num_workers):
                 tasks, (reader, writer) = context.Queue(), context.Pipe(duplex=False)
@@ -226,9 +234,11 @@ class WorkerPool:
 
     def send(self, worker_id: int, epoch=None, indices=None, start=None) -> int:
         """Give a worker a task (no indices: the next batch of its stream); returns the task's key."""
-        key = next(_task_keys)
-        self.pending[key] = worker_id
-        self.queues[worker_id].put((key, self.live_run.value, epoch, indices, start))
+        if not self.free[worker_id]:
+            self.free[worker_id].append(self.segments.new_name())
+        key, segment = next(_task_keys), self.free[worker_id].pop()
+        self.pending[key] = worker_id, segment
+        self.queues[worker_id].put((key, self.live_run.value, epoch, indices, start, segment))
         return key
 
     def receive(self, key: int):
@@ -238,12 +248,15 @@ class WorkerPool:
                                "(persistent_workers keeps one epoch running at a time)")
         deadline = time.monotonic() + self.timeout if self.timeout else None
         while key not in self.arrived:
-            self._wait(deadline, f"batch from worker {self.pending[key]}")
+            self._wait(deadline, f"batch from worker {self.pending[key][0]}")
         kind, payload = self.arrived.pop(key)
-        del self.pending[key]
-        if kind == "error":
-            _reraise(*payload)
-        return payload if kind == "batch" else _END
+        worker_id, segment = self.pending.pop(key)
+        try:
+            if kind == "error":
+                _reraise(*payload)
+            return self.segments.take(*payload, segment) if kind == "batch" else _END
+        finally:
+            self.free[worker_id].append(segment)
 
     def end_run(self) -> bool:
         """Cancel the live epoch, waiting for the tasks under way to be answered; False on a failure."""
@@ -254,6 +267,8 @@ class WorkerPool:
                 self._wait(deadline, "cancelled task to finish")
         except Exception:
             return False
+        for worker_id, segment in self.pending.values():
+            self.free[worker_id].append(segment)
         self.pending.clear()
         self.arrived.clear()
         return True
@@ -310,8 +325,8 @@ class WorkerPool:
                 yield batch
 
 
-def _stop(processes, queues, pipes, live_run) -> None:
-    """End every worker: asked first, then terminated, then killed."""
+def _stop(processes, queues, pipes, live_run, segments: SegmentReader) -> None:
+    """End every worker (asked first, then terminated, then killed) and unlink every segment of the pool."""
     live_run.value = -1
     for tasks in queues:
         tasks.put(None)
@@ -326,3 +341,4 @@ def _stop(processes, queues, pipes, live_run) -> None:
             process.join()
     for channel in queues + pipes:
         channel.close()
+    segments.free_all()
