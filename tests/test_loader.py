@@ -255,6 +255,24 @@ def test_an_iterator_never_used_takes_no_epoch_and_the_loader_tells_the_sampler(
     del unused
 
 
+def test_the_loader_sets_the_epoch_of_seeded_samplers_but_leaves_distributed_samplers_to_the_user():
+    from tinytorch.data import DistributedSampler, RandomSampler
+
+    sampler = RandomSampler(range(30), generator=4)
+    loader = DataLoader(TensorDataset(np.arange(30)), batch_size=30, sampler=sampler)
+    expected = []
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        expected.append(list(sampler))
+    assert orders(loader, 3) == expected and sampler.epoch == 2
+    distributed = DistributedSampler(range(30), num_replicas=2, rank=1, seed=4)
+    loader = DataLoader(TensorDataset(np.arange(30)), batch_size=15, sampler=distributed)
+    first, second = orders(loader, 2)
+    assert first == second and distributed.epoch == 0  # as torch: the user calls set_epoch
+    distributed.set_epoch(5)
+    assert orders(loader, 1)[0] != first and distributed.epoch == 5
+
+
 def test_an_iterator_stopped_early_still_counts_its_epoch():
     loader = DataLoader(TensorDataset(np.arange(30)), batch_size=4, shuffle=True, generator=9)
     expected = orders(DataLoader(TensorDataset(np.arange(30)), batch_size=4, shuffle=True, generator=9), 2)
