@@ -145,7 +145,9 @@ def test_shuffle_takes_any_value_as_bool_like_torch():
 
 
 def test_iterable_dataset_rejects_ordering_arguments():
-    for kwargs in (dict(shuffle=True), dict(sampler=[0]), dict(batch_sampler=[[0]])):
+    for shuffle in (False, None, 0):
+        assert len(list(DataLoader(Stream(3), shuffle=shuffle))) == 3
+    for kwargs in (dict(shuffle=True), dict(shuffle=1), dict(shuffle="yes"), dict(sampler=[0]), dict(batch_sampler=[[0]])):
         with pytest.raises(ValueError, match="IterableDataset"):
             DataLoader(Stream(3), **kwargs)
     with pytest.raises(TypeError, match="map-style"):

@@ -56,14 +56,13 @@ class DataLoader:
                              "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None")
         if persistent_workers and self.num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
-        shuffle = bool(shuffle)
         drop_last = _bool(drop_last, "drop_last")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"collate_fn should be callable, got {type(collate_fn).__name__}: {collate_fn!r}")
 
         self.seed = seed_from(generator)
         if isinstance(dataset, IterableDataset):
-            if shuffle:
+            if shuffle not in (False, None):  # torch's test, before shuffle is taken as bool()
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle={shuffle}")
             if sampler is not None:
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, but got sampler={sampler}")
@@ -73,6 +72,7 @@ class DataLoader:
         elif not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise TypeError(f"dataset should be a map-style dataset (with __getitem__ and __len__) or an "
                             f"IterableDataset, got {type(dataset).__name__}")
+        shuffle = bool(shuffle)
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
