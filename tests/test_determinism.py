@@ -220,3 +220,16 @@ def test_a_batch_transformed_in_parts_draws_as_its_samples_one_by_one():
         per_sample = epoch_samples(DataLoader(dataset, batch_size=8, shuffle=True, generator=4, collate_fn=by_hand))
         assert_same(fast, per_sample)
         assert len(np.unique(fast[1] % 1)) == len(LABELS)  # the labels did draw noise
+
+
+def test_narrowing_to_a_sample_outside_the_block_is_an_error():
+    with rng.sample_randomness(0, 0, 10, 2):
+        with rng.one_sample_randomness(1):
+            assert rng.draws(1).uniform().shape == (1,)
+        with pytest.raises(RuntimeError, match=r"one_sample_randomness\(2\) inside a block of 2 samples"):
+            rng.one_sample_randomness(2)
+    with rng.one_sample_randomness(5):  # outside any block: nothing to narrow, draws from np.random
+        np.random.seed(1)
+        first = rng.draws(3).uniform()
+    np.random.seed(1)
+    np.testing.assert_array_equal(rng.draws(3).uniform(), first)
