@@ -127,6 +127,31 @@ def test_resize_of_uint8_images_is_pillows(mode, shape):
     np.testing.assert_array_equal(out, expected.reshape(out.shape))
 
 
+@given(height=st.integers(1, 70), width=st.integers(1, 70), out_h=st.integers(1, 80), out_w=st.integers(1, 80),
+       mode=st.sampled_from(["bilinear", "bicubic", "box"]), layout=st.sampled_from(["gray", "rgb"]))
+@settings(max_examples=200, deadline=None)
+@example(height=50, width=24, out_h=5, out_w=55, mode="bilinear", layout="rgb")  # Pillow 13 goes vertical first
+def test_resize_of_uint8_images_computes_pillows_arithmetic(height, width, out_h, out_w, mode, layout):
+    """uint8 Resize in NumPy (fixed-point taps, Pillow's pass order) gives Pillow's resize bit for bit."""
+    image = images(height * 71 + width, 1, layout, height, width)[0]
+    expected = np.asarray(Image.fromarray(image).resize((out_w, out_h), PILLOW_FILTERS[mode]))
+    np.testing.assert_array_equal(Resize((out_h, out_w), InterpolationMode(mode))(image), expected)
+
+
+@pytest.mark.parametrize("mode", list(InterpolationMode))
+def test_random_resized_crop_of_uint8_images_is_pillows_crop_and_resize(mode):
+    batch = images(5, 40, "rgb", 37, 29)
+    transform = RandomResizedCrop((13, 21), scale=(0.05, 1.0), ratio=(0.2, 5.0), interpolation=mode)
+    with rng.sample_randomness(5, 0, 0, 40):
+        boxes = transform.boxes(40, 37, 29)
+    with rng.sample_randomness(5, 0, 0, 40):
+        out = transform.apply_batch(batch)
+    for image, crop, (top, left, height, width) in zip(batch, out, boxes.tolist()):
+        expected = Image.fromarray(image).crop((left, top, left + width, top + height)).resize((21, 13),
+                                                                                              PILLOW_FILTERS[mode.value])
+        np.testing.assert_array_equal(crop, np.asarray(expected))
+
+
 def test_resize_of_tensors_hand_computed():
     row = np.array([[[0.0, 1.0]]], np.float32)  # (1, 1, 2)
     # Bilinear x2 with half-pixel centres: sources -0.25, 0.25, 0.75, 1.25, clamped to the edges.
