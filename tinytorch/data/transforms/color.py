@@ -343,14 +343,14 @@ class RandomErasing(_ImageTransform):
         if value is not None and value.shape[0] not in (1, channels):
             raise ValueError(f"value should hold one number or one per channel ({channels}), got value={self.value!r}")
         stream = rng.draws(n)
-        draws = stream.uniform(41)
-        tries = draws[:, 1:].reshape(n, 10, 4)
+        chosen = stream.uniform() < self.p
+        out = batch if inplace else batch.copy()
+        if not chosen.any():  # the rectangles' numbers come from the next call, made only when needed
+            return out
+        tries = stream.uniform(10, 4)
         heights, widths = _area_aspect_sides(tries[..., :2], height * width, self.scale, self.ratio)
         valid = (heights < height) & (widths < width)
-        erased = np.flatnonzero((draws[:, 0] < self.p) & valid.any(axis=1))
-        out = batch if inplace else batch.copy()
-        if not len(erased):
-            return out
+        erased = np.flatnonzero(chosen & valid.any(axis=1))
         first = _first_try(valid[erased])
         h, w = heights[erased][first], widths[erased][first]
         tops = np.floor(tries[erased][..., 2][first] * (height - h + 1)).astype(np.int64)
