@@ -3,9 +3,9 @@
 uint8 images follow torchvision's PIL path bit for bit: Pillow's 'L' weights in integers, Pillow's blend (float32,
 truncated) for brightness, contrast and saturation, Pillow's own HSV conversion for hue; the blur is torchvision's
 uint8 blur (float32 convolution, rounded), which its order of float32 sums can put 1 off on a rare rounding tie.
-Float tensors (..., C, H, W) follow torchvision's tensor path (its 0.2989/0.587/0.114
-grey, its clamped blends, its HSV formulas). Each transform draws per sample from `rng.draws`, so a batch and its
-samples one by one get the same results.
+Float tensors (..., C, H, W) follow torchvision's tensor path (its 0.2989/0.587/0.114 grey, its clamped blends, its
+HSV formulas). Each transform draws per sample from `rng.draws`, so a batch and its samples one by one get the same
+results.
 """
 from __future__ import annotations
 
