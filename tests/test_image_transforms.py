@@ -481,6 +481,11 @@ def test_pillow_images_in_pillow_images_out():
     grey = Grayscale()(picture)
     assert grey.mode == "L" and np.array_equal(np.asarray(grey), np.asarray(picture.convert("L")))
     assert Pad(2)(picture.convert("L")).mode == "L"
+    rgba = picture.convert("RGBA")
+    rgba.putalpha(Image.fromarray(array[..., 0]))
+    resized = Resize((7, 9))(rgba)  # Pillow premultiplies alpha for RGBA: the same call, the same pixels
+    assert resized.mode == "RGBA" and np.array_equal(np.asarray(resized), np.asarray(rgba.resize((9, 7), 2)))
+    np.testing.assert_array_equal(np.asarray(RandomRotation((30, 30))(rgba)), np.asarray(rgba.rotate(30)))
     with pytest.raises(TypeError, match="mode 'P'"):
         CenterCrop(4)(picture.convert("P"))
     with pytest.raises(TypeError, match="ToTensor"):
