@@ -18,7 +18,8 @@ from tinytorch.data.datasets import folder as folder_module
 from tinytorch.data.datasets.folder import (IMG_EXTENSIONS, default_loader, find_classes, has_file_allowed_extension,
                                             is_image_file, make_dataset, pil_loader)
 from tinytorch.data.errors import CorruptFileError, UnusablePathError
-from tinytorch.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, ToTensor
+from tinytorch.data.transforms import (CenterCrop, ColorJitter, Compose, GaussianBlur, Pad, RandomCrop, RandomErasing,
+                                       RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop, RandomRotation, ToTensor)
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
@@ -537,6 +538,17 @@ def test_the_loader_gives_the_same_batches_with_and_without_the_cache(photos):
         assert x1.dtype == np.float32 and x1.shape[1:] == (3, 4, 4) and y1.dtype == np.int64
         assert np.array_equal(x0, x1) and np.array_equal(y0, y1)
     assert not all(np.array_equal(a[0], b[0]) for a, b in zip(expected[:4], expected[4:]))  # epochs differ
+
+
+@pytest.mark.parametrize("pipeline", [
+    lambda: Compose([RandomResizedCrop(4), ColorJitter(0.4, 0.4, 0.4, 0.1), ToTensor()]),
+    lambda: Compose([RandomRotation(20), RandomGrayscale(0.5), ToTensor(), RandomErasing(p=0.7)]),
+    lambda: Compose([CenterCrop(4), Pad(2, padding_mode="reflect"), GaussianBlur(3), ToTensor()]),
+], ids=["crop-jitter", "rotate-grey-erase", "center-pad-blur"])
+def test_the_transforms_for_images_of_any_size_give_the_same_batches_from_the_cache(photos, pipeline):
+    expected = loaded_batches(ImageFolder(photos, transform=pipeline()))
+    for (x0, y0), (x1, y1) in zip(expected, loaded_batches(ImageFolder(photos, transform=pipeline(), cache=True))):
+        assert np.array_equal(x0, x1) and np.array_equal(y0, y1)
 
 
 def test_workers_decoding_give_the_same_batches_as_the_cache(photos):
