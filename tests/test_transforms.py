@@ -228,6 +228,14 @@ def test_random_crop_arguments_follow_torchvision():
         RandomCrop(6)(image)
     with pytest.raises(ValueError, match="padding_mode"):
         RandomCrop(4, padding=1, padding_mode="wrap")
+    with pytest.raises(TypeError, match=r"size=32\.5"):
+        RandomCrop(32.5)
+    with pytest.raises(TypeError, match="padding="):
+        RandomCrop(4, padding="4")
+    with pytest.raises(ValueError, match=r"size=\(1, 2, 3\)"):
+        RandomCrop((1, 2, 3))
+    with pytest.raises(TypeError, match="p should be a number"):
+        RandomHorizontalFlip("0.5")
     with pytest.raises(TypeError, match="fill"):
         RandomCrop(4, padding=1, fill="red")
     with pytest.raises(ValueError, match="fill has 3 values"):

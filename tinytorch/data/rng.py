@@ -131,7 +131,7 @@ def sample_keys(seed: int, epoch: int, positions) -> np.ndarray:
     positions = np.asarray(positions, dtype=np.uint64)
     if positions.size == 1:  # one sample (the per-sample path): Python ints are cheaper than NumPy calls
         key = _epoch_key(seed, epoch) ^ _mix_int((int(positions.reshape(-1)[0]) + 1) & _MASK64)
-        return np.full(positions.shape, key, dtype=np.uint64)
+        return np.array(key, dtype=np.uint64).reshape(positions.shape)
     return np.uint64(_epoch_key(seed, epoch)) ^ _mix(positions + np.uint64(1))
 
 

@@ -163,27 +163,34 @@ def _describe(value) -> str:
     return type(value).__name__
 
 
+def _ints(value, argument: str) -> tuple:
+    """An int or a tuple/list of ints as a tuple; a TypeError naming the argument for anything else."""
+    values = (value,) if isinstance(value, numbers.Integral) else tuple(value) if isinstance(value, (tuple, list)) else None
+    if values is None or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"{argument} should be an int or a tuple of ints, got {argument}={value!r}")
+    return tuple(int(v) for v in values)
+
+
 def _pair(size, argument: str) -> tuple[int, int]:
     """An int, a pair (h, w) or a one-element sequence (s,) -> (h, w), as torchvision reads `size`."""
-    values = (size, size) if isinstance(size, numbers.Integral) else tuple(size) if isinstance(size, (tuple, list)) else ()
-    if len(values) == 1:
-        values = values * 2
-    if len(values) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in values):
+    values = _ints(size, argument)
+    values = values * 2 if len(values) == 1 else values
+    if len(values) != 2 or min(values) <= 0:
         raise ValueError(f"{argument} should be a positive int, a pair (h, w) of them or a one-element sequence, "
                          f"got {argument}={size!r}")
-    return int(values[0]), int(values[1])
+    return values
 
 
 def _padding(padding) -> tuple[int, int, int, int]:
     """An int (all sides), (left/right, top/bottom), (left, top, right, bottom) or (p,) -> (left, top, right, bottom)."""
-    values = (padding,) if isinstance(padding, numbers.Integral) else tuple(padding) if isinstance(padding, (tuple, list)) else ()
-    if len(values) not in (1, 2, 4) or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 for v in values):
+    values = _ints(padding, "padding")
+    if len(values) not in (1, 2, 4) or min(values) < 0:
         raise ValueError(f"padding should be a non-negative int or a tuple of 1, 2 or 4 of them, got padding={padding!r}")
     if len(values) == 1:
-        return (int(values[0]),) * 4
+        return values * 4
     if len(values) == 2:
-        return int(values[0]), int(values[1]), int(values[0]), int(values[1])
-    return tuple(int(v) for v in values)
+        return values * 2
+    return values
 
 
 PADDING_MODES = ("constant", "edge", "reflect", "symmetric")

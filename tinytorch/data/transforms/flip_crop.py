@@ -32,9 +32,16 @@ class RandomCrop(_ImageTransform):
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"padding_mode should be one of {PADDING_MODES}, got padding_mode={padding_mode!r}")
         self.padding_mode = padding_mode
+        self._steps = {}  # (height, width) of an input -> its _padding_steps
 
     def _padding_steps(self, height: int, width: int) -> tuple[list[tuple[int, int, int, int]], int, int]:
         """The paddings (left, top, right, bottom) torchvision applies in turn, and the padded height and width."""
+        known = self._steps.get((height, width))
+        if known is None:
+            known = self._steps[height, width] = self._compute_padding_steps(height, width)
+        return known
+
+    def _compute_padding_steps(self, height: int, width: int) -> tuple[list[tuple[int, int, int, int]], int, int]:
         steps = []
         if any(self._sides):
             left, top, right, bottom = self._sides
@@ -103,11 +110,11 @@ class RandomCrop(_ImageTransform):
             left, top, right, bottom = steps[0]
             shape = list(batch.shape)
             shape[h_axis], shape[w_axis] = height, width
-            if h_axis == 1:  # images (N, H, W[, C])
-                fill = self._fill(batch.shape[3] if batch.ndim == 4 else 1, channels_last=True)
-            else:
-                fill = self._fill(batch.shape[-3] if batch.ndim > 3 else 1, channels_last=False)
-            padded = np.full(shape, fill, dtype=batch.dtype)
+            padded = np.zeros(shape, dtype=batch.dtype)
+            if self._fills_nonzero and h_axis == 1:  # images (N, H, W[, C])
+                padded[...] = self._fill(batch.shape[3] if batch.ndim == 4 else 1, channels_last=True)
+            elif self._fills_nonzero:
+                padded[...] = self._fill(batch.shape[-3] if batch.ndim > 3 else 1, channels_last=False)
             inside = [slice(None)] * batch.ndim
             inside[h_axis] = slice(top, top + batch.shape[h_axis])
             inside[w_axis] = slice(left, left + batch.shape[w_axis])
@@ -132,7 +139,9 @@ class RandomHorizontalFlip(_ImageTransform):
     A Pillow image gives a Pillow image, as in torchvision."""
 
     def __init__(self, p: float = 0.5):
-        if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        if not isinstance(p, numbers.Real):
+            raise TypeError(f"p should be a number (a probability in [0, 1]), got p={p!r}")
+        if not 0 <= p <= 1:
             raise ValueError(f"p should be a probability in [0, 1], got p={p!r}")
         self.p = p
 
