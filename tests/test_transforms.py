@@ -326,3 +326,18 @@ def test_pillow_images_come_back_as_pillow_images():
     with rng.sample_randomness(3, 0, 0, 1):
         expected = RandomCrop(4, padding=1)(image[..., 0])
     assert isinstance(crop, Image.Image) and crop.mode == "L" and np.array_equal(np.asarray(crop), expected)
+
+
+@given(seed=st.integers(0, 2**63 - 1), epoch=st.integers(0, 10**6), start=st.integers(0, 2**40), n=st.integers(1, 6))
+@settings(max_examples=50, deadline=None)
+def test_one_sample_draws_are_the_rows_of_the_batch_draws(seed, epoch, start, n):
+    """The per-sample path's Python-int draws (`uniform_list`) equal row i of the batch's NumPy draws, bit for bit."""
+    with rng.sample_randomness(seed, epoch, start, n):
+        first, second = rng.draws(n), rng.draws(n)
+        rows = [first.uniform(2), first.uniform(3), second.uniform(1)]
+    for i in range(n):
+        with rng.sample_randomness(seed, epoch, start + i, 1):
+            first, second = rng.draws(1), rng.draws(1)
+            assert [first.uniform_list(2), first.uniform_list(3), second.uniform_list(1)] == [r[i].tolist() for r in rows]
+        np.testing.assert_array_equal(rng.sample_keys(seed, epoch, [start + i]),
+                                      rng.sample_keys(seed, epoch, np.arange(start, start + n))[i:i + 1])
