@@ -17,7 +17,7 @@ from tinytorch.data import DataLoader, DatasetFolder, ImageFolder, Subset
 from tinytorch.data.datasets import folder as folder_module
 from tinytorch.data.datasets.folder import (IMG_EXTENSIONS, default_loader, find_classes, has_file_allowed_extension,
                                             is_image_file, make_dataset, pil_loader)
-from tinytorch.data.errors import CorruptFileError, UnusablePathError
+from tinytorch.data.errors import CorruptFileError, DatasetNotFoundError, UnusablePathError
 from tinytorch.data.transforms import (CenterCrop, ColorJitter, Compose, GaussianBlur, Pad, RandomCrop, RandomErasing,
                                        RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop, RandomRotation, ToTensor)
 
@@ -565,6 +565,10 @@ def test_a_pickled_cached_folder_maps_the_cache_again(photos):
     assert np.array_equal(copy.get_batch([3, 1])[0], cached.get_batch([3, 1])[0]) and copy.samples == cached.samples
     plain = pickle.loads(pickle.dumps(ImageFolder(photos)))
     assert plain.data is None and not hasattr(plain, "get_batch") and np.array_equal(plain[2][0], cached.data[2])
+    state = pickle.dumps(cached)
+    cached.cache_path.unlink()  # say, the folder changed and was cached again
+    with pytest.raises(DatasetNotFoundError, match="make the ImageFolder again"):
+        pickle.loads(state)
 
 
 def test_spawned_workers_with_a_custom_collate_read_the_cache(photos):

@@ -18,7 +18,7 @@ import numpy as np
 from ..cache import default_root, make_folder, open_own_file
 from ..dataset import Dataset, as_index_array, check_index
 from ..download import check_space, lock
-from ..errors import CorruptFileError
+from ..errors import CorruptFileError, DatasetNotFoundError
 from ..transforms import Resize, apply_to_batch
 from .downloaded import DownloadedImages
 
@@ -244,7 +244,11 @@ class ImageFolder(DatasetFolder):
     def __setstate__(self, state):
         self.__dict__.update(state)
         if self.cache_path is not None:
-            self._serve_from(self._cached_images())
+            if (images := self._cached_images(build=False)) is None:
+                raise DatasetNotFoundError(
+                    f"the cache {self.cache_path} of {self.root} is gone or changed since this dataset was made (was "
+                    f"the folder changed, and cached again?): make the ImageFolder again")
+            self._serve_from(images)
 
     def _get_batch(self, indices):
         """(transformed images, int64 targets) of `indices`: one indexing call into the cache, one transform call."""
@@ -274,11 +278,12 @@ class ImageFolder(DatasetFolder):
                  f"{hashlib.sha256(os.fsencode(root)).hexdigest()[:16]}"
         return default_root() / "folders" / folder / f"{settings}-{listing.hexdigest()[:32]}.npy"
 
-    def _cached_images(self):
-        """The cache at `cache_path`, memory-mapped; decoded and written first if it is missing or damaged."""
+    def _cached_images(self, build: bool = True):
+        """The cache at `cache_path`, memory-mapped; if it is missing or damaged, decoded and written first (or
+        None when not `build`)."""
         if not self.samples:  # nothing to decode (allow_empty=True and no file at all)
             return np.zeros((0,), np.uint8)
-        if (images := _open_cache(self.cache_path, len(self))) is not None:
+        if (images := _open_cache(self.cache_path, len(self))) is not None or not build:
             return images
         make_folder(self.cache_path.parent)
         with lock(self.cache_path.parent):
