@@ -154,7 +154,7 @@ def race_batched(title, images, labels, transform, batch_size, anchor_label, anc
                  "tinytorch DataLoader (batched transforms)": lambda: iter(loader)}, len(images))
 
 
-def race_per_sample(title, images, labels, transform, batch_size, augment, rounds=3):
+def race_per_sample(title, images, labels, transform, batch_size, augment, rounds=ROUNDS):
     """A user's per-sample __getitem__: torch's DataLoader (torchvision, then hand-written ops) against tinytorch's."""
     contestants = {}
     torch, torchvision = torch_or_none(), torchvision_or_none()

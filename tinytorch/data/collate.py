@@ -150,9 +150,10 @@ def _positions_by_shape(samples: list) -> str:
 
 
 def _check_lengths(samples: list, path: str) -> None:
-    length = len(samples[0])
+    length, kind = len(samples[0]), type(samples[0])
     for position, sample in enumerate(samples):
-        if not isinstance(sample, Sequence) or len(sample) != length:
+        # The type test first: isinstance against the Sequence ABC is slow, and it runs for every sample of a batch.
+        if (type(sample) is not kind and not isinstance(sample, Sequence)) or len(sample) != length:
             size = len(sample) if isinstance(sample, Sequence) else type(sample).__name__
             raise ValueError(
                 f"default_collate: {path} has {size} elements at position {position} but {length} at position 0; "
