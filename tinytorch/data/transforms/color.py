@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import rng
 from .base import _pair, pad_images
-from .geometry import _ImageTransform, _area_aspect_sides, _axes, _channels, _check_range, _first_try, _kind
+from .geometry import _ImageTransform, _area_aspect_sides, _axes, _channels, _check_range, _first_try, _kind, _uniform
 
 
 def _check_color_channels(batch: np.ndarray, kind: str, name: str) -> int:
@@ -81,7 +81,7 @@ class RandomGrayscale(_ImageTransform):
         batch = np.asarray(batch)
         kind = _kind(batch, "RandomGrayscale")
         channels = _check_color_channels(batch, kind, "RandomGrayscale")
-        chosen = np.flatnonzero(rng.draws(len(batch)).uniform() < self.p)
+        chosen = np.flatnonzero(_uniform(rng.draws(len(batch)), len(batch)) < self.p)
         out = batch.copy()
         if channels == 3 and len(chosen):
             out[chosen] = _grey(batch[chosen], kind, 3)
@@ -206,7 +206,7 @@ class ColorJitter(_ImageTransform):
 
     def parameters(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(order (n, 4) of the adjustments 0-3 per image, factors (n, 4)) from `rng.draws(n)`."""
-        draws = rng.draws(n).uniform(8)
+        draws = _uniform(rng.draws(n), n, 8)
         order = np.argsort(draws[:, :4], axis=1)
         factors = np.ones((n, 4))
         factors[:, 3] = 0.0
@@ -288,7 +288,7 @@ class GaussianBlur(_ImageTransform):
     def sigmas(self, n: int) -> np.ndarray:
         """(n,) float64 standard deviations for n samples, from `rng.draws(n)`."""
         low, high = float(self.sigma[0]), float(self.sigma[1])
-        return low + rng.draws(n).uniform() * (high - low)
+        return low + _uniform(rng.draws(n), n) * (high - low)
 
     def apply_batch(self, batch):
         batch = np.asarray(batch)
@@ -344,7 +344,7 @@ class RandomErasing(_ImageTransform):
         if value is not None and value.shape[0] not in (1, channels):
             raise ValueError(f"value should hold one number or one per channel ({channels}), got value={self.value!r}")
         stream = rng.draws(n)
-        chosen = stream.uniform() < self.p
+        chosen = _uniform(stream, n) < self.p
         out = batch if inplace else batch.copy()
         if not chosen.any():  # the rectangles' numbers come from the next call, made only when needed
             return out

@@ -80,6 +80,15 @@ def _as_planes(tensors: np.ndarray) -> np.ndarray:
     return tensors.reshape((len(tensors), -1) + tensors.shape[-2:])
 
 
+def _uniform(draws: rng.SampleDraws, n: int, *shape: int) -> np.ndarray:
+    """`draws.uniform(*shape)`, float64 (n, *shape); for one sample and a few numbers through `uniform_list`, the same
+    numbers without NumPy's fixed cost per call (the per-sample path)."""
+    count = math.prod(shape)
+    if n == 1 and count <= 8:
+        return np.array(draws.uniform_list(count)).reshape((1,) + shape)
+    return draws.uniform(*shape)
+
+
 def _is_pillow(sample) -> bool:
     """Whether `sample` is a Pillow image (if Pillow was never imported, it cannot be one)."""
     return "PIL.Image" in sys.modules and isinstance(sample, sys.modules["PIL.Image"].Image)
@@ -495,7 +504,7 @@ class RandomRotation(_ImageTransform):
     def angles(self, n: int) -> np.ndarray:
         """(n,) float64 angles in degrees for n samples, from `rng.draws(n)`."""
         low, high = self.degrees
-        return low + rng.draws(n).uniform() * (high - low)
+        return low + _uniform(rng.draws(n), n) * (high - low)
 
     def apply_batch(self, batch):
         batch = np.asarray(batch)
