@@ -498,18 +498,16 @@ tv = torchvision_or_none()
 needs_torchvision = pytest.mark.skipif(tv is None, reason="torchvision is not installed")
 
 
-def test_images(seed, count=6):
+def random_images(seed, count=6):
+    """`count` random uint8 RGB images of random sizes between 5 and 47."""
     generator = np.random.default_rng(seed)
     for _ in range(count):
         height, width = generator.integers(5, 48, 2)
         yield generator.integers(0, 256, (height, width, 3), dtype=np.uint8)
 
 
-test_images.__test__ = False
-
-
 def draw_one(transform, seed, parameters):
-    """`parameters(transform)` and `transform`'s output for one sample under the same draws."""
+    """`parameters(transform)` under the draws that `run_one(transform, sample, seed)` gets: its box, angle, ..."""
     with rng.sample_randomness(seed, 0, 0, 1):
         chosen = parameters(transform)
     return chosen
@@ -521,14 +519,14 @@ def run_one(transform, sample, seed):
 
 
 def torch_tensor(image):
-    return tv.transforms.functional.to_tensor(image) if tv else None
+    return tv.transforms.functional.to_tensor(image)
 
 
 @needs_torchvision
 @pytest.mark.parametrize("interpolation", list(InterpolationMode))
 def test_resize_equals_torchvision(interpolation):
     T = tv.transforms
-    for image in test_images(1):
+    for image in random_images(1):
         for size in (11, (13, 40), [7]):
             ours = Resize(size, interpolation)(image)
             np.testing.assert_array_equal(ours, np.asarray(T.Resize(size, T.InterpolationMode(interpolation.value))(
@@ -544,7 +542,7 @@ def test_resize_equals_torchvision(interpolation):
 @needs_torchvision
 def test_center_crop_pad_and_grayscale_equal_torchvision():
     T = tv.transforms
-    for image in test_images(2):
+    for image in random_images(2):
         picture, tensor = Image.fromarray(image), torch_tensor(image)
         for size in (4, (30, 9), (50, 51)):
             np.testing.assert_array_equal(CenterCrop(size)(image), np.asarray(T.CenterCrop(size)(picture)))
@@ -565,7 +563,7 @@ def test_center_crop_pad_and_grayscale_equal_torchvision():
 @pytest.mark.parametrize("interpolation", ["nearest", "bilinear", "bicubic"])
 def test_random_resized_crop_equals_torchvision_at_the_same_box(interpolation):
     F, mode = tv.transforms.functional, tv.transforms.InterpolationMode(interpolation)
-    for seed, image in enumerate(test_images(3)):
+    for seed, image in enumerate(random_images(3)):
         transform = RandomResizedCrop((17, 23), interpolation=InterpolationMode(interpolation))
         top, left, height, width = (int(v) for v in draw_one(transform, seed, lambda t: t.boxes(1, *image.shape[:2])[0]))
         np.testing.assert_array_equal(run_one(transform, image, seed), np.asarray(
@@ -582,7 +580,7 @@ def test_random_resized_crop_equals_torchvision_at_the_same_box(interpolation):
 def test_random_rotation_equals_torchvision_at_the_same_angle(interpolation, expand, center, fill):
     F, mode = tv.transforms.functional, tv.transforms.InterpolationMode(interpolation)
     tensor_fill = [v / 255 for v in fill] if isinstance(fill, tuple) else [float(fill)] * 3
-    for seed, image in enumerate(test_images(4)):
+    for seed, image in enumerate(random_images(4)):
         transform = RandomRotation(180, InterpolationMode(interpolation), expand, center, fill)
         angle = float(draw_one(transform, seed, lambda t: t.angles(1)[0]))
         np.testing.assert_array_equal(run_one(transform, image, seed), np.asarray(
@@ -597,7 +595,7 @@ def test_random_rotation_equals_torchvision_at_the_same_angle(interpolation, exp
 def test_color_jitter_equals_torchvision_at_the_same_order_and_factors():
     F = tv.transforms.functional
     adjust = (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue)
-    for seed, image in enumerate(test_images(5, count=20)):
+    for seed, image in enumerate(random_images(5, count=20)):
         transform = ColorJitter(0.6, 0.6, 0.6, 0.4)
         order, factors = draw_one(transform, seed, lambda t: t.parameters(1))
         for sample in (image, image[..., 1]):
@@ -613,7 +611,7 @@ def test_color_jitter_equals_torchvision_at_the_same_order_and_factors():
 def test_gaussian_blur_matches_torchvision_at_the_same_sigma():
     F = tv.transforms.functional
     off_by_one = pixels = 0
-    for seed, image in enumerate(test_images(6, count=30)):
+    for seed, image in enumerate(random_images(6, count=30)):
         for kernel_size in (3, (5, 9)):
             transform = GaussianBlur(kernel_size, (0.1, 3.0))
             sigma = float(draw_one(transform, seed, lambda t: t.sigmas(1)[0]))
@@ -632,7 +630,7 @@ def test_gaussian_blur_matches_torchvision_at_the_same_sigma():
 @needs_torchvision
 def test_random_erasing_equals_torchvision_erase_at_the_same_rectangle():
     F = tv.transforms.functional
-    for seed, image in enumerate(test_images(7)):
+    for seed, image in enumerate(random_images(7)):
         tensor = torch_tensor(image)
         out = run_one(RandomErasing(p=1.0, value=(0.1, 0.2, 0.3)), tensor.numpy(), seed)
         mask = erased_mask(tensor.numpy()[None], out[None])[0]
