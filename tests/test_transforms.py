@@ -264,7 +264,7 @@ def _windows(padded, size):
 
 CROPS = [dict(size=4, padding=2), dict(size=(3, 5), padding=(1, 3)), dict(size=5, padding=(0, 1, 2, 3)),
          dict(size=9, pad_if_needed=True), dict(size=(4,), padding=1, pad_if_needed=True),
-         dict(size=8, padding=2, pad_if_needed=True)]
+         dict(size=8, padding=2, pad_if_needed=True), dict(size=12, padding=1, pad_if_needed=True)]
 
 
 @pytest.mark.parametrize("padding_mode", ["constant", "edge", "reflect", "symmetric"])
