@@ -195,6 +195,14 @@ def test_a_deleted_cache_is_rebuilt_and_not_reported(fake_cifar, tmp_path):
     assert np.array_equal(CIFAR10(tmp_path).data, fake_cifar["train"][0].transpose(0, 2, 3, 1))
 
 
+def test_a_cache_deleted_by_hand_is_rebuilt_on_the_next_open(fake_cifar, tmp_path):
+    CIFAR10(tmp_path, download=True)
+    cache_file(tmp_path).unlink()  # "delete the cache to rebuild it", with its digest still on record
+    (cache_file(tmp_path).parent / cache.MEMO).unlink()  # and the md5 memo, so nothing remembers the old file
+    assert np.array_equal(CIFAR10(tmp_path).data, fake_cifar["train"][0].transpose(0, 2, 3, 1))
+    assert cache_file(tmp_path).is_file()
+
+
 def test_a_cache_of_the_right_size_with_wrong_bytes_is_never_used(fake_cifar, tmp_path, capsys):
     CIFAR10(tmp_path, download=True)
     data = bytearray(cache_file(tmp_path).read_bytes())

@@ -103,7 +103,8 @@ class CIFAR10(DownloadedImages):
         """{array name: array} memory-mapped from the NumPy cache, or None if it is missing, damaged or changed."""
         paths, recorded = self._cache_paths(), derived_digests(self.folder(self.root))
         try:
-            if any(recorded.get(path.name) is None or recorded[path.name] != md5(path) for path in paths.values()):
+            if any(recorded.get(path.name) is None or not path.is_file() or recorded[path.name] != md5(path)
+                   for path in paths.values()):
                 return None
             arrays = {name: np.load(path, mmap_mode="r") for name, path in paths.items()}
         except (OSError, ValueError, EOFError):
