@@ -144,9 +144,9 @@ def test_an_endless_loop_and_an_exception_are_contained(tmp_path):
                   "        while True:\n            pass\n")  # only the TensorDataset check calls its get_batch
     text = path.read_text(encoding="utf-8").replace("    first = samples[0]\n", "    first = samples[0].field\n")
     path.write_text(text, encoding="utf-8")
-    results = by_name(grade("08_dataloader", path, timeout=3))
+    results = by_name(grade("08_dataloader", path, timeout=10))  # room for the checks that pass on a loaded machine
     endless = results["TensorDataset: rows as samples, get_batch in one call"]
-    assert endless.status == "timeout" and endless.detail.endswith("no answer within 3 s: an endless loop, or far too slow?")
+    assert endless.status == "timeout" and endless.detail.endswith("no answer within 10 s: an endless loop, or far too slow?")
     assert re.match(r"smallest failing example: n=\d+, arrays=\d, unequal=False, seed=\d+\n", endless.detail)  # stuck on
     raised = results["collate: a list of samples -> one batch"]
     assert raised.status == "error" and re.search(r"\nraised AttributeError: .*'field' \(in collate, line \d+\)$", raised.detail)
