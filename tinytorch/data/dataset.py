@@ -177,7 +177,7 @@ class Subset(Dataset):
 
     def __getitems__(self, indices):
         if self._own_getitem():
-            return one_at_a_time(self, indices)
+            return rng.each_sample(self.__getitem__, indices)
         return get_samples(self.dataset, [self.indices[i] for i in indices])
 
     def _get_batch(self, indices):
@@ -191,16 +191,7 @@ def get_samples(dataset, indices: list) -> list:
     `dataset[i]` each, with the randomness narrowed to that sample's place in the batch (as the loader's fetch)."""
     if hasattr(dataset, "__getitems__"):
         return dataset.__getitems__(indices)
-    return one_at_a_time(dataset, indices)
-
-
-def one_at_a_time(dataset, indices: list) -> list:
-    """`[dataset[i] for i in indices]`, each sample drawing the randomness of its place in the batch."""
-    samples = []
-    for i, index in enumerate(indices):
-        with rng.one_sample_randomness(i):
-            samples.append(dataset[index])
-    return samples
+    return rng.each_sample(dataset.__getitem__, indices)
 
 
 class ConcatDataset(Dataset):

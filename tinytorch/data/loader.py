@@ -20,7 +20,7 @@ from .collate import default_collate
 from .dataset import Dataset, IterableDataset, TensorDataset
 from .fetch import batch_in_one_call, fetch, stream_batches
 from .rng import seed_from
-from .sampler import BatchSampler, RandomSampler, SequentialSampler, _bool, _positive_int
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, _bool, _positive_int, state_int
 from .transforms import Compose, RandomCrop, RandomHorizontalFlip
 from .worker import WorkerPool, WorkerSpec, resolve_context
 
@@ -214,10 +214,15 @@ class DataLoader:
                 "fingerprint": self._fingerprint()}
 
     def _finished(self, batches: int) -> bool:
+        length = self._length_or_none()
+        return length is not None and batches >= length
+
+    def _length_or_none(self) -> int | None:
+        """`len(self)`, or None for an IterableDataset without `__len__`."""
         try:
-            return batches >= len(self)
-        except TypeError:  # an IterableDataset without __len__
-            return False
+            return len(self)
+        except TypeError:
+            return None
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state_dict()`: the next iteration yields the rest of that epoch, then epochs go on as before.
@@ -231,10 +236,7 @@ class DataLoader:
         missing = {"seed", "epoch", "batches", "order", "fingerprint"} - set(state)
         if missing:
             raise ValueError(f"state should be a DataLoader.state_dict(); it lacks {sorted(missing)}")
-        for key in ("seed", "epoch", "batches"):
-            value = state[key]
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 63:
-                raise ValueError(f"state[{key!r}] should be a non-negative int, got {value!r}")
+        seed, epoch, batches = (state_int(state, key, "state") for key in ("seed", "epoch", "batches"))
         saved, mine = state["fingerprint"], self._fingerprint()
         if not isinstance(saved, dict):
             raise ValueError(f"state['fingerprint'] should be a dict, got {saved!r}")
@@ -242,16 +244,12 @@ class DataLoader:
                        if saved.get(key) != value]
         if differences:
             raise ValueError("the state was saved by a DataLoader with " + ", ".join(differences))
-        batches = state["batches"]
-        try:
-            length = len(self)
-        except TypeError:
-            length = None
+        length = self._length_or_none()
         if length is not None and batches and batches >= length:
             raise ValueError(f"state['batches']={batches} is not within an epoch of {length} batches")
         if state["order"] is not None and hasattr(self._order, "load_state_dict"):
             self._order.load_state_dict(state["order"])
-        self.seed, self._next_epoch, self._skip_batches = state["seed"], state["epoch"], batches
+        self.seed, self._next_epoch, self._skip_batches = seed, epoch, batches
         self._progress = None
         if self._worker_pool is not None:  # its workers were started with the old seed
             self._worker_pool.close()

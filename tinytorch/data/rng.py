@@ -192,6 +192,15 @@ def one_sample_randomness(i: int):
     return child
 
 
+def each_sample(function, items) -> list:
+    """`[function(item) for item in items]`, item i drawing the randomness of the block's i-th sample."""
+    results = []
+    for i, item in enumerate(items):
+        with one_sample_randomness(i):
+            results.append(function(item))
+    return results
+
+
 def draws(n: int) -> SampleDraws:
     """Streams for the next random transform applied to n samples.
 

@@ -30,6 +30,14 @@ def _positive_int(value, argument: str, allow_zero: bool = False) -> int:
     return number
 
 
+def state_int(state: dict, key: str, owner: str) -> int:
+    """`state[key]` of a saved state: a non-negative int below 2**63, or a ValueError naming the entry."""
+    value = state[key]
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 63:
+        raise ValueError(f"{owner}[{key!r}] should be a non-negative int, got {value!r}")
+    return value
+
+
 def _bool(value, argument: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{argument} should be a boolean value, but got {argument}={value!r}")
@@ -96,10 +104,7 @@ class SeededSampler(Sampler):
         """Take the seed and epoch of `state_dict()`; a ValueError names a missing or invalid entry."""
         if not isinstance(state, dict) or set(state) != {"seed", "epoch"}:
             raise ValueError(f"{type(self).__name__} state should be a dict with 'seed' and 'epoch', got {state!r}")
-        for key, value in state.items():
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 63:
-                raise ValueError(f"{type(self).__name__} state[{key!r}] should be a non-negative int, got {value!r}")
-        self.seed, self.epoch = state["seed"], state["epoch"]
+        self.seed, self.epoch = (state_int(state, key, f"{type(self).__name__} state") for key in ("seed", "epoch"))
 
 
 class RandomSampler(SeededSampler):
