@@ -133,9 +133,9 @@ def main(argv=None) -> int:
         parser.error(f"--count must be a positive integer, got {args.count}")
     handlers = {"download": download, "verify": verify, "info": info, "list": list_datasets, "preview": preview}
     try:
-        status = handlers[args.command](args)
+        exit_status = handlers[args.command](args)
         sys.stdout.flush()  # a reader that went away (`| head`) shows up here, inside the try
-        return status
+        return exit_status
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
         return 1

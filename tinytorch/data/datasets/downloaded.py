@@ -149,19 +149,14 @@ class DownloadedImages(ImageDataset):
                 if not (folder / name).is_file() or md5(folder / name) != digest]
 
     @classmethod
-    def _expected(cls, folder: Path, name: str, digest: str | None) -> str | None:
-        return digest or derived_digests(folder).get(name)
-
-    @classmethod
     def _problems(cls, folder: Path, expected: dict) -> tuple[list, dict]:
         """(names missing, {name: (actual md5, expected md5 or None)} of those present but not verified)."""
-        missing = [name for name in expected if not (folder / name).is_file()]
-        bad = {}
+        missing, bad, derived = [], {}, derived_digests(folder)
         for name, digest in expected.items():
-            if name not in missing:
-                want = cls._expected(folder, name, digest)
-                if want is None or (actual := md5(folder / name)) != want:
-                    bad[name] = (None if want is None else actual, want)
+            if not (folder / name).is_file():
+                missing.append(name)
+            elif (want := digest or derived.get(name)) is None or (actual := md5(folder / name)) != want:
+                bad[name] = (None if want is None else actual, want)
         return missing, bad
 
     @classmethod
