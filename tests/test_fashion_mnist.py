@@ -170,7 +170,7 @@ def test_real_fashion_mnist_placed_by_hand_and_loaded_in_batches(tmp_path, loopb
     raw = tmp_path / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
     for name in FashionMNIST.raw_md5s:
-        (raw / name).symlink_to(Path(FASHION, name))
+        (raw / name).symlink_to(Path(FASHION, name).resolve())
     test = FashionMNIST(tmp_path, train=False, transform=Compose([ToTensor(), Normalize((0.2860,), (0.3530,))]))
     images, labels = next(iter(DataLoader(test, batch_size=256)))
     assert images.shape == (256, 1, 28, 28) and images.dtype == np.float32 and labels[:5].tolist() == [9, 2, 1, 1, 6]
@@ -196,7 +196,7 @@ def test_fashion_milestone_reaches_its_target_on_the_real_files(tmp_path):
     raw = tmp_path / "FashionMNIST" / "raw"  # torchvision's layout, the files linked rather than copied
     raw.mkdir(parents=True)
     for name in FashionMNIST.raw_md5s:
-        (raw / name).symlink_to(Path(FASHION, name))
+        (raw / name).symlink_to(Path(FASHION, name).resolve())
     result = subprocess.run([sys.executable, str(MILESTONE), "--check"], capture_output=True, text=True, timeout=1800,
                             env={**os.environ, "TINYTORCH_DATA": str(tmp_path)})
     assert result.returncode == 0, result.stdout + result.stderr
