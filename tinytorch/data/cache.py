@@ -81,8 +81,8 @@ def _memo(folder: Path) -> dict:
 
 
 def _key(path: Path) -> list:
-    stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns]
+    info = path.stat()
+    return [info.st_size, info.st_mtime_ns]
 
 
 def remember(path, digest: str) -> None:

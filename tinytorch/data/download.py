@@ -16,6 +16,7 @@ import http.client
 import os
 import posixpath
 import shutil
+import stat
 import struct
 import sys
 import tarfile
@@ -81,8 +82,7 @@ def lock(folder):
     """
     folder = Path(folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = cache.open_own_file(folder / ".lock")
+        handle = cache.open_own_file(cache.make_folder(folder) / ".lock")
     except (OSError, UnusablePathError):  # a read-only folder: nobody can write there, so there is nothing to guard
         handle = None
     try:
@@ -190,7 +190,7 @@ def _kept_size(part: Path) -> int:
         info = part.lstat()
     except FileNotFoundError:
         return 0
-    return info.st_size if part.is_file() and not part.is_symlink() and info.st_nlink == 1 else 0
+    return info.st_size if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 else 0
 
 
 def _describe(exc: BaseException) -> str:
