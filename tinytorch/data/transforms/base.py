@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+import sys
 
 import numpy as np
 
@@ -40,6 +41,25 @@ class Transform:
     def __repr__(self):
         arguments = ", ".join(f"{key}={value!r}" for key, value in vars(self).items() if not key.startswith("_"))
         return f"{type(self).__name__}({arguments})"
+
+
+def _is_pillow(sample) -> bool:
+    """Whether `sample` is a Pillow image (if Pillow was never imported, it cannot be one)."""
+    return "PIL.Image" in sys.modules and isinstance(sample, sys.modules["PIL.Image"].Image)
+
+
+class _ImageTransform(Transform):
+    """A Transform that also takes a Pillow image of mode L, RGB or RGBA and, as torchvision, returns one."""
+
+    def __call__(self, sample):
+        if not _is_pillow(sample):
+            return super().__call__(sample)
+        if sample.mode not in ("L", "RGB", "RGBA"):
+            raise TypeError(
+                f"{type(self).__name__} takes Pillow images of mode 'L', 'RGB' or 'RGBA', got mode {sample.mode!r}: "
+                "convert it first, e.g. image.convert('RGB')"
+            )
+        return sys.modules["PIL.Image"].fromarray(super().__call__(np.asarray(sample)))
 
 
 def apply_to_batch(transform, batch):

@@ -15,8 +15,8 @@ import numbers
 import numpy as np
 
 from .. import rng
-from .base import _pair, pad_images
-from .geometry import _ImageTransform, _area_aspect_sides, _axes, _channels, _check_range, _first_try, _kind, _uniform
+from .base import _ImageTransform, _pair, pad_images
+from .geometry import _area_aspect_sides, _axes, _channels, _check_range, _first_try, _kind, _uniform
 
 
 def _check_color_channels(batch: np.ndarray, kind: str, name: str) -> int:

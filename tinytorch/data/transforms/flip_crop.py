@@ -6,8 +6,8 @@ import numbers
 import numpy as np
 
 from .. import rng
-from .base import PADDING_MODES, _padding, _pair, _spatial_axes, height_width_last, pad_images
-from .geometry import _ImageTransform, _is_pillow
+from .base import (PADDING_MODES, _ImageTransform, _is_pillow, _padding, _pair, _spatial_axes, height_width_last,
+                   pad_images)
 
 
 class RandomCrop(_ImageTransform):

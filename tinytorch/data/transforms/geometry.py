@@ -12,14 +12,13 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-import sys
 import warnings
 from enum import Enum
 
 import numpy as np
 
 from .. import rng
-from .base import Transform, _describe, _padding, _pair, pad_images
+from .base import PADDING_MODES, _ImageTransform, _describe, _padding, _pair, pad_images
 
 
 class InterpolationMode(Enum):
@@ -87,25 +86,6 @@ def _uniform(draws: rng.SampleDraws, n: int, *shape: int) -> np.ndarray:
     if n == 1 and count <= 8:
         return np.array(draws.uniform_list(count)).reshape((1,) + shape)
     return draws.uniform(*shape)
-
-
-def _is_pillow(sample) -> bool:
-    """Whether `sample` is a Pillow image (if Pillow was never imported, it cannot be one)."""
-    return "PIL.Image" in sys.modules and isinstance(sample, sys.modules["PIL.Image"].Image)
-
-
-class _ImageTransform(Transform):
-    """A Transform that also takes a Pillow image of mode L, RGB or RGBA and, as torchvision, returns one."""
-
-    def __call__(self, sample):
-        if not _is_pillow(sample):
-            return super().__call__(sample)
-        if sample.mode not in ("L", "RGB", "RGBA"):
-            raise TypeError(
-                f"{type(self).__name__} takes Pillow images of mode 'L', 'RGB' or 'RGBA', got mode {sample.mode!r}: "
-                "convert it first, e.g. image.convert('RGB')"
-            )
-        return sys.modules["PIL.Image"].fromarray(super().__call__(np.asarray(sample)))
 
 
 def _pillow_each(batch: np.ndarray, operation) -> np.ndarray:
@@ -300,7 +280,7 @@ class Pad(_ImageTransform):
         self._sides = _padding(padding)
         if not isinstance(fill, (numbers.Real, tuple, list)):
             raise TypeError(f"fill should be a number or a sequence of them, got fill={fill!r}")
-        if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
+        if padding_mode not in PADDING_MODES:
             raise ValueError(f"padding_mode should be 'constant', 'edge', 'reflect' or 'symmetric', got {padding_mode!r}")
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
