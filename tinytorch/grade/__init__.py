@@ -139,8 +139,8 @@ def describe(error: BaseException, path: str) -> str:
     if isinstance(error, SyntaxError) and error.lineno:
         return f"SyntaxError: {error.msg} (line {error.lineno})"
     text = f"{type(error).__name__}: {error}".rstrip(": ")
-    text = text if len(text) <= 300 else text[:297] + "..."
-    return f"{text} ({where(error, path)})" if where(error, path) else text
+    text, location = (text if len(text) <= 300 else text[:297] + "..."), where(error, path)
+    return f"{text} ({location})" if location else text
 
 
 def show(case) -> str:

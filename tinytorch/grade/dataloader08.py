@@ -129,10 +129,15 @@ def ids(batch) -> list[int]:
     return features.reshape(len(features), -1)[:, 0].astype(np.int64).tolist()
 
 
+def epoch_order(loader, expected_batches: int) -> list[int]:
+    """The sample indices one epoch of `loader` visits, in order."""
+    return [i for batch in epoch(loader, expected_batches) for i in ids(batch)]
+
+
 def epoch_ids(student, case, data, epochs: int, seed=None) -> list[list[int]]:
     """The sample order of each of `epochs` epochs of a shuffled student loader."""
     loader, expected = student_loader(student, case, data, shuffle=True, seed=seed), len(reference_loader(case, data))
-    return [[i for batch in epoch(loader, expected) for i in ids(batch)] for _ in range(epochs)]
+    return [epoch_order(loader, expected) for _ in range(epochs)]
 
 
 def batch_sizes(loader, expected_batches: int) -> list[int]:
@@ -261,7 +266,7 @@ def seeded_orders(student, case):
     if other[0] == first[0]:
         return f"seed={case['seed']} and seed={case['seed'] + 1} gave the same order {first[0]}"
     unseeded = [student.DataLoader(data, case["batch_size"], shuffle=True, drop_last=case["drop_last"]) for _ in range(2)]
-    orders = [[i for batch in epoch(loader, len(reference_loader(case, data))) for i in ids(batch)] for loader in unseeded]
+    orders = [epoch_order(loader, len(reference_loader(case, data))) for loader in unseeded]
     if orders[0] == orders[1]:
         return f"two loaders without a seed gave the same order {orders[0]}: seed=None should draw a fresh seed"
     return None
