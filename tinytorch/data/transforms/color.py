@@ -15,8 +15,8 @@ import numbers
 import numpy as np
 
 from .. import rng
-from .base import _ImageTransform, _pair, pad_images
-from .geometry import _area_aspect_sides, _axes, _channels, _check_range, _first_try, _kind, _uniform
+from .base import _ImageTransform, _pair, _spatial_axes, pad_images
+from .geometry import _area_aspect_sides, _channels, _check_range, _first_try, _kind, _uniform
 
 
 def _check_color_channels(batch: np.ndarray, kind: str, name: str) -> int:
@@ -296,7 +296,7 @@ class GaussianBlur(_ImageTransform):
         sigmas = self.sigmas(len(batch))
         dtype = batch.dtype if kind == "tensor" else np.float32
         size_x, size_y = self.kernel_size
-        h_axis, w_axis = _axes(batch, kind)
+        h_axis, w_axis = _spatial_axes(batch)
         padded = pad_images(batch.astype(dtype, copy=False), (size_x // 2, size_y // 2, size_x // 2, size_y // 2),
                             padding_mode="reflect", axes=(h_axis, w_axis))
         blurred = _convolve(_convolve(padded, _gaussian_kernels(size_x, sigmas, dtype), w_axis),

@@ -18,7 +18,7 @@ from enum import Enum
 import numpy as np
 
 from .. import rng
-from .base import PADDING_MODES, _ImageTransform, _describe, _padding, _pair, pad_images
+from .base import PADDING_MODES, _ImageTransform, _describe, _padding, _pair, _spatial_axes, pad_images
 
 
 class InterpolationMode(Enum):
@@ -64,13 +64,8 @@ def _kind(batch: np.ndarray, name: str) -> str:
     )
 
 
-def _axes(batch: np.ndarray, kind: str) -> tuple[int, int]:
-    """(height axis, width axis) of a batch of this kind."""
-    return (batch.ndim - 2, batch.ndim - 1) if kind == "tensor" else (1, 2)
-
-
-def _size_of(batch: np.ndarray, kind: str) -> tuple[int, int]:
-    h_axis, w_axis = _axes(batch, kind)
+def _size_of(batch: np.ndarray) -> tuple[int, int]:
+    h_axis, w_axis = _spatial_axes(batch)
     return batch.shape[h_axis], batch.shape[w_axis]
 
 
@@ -225,7 +220,7 @@ class Resize(_ImageTransform):
     def apply_batch(self, batch):
         batch = np.asarray(batch)
         kind = _kind(batch, "Resize")
-        height, width = _size_of(batch, kind)
+        height, width = _size_of(batch)
         out_h, out_w = self.output_size(height, width)
         if (out_h, out_w) == (height, width):
             return batch
@@ -241,9 +236,9 @@ class Resize(_ImageTransform):
 
 # --------------------------------------------------------------------------------------------- CenterCrop, Pad
 
-def _window(batch: np.ndarray, kind: str, top: int, left: int, height: int, width: int) -> np.ndarray:
+def _window(batch: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
     index = [slice(None)] * batch.ndim
-    h_axis, w_axis = _axes(batch, kind)
+    h_axis, w_axis = _spatial_axes(batch)
     index[h_axis], index[w_axis] = slice(top, top + height), slice(left, left + width)
     return batch[tuple(index)]
 
@@ -258,16 +253,15 @@ class CenterCrop(_ImageTransform):
 
     def apply_batch(self, batch):
         batch = np.asarray(batch)
-        kind = _kind(batch, "CenterCrop")
-        height, width = _size_of(batch, kind)
+        _kind(batch, "CenterCrop")  # checks the input
+        height, width = _size_of(batch)
         crop_h, crop_w = self.size
         if crop_h > height or crop_w > width:
             pad_w, pad_h = max(crop_w - width, 0), max(crop_h - height, 0)
-            batch = pad_images(batch, (pad_w // 2, pad_h // 2, (pad_w + 1) // 2, (pad_h + 1) // 2),
-                               axes=_axes(batch, kind))
-            height, width = _size_of(batch, kind)
+            batch = pad_images(batch, (pad_w // 2, pad_h // 2, (pad_w + 1) // 2, (pad_h + 1) // 2))
+            height, width = _size_of(batch)
         top, left = int(round((height - crop_h) / 2.0)), int(round((width - crop_w) / 2.0))
-        return _window(batch, kind, top, left, crop_h, crop_w).copy()
+        return _window(batch, top, left, crop_h, crop_w).copy()
 
 
 class Pad(_ImageTransform):
@@ -287,7 +281,7 @@ class Pad(_ImageTransform):
     def apply_batch(self, batch):
         batch = np.asarray(batch)
         kind = _kind(batch, "Pad")
-        axes = _axes(batch, kind)
+        axes = _spatial_axes(batch)
         if self.padding_mode != "constant" or not isinstance(self.fill, (tuple, list)):
             fill = int(self.fill) if kind == "image" and self.padding_mode == "constant" else self.fill
             return pad_images(batch, self._sides, fill, self.padding_mode, axes=axes)
@@ -301,7 +295,7 @@ class Pad(_ImageTransform):
         shape[axes[1]] += left + right
         padded = np.empty(shape, batch.dtype)
         padded[...] = fill.reshape(-1, 1, 1) if kind == "tensor" else fill
-        _window(padded, kind, top, left, batch.shape[axes[0]], batch.shape[axes[1]])[...] = batch
+        _window(padded, top, left, batch.shape[axes[0]], batch.shape[axes[1]])[...] = batch
         return padded
 
 
@@ -374,7 +368,7 @@ class RandomResizedCrop(_ImageTransform):
     def apply_batch(self, batch):
         batch = np.asarray(batch)
         kind = _kind(batch, "RandomResizedCrop")
-        height, width = _size_of(batch, kind)
+        height, width = _size_of(batch)
         boxes = self.boxes(len(batch), height, width)
         out_h, out_w = self.size
         if kind == "image":
@@ -498,7 +492,7 @@ class RandomRotation(_ImageTransform):
             return _pillow_each(batch, lambda i, image: image.rotate(float(angles[i]), resample, self.expand,
                                                                     self.center, fillcolor=fill))
         _check_tensor_mode(self.interpolation, ("nearest", "bilinear"), "RandomRotation")
-        height, width = _size_of(batch, kind)
+        height, width = _size_of(batch)
         center = (0.0, 0.0) if self.center is None else (self.center[0] - width * 0.5, self.center[1] - height * 0.5)
         matrices = np.array([_rotation_matrix(-angle, center) for angle in angles]).reshape(-1, 2, 3)
         out_w, out_h = _expanded_size(matrices[0].ravel(), width, height) if self.expand else (width, height)
