@@ -71,13 +71,33 @@ def open_own_file(path):
     raise UnusablePathError(f"{path} keeps being replaced by a link; something else is writing in this folder")
 
 
-def _memo(folder: Path) -> dict:
-    """The folder's memo {name: [size, mtime_ns, md5]}; a missing, unreadable or malformed memo counts as empty."""
+def read_record(path) -> dict:
+    """The JSON object in the file at `path`; a missing, unreadable or malformed file counts as empty."""
     try:
-        memo = json.loads((folder / MEMO).read_text())
+        record = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return {}
-    return memo if isinstance(memo, dict) else {}
+    return record if isinstance(record, dict) else {}
+
+
+def write_record(path, record: dict) -> None:
+    """Replace the file at `path` by the JSON object `record`, atomically; best effort (a read-only folder or mount
+    is fine: these records only save work)."""
+    path = Path(path)
+    temporary = path.parent / f"{path.name}.{os.getpid()}"
+    try:
+        with open_own_file(temporary) as handle:
+            handle.truncate()
+            handle.write(json.dumps(record, indent=0).encode())
+        os.replace(temporary, path)
+    except (OSError, UnusablePathError):
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+
+
+def _memo(folder: Path) -> dict:
+    """The folder's memo {name: [size, mtime_ns, md5]}."""
+    return read_record(folder / MEMO)
 
 
 def _key(path: Path) -> list:
@@ -90,15 +110,7 @@ def remember(path, digest: str) -> None:
     path = Path(path)
     memo = _memo(path.parent)
     memo[path.name] = _key(path) + [digest]
-    temporary = path.parent / f"{MEMO}.{os.getpid()}"
-    try:
-        with open_own_file(temporary) as handle:
-            handle.truncate()
-            handle.write(json.dumps(memo, indent=0).encode())
-        os.replace(temporary, path.parent / MEMO)
-    except (OSError, UnusablePathError):  # read-only folder or mount: the memo is only a speed-up
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+    write_record(path.parent / MEMO, memo)
 
 
 def known_md5(path) -> str | None:

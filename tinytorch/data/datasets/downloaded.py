@@ -12,44 +12,28 @@ are not published) get their md5 recorded in `.tinytorch-derived.json` when writ
 """
 from __future__ import annotations
 
-import contextlib
 import functools
-import json
 import os
 from pathlib import Path
 
-from ..cache import default_root, md5, open_own_file
+from ..cache import default_root, md5, read_record, write_record
 from ..dataset import ImageDataset
 from ..download import lock
-from ..errors import ChecksumError, DataError, DatasetNotFoundError
+from ..errors import ChecksumError, DatasetNotFoundError
 
 DERIVED = ".tinytorch-derived.json"
 
 
 def derived_digests(folder) -> dict:
     """{file name: md5 recorded when the library wrote it} for `folder` ({} when absent or unreadable)."""
-    try:
-        record = json.loads((Path(folder) / DERIVED).read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(record, dict):
-        return {}
-    return {name: digest for name, digest in record.items() if isinstance(digest, str)}
+    return {name: digest for name, digest in read_record(Path(folder) / DERIVED).items() if isinstance(digest, str)}
 
 
 def record_derived(folder, changes: dict) -> None:
     """Record (name: md5) or forget (name: None) derived files of `folder`; best effort on a read-only folder."""
     folder = Path(folder)
     record = {name: digest for name, digest in {**derived_digests(folder), **changes}.items() if digest is not None}
-    temporary = folder / f"{DERIVED}.{os.getpid()}"
-    try:
-        with open_own_file(temporary) as handle:
-            handle.truncate()
-            handle.write(json.dumps(record, indent=0).encode())
-        os.replace(temporary, folder / DERIVED)
-    except (OSError, DataError):  # a read-only folder: the record is rewritten by whoever can write
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+    write_record(folder / DERIVED, record)  # on a read-only folder, rewritten later by whoever can write
 
 
 class DownloadedImages(ImageDataset):

@@ -71,11 +71,8 @@ def apply_to_batch(transform, batch):
         return batch
     if isinstance(transform, Transform) and transform.batched:
         return transform.apply_batch(batch)
-    samples = []
-    for i, sample in enumerate(batch):
-        with rng.one_sample_randomness(i):
-            samples.append(transform(sample if not isinstance(sample, np.generic) else sample.item()))
-    return default_collate(samples)
+    unwrap = lambda sample: sample.item() if isinstance(sample, np.generic) else sample  # noqa: E731
+    return default_collate(rng.each_sample(lambda sample: transform(unwrap(sample)), batch))
 
 
 class Compose(Transform):
