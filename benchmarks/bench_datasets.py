@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from formats import cifar_batch, idx_bytes  # noqa: E402  (the test fixtures' writers of the real formats)
 
-from tinytorch.data import CIFAR10, MNIST, cache  # noqa: E402
+from tinytorch.data import CIFAR10, MNIST  # noqa: E402
+from tinytorch.data.datasets.storage import cache  # noqa: E402
 
 OPEN = """
 import json, sys, time
@@ -92,7 +93,8 @@ import json, sys, time
 sys.path[:0] = sys.argv[4:]
 from pathlib import Path
 from bench_datasets import torchvision_style
-from tinytorch.data import CIFAR10, cache
+from tinytorch.data import CIFAR10
+from tinytorch.data.datasets.storage import cache
 root, case, digests = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 CIFAR10.train_list = [[name, digests[name]] for name, _ in CIFAR10.train_list]
 folder, names = CIFAR10.folder(root), [name for name, _ in CIFAR10.train_list]

@@ -6,7 +6,7 @@
    Target: workers not more than 10% slower than num_workers=0. The loader meets it by keeping this path in the
    main process (`fetch.batch_in_one_call`); the "forced" rows send it through the workers to show the cost.
 3. How a batch gets from a worker to the main process: copied into and out of shared memory (what the loader does,
-   tinytorch.data.shared_batches) against pickled through a pipe (the simpler way), for a CIFAR per-sample batch
+   tinytorch.data.workers.shared_memory) against pickled through a pipe (the simpler way), for a CIFAR per-sample batch
    (128x3x32x32 float32, 1.57 MB), in CPU time of both processes, next to the CPU time a worker takes to compute
    such a batch one sample at a time. Shared memory is worth its segments only if it saves a real part of a batch.
 

@@ -21,8 +21,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(1, str(HERE.parent))  # the checkout, for tinytorch when it is not installed
 
 try:
-    from tinytorch.data.__main__ import main as data_cli  # noqa: E402
-    from tinytorch.data.cache import default_root  # noqa: E402
+    from tinytorch.data.cli import main as data_cli  # noqa: E402
+    from tinytorch.data.datasets.storage.cache import default_root  # noqa: E402
 except ImportError as missing:  # a Python without the project's packages: one line, no traceback
     sys.exit(f"{missing.name} is not installed for {sys.executable}: run this in the project's environment "
              f"(`make demo` creates it once, then `source .venv/bin/activate`, or run `.venv/bin/python {__file__}`)")

@@ -5,7 +5,8 @@ import pytest
 
 from formats import cifar_archive, gzip_bytes, idx_bytes, md5
 from http_server import LoopbackServer
-from tinytorch.data import CIFAR10, CIFAR100, MNIST, FashionMNIST, KMNIST, download
+from tinytorch.data import CIFAR10, CIFAR100, MNIST, FashionMNIST, KMNIST
+from tinytorch.data.datasets.storage import download
 
 SIZES = {"train": 120, "t10k": 30}  # the fake MNIST's splits
 N_TRAIN, N_TEST = 20, 6  # the fake CIFAR-10's splits

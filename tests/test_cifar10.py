@@ -9,7 +9,8 @@ import pytest
 
 from conftest import N_TRAIN
 from formats import Py2Pickle, cifar_archive, md5, tar_gz
-from tinytorch.data import CIFAR10, cache, safe_pickle
+from tinytorch.data import CIFAR10
+from tinytorch.data.datasets.storage import cache, safe_pickle
 from tinytorch.data.datasets import cifar
 from tinytorch.data.errors import (ChecksumError, CorruptFileError, DatasetNotFoundError, UnsafeArchiveError,
                                    UnsafePickleError)

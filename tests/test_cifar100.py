@@ -8,7 +8,7 @@ import pytest
 
 from formats import cifar100_archive, md5
 from tinytorch.data import CIFAR100, DataLoader
-from tinytorch.data.__main__ import main
+from tinytorch.data.cli import main
 from tinytorch.data.errors import ChecksumError, CorruptFileError
 from torch_reference import torchvision_or_none
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from tinytorch.data import MNIST
-from tinytorch.data.__main__ import main
+from tinytorch.data.cli import main
 
 pytestmark = pytest.mark.usefixtures("fast_retries", "isolated_cache")
 

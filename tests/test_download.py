@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from formats import md5
-from tinytorch.data import cache, download
-from tinytorch.data.download import download_file, extract_tar, gunzip, lock
+from tinytorch.data.datasets.storage import cache, download
+from tinytorch.data.datasets.storage.download import download_file, extract_tar, gunzip, lock
 from tinytorch.data.errors import (ChecksumError, CorruptFileError, DataError, DiskSpaceError, DownloadError,
                                    UnsafeArchiveError)
 

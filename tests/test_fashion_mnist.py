@@ -14,8 +14,9 @@ import pytest
 
 from conftest import SIZES, serve_idx
 from formats import gzip_bytes, idx_bytes, md5
-from tinytorch.data import CIFAR10, KMNIST, MNIST, DataLoader, FashionMNIST, cache
-from tinytorch.data.__main__ import main as cli
+from tinytorch.data import CIFAR10, KMNIST, MNIST, DataLoader, FashionMNIST
+from tinytorch.data.datasets.storage import cache
+from tinytorch.data.cli import main as cli
 from tinytorch.data.datasets.downloaded import DERIVED
 from tinytorch.data.errors import ChecksumError, DatasetNotFoundError
 from tinytorch.data.transforms import Compose, Normalize, ToTensor

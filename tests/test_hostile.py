@@ -21,12 +21,12 @@ from hypothesis import given, settings, strategies as st
 
 from formats import gzip_bytes, idx_bytes
 from test_download import DATA, DIGEST, closed_port_url, file_member, serve, tar_of
-from tinytorch.data import cache, download, safe_pickle
-from tinytorch.data.__main__ import main
-from tinytorch.data.download import download_file, extract_tar, gunzip, lock
+from tinytorch.data.datasets.storage import cache, download, safe_pickle
+from tinytorch.data.cli import main
+from tinytorch.data.datasets.storage.download import download_file, extract_tar, gunzip, lock
 from tinytorch.data.errors import (ChecksumError, CorruptFileError, DiskSpaceError, DownloadError, UnsafeArchiveError,
                                    UnusablePathError)
-from tinytorch.data.idx import read_idx
+from tinytorch.data.datasets.storage.idx import read_idx
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,8 +19,9 @@ import pytest
 
 from conftest import N_TRAIN, SIZES
 from formats import cifar_archive, gzip_bytes, idx_bytes, md5, tar_gz
-from tinytorch.data import CIFAR10, MNIST, TinyDigits, cache
-from tinytorch.data.__main__ import main as cli
+from tinytorch.data import CIFAR10, MNIST, TinyDigits
+from tinytorch.data.datasets.storage import cache
+from tinytorch.data.cli import main as cli
 from tinytorch.data.datasets import tinydigits
 from tinytorch.data.errors import ChecksumError, CorruptFileError, DataError, DatasetNotFoundError
 

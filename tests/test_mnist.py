@@ -12,9 +12,10 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import SIZES
 from formats import gzip_bytes, idx_bytes, md5
-from tinytorch.data import MNIST, cache
+from tinytorch.data import MNIST
+from tinytorch.data.datasets.storage import cache
 from tinytorch.data.errors import ChecksumError, CorruptFileError, DatasetNotFoundError
-from tinytorch.data.idx import read_idx
+from tinytorch.data.datasets.storage.idx import read_idx
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("fast_retries", "isolated_cache")
@@ -151,7 +152,7 @@ def test_default_root_comes_from_the_environment(fake_mnist, tmp_path, monkeypat
 def test_several_processes_downloading_at_once_fetch_each_file_once(fake_mnist, loopback, tmp_path):
     for path in list(loopback.files):
         loopback.faults[path] = [("delay_body", 0.2)]  # keep the first download busy while the others arrive
-    code = ("import json, sys; from tinytorch.data import MNIST, download; download.TIMEOUT = 10;"
+    code = ("import json, sys; from tinytorch.data import MNIST; from tinytorch.data.datasets.storage import download; download.TIMEOUT = 10;"
             "MNIST.resources, MNIST.raw_md5s = json.loads(sys.argv[1]), json.loads(sys.argv[2]);"
             "MNIST.mirrors = [sys.argv[3]]; MNIST.download(sys.argv[4]); d = MNIST(sys.argv[4]);"
             "print(len(d), d.targets[:5].tolist())")

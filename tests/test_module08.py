@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinytorch.data.idx import read_idx
+from tinytorch.data.datasets.storage.idx import read_idx
 from tinytorch.grade import checks_of, grade, gradescope, load, report
 from tinytorch.modules import module_paths, student_text
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from formats import Py2Pickle
-from tinytorch.data import safe_pickle
+from tinytorch.data.datasets.storage import safe_pickle
 from tinytorch.data.errors import CorruptFileError, UnsafePickleError
 
 arrays = hnp.arrays(st.sampled_from([np.uint8, np.int64, np.float32, np.float64, np.bool_]),

@@ -18,7 +18,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinytorch.data import DataLoader, Dataset, ImageDataset, IterableDataset, default_collate, get_worker_info
-from tinytorch.data.shared_batches import SEGMENT_PREFIX
+from tinytorch.data.workers.shared_memory import SEGMENT_PREFIX
 from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
 
 IMAGES = np.random.default_rng(0).integers(0, 256, size=(75, 8, 8, 3), dtype=np.uint8)

@@ -18,7 +18,6 @@ import numpy as np
 
 from . import rng
 from .rng import seed_from
-from .transforms import apply_to_batch
 
 
 def check_index(index, length: int) -> int:
@@ -109,42 +108,6 @@ class TensorDataset(Dataset):
     def get_batch(self, indices):
         indices = as_index_array(indices)
         return tuple(tensor[indices] for tensor in self.tensors)
-
-
-class ImageDataset(Dataset):
-    """(image, label) pairs held as arrays, the base of MNIST, CIFAR10 and TinyDigits.
-
-    `data` is (N, H, W) or (N, H, W, C), possibly memory-mapped; `targets` is int64 (N,). `transform` and
-    `target_transform` take one sample; the built-in transforms also take a whole batch, which `get_batch` uses
-    so that a batch costs one indexing call and one transform call.
-    """
-
-    classes: list = []
-
-    def __init__(self, data, targets, transform=None, target_transform=None):
-        if len(data) != len(targets):
-            raise ValueError(f"data and targets must be equally long, got {len(data)} and {len(targets)}")
-        self.data = data
-        self.targets = np.asarray(targets, dtype=np.int64)
-        self.transform = transform
-        self.target_transform = target_transform
-
-    def __len__(self):
-        return len(self.data)
-
-    def __getitem__(self, index):
-        index = check_index(index, len(self))
-        image, target = self.data[index], int(self.targets[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def get_batch(self, indices):
-        indices = as_index_array(indices)
-        images, targets = self.data[indices], self.targets[indices]
-        return apply_to_batch(self.transform, images), apply_to_batch(self.target_transform, targets)
 
 
 class Subset(Dataset):

@@ -39,3 +39,12 @@ class DiskSpaceError(DataError):
 class UnusablePathError(DataError):
     """A folder or file the data layer must use is not usable: the root is a file, a folder cannot be created, or a
     path it must write is taken by a folder or a file; says which path and what to do. Nothing was deleted."""
+
+
+class CorruptImageError(CorruptFileError, OSError):
+    """An image file Pillow cannot decode (truncated, damaged, or not an image). Also an OSError, as Pillow's
+    errors are, so code written for torchvision's `except OSError` still catches it."""
+
+
+class TooSlowError(OSError):
+    """A source delivered less than `download.MIN_RATE` bytes/s over `RATE_WINDOW` seconds; the next source is tried."""

@@ -8,40 +8,15 @@ as one int64 array (`epoch_indices()`), which `BatchSampler.index_batches()` sli
 from __future__ import annotations
 
 import math
-import operator
 import os
 
 import numpy as np
 
+from .arguments import boolean, positive_int, state_int
 from .rng import seed_from
 
 
-def _positive_int(value, argument: str, allow_zero: bool = False) -> int:
-    """`value` as an int, or a TypeError/ValueError naming `argument`."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{argument} should be an int, got {value!r}")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{argument} should be an int, got {type(value).__name__}: {value!r}") from None
-    if number < 0 or (number == 0 and not allow_zero):
-        expected = "a non-negative" if allow_zero else "a positive"
-        raise ValueError(f"{argument} should be {expected} integer value, but got {argument}={value!r}")
-    return number
 
-
-def state_int(state: dict, key: str, owner: str) -> int:
-    """`state[key]` of a saved state: a non-negative int below 2**63, or a ValueError naming the entry."""
-    value = state[key]
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 63:
-        raise ValueError(f"{owner}[{key!r}] should be a non-negative int, got {value!r}")
-    return value
-
-
-def _bool(value, argument: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{argument} should be a boolean value, but got {argument}={value!r}")
-    return bool(value)
 
 
 class Sampler:
@@ -88,7 +63,7 @@ class SeededSampler(Sampler):
 
     def set_epoch(self, epoch: int) -> None:
         """Make iterations produce the order of `epoch`."""
-        self.epoch = _positive_int(epoch, "epoch", allow_zero=True)
+        self.epoch = positive_int(epoch, "epoch", allow_zero=True)
 
     def epoch_indices(self) -> np.ndarray:
         """The int64 indices of the current epoch (the same on every call until `set_epoch`)."""
@@ -116,8 +91,8 @@ class RandomSampler(SeededSampler):
     def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None, generator=None):
         super().__init__(generator)
         self.data_source = data_source
-        self.replacement = _bool(replacement, "replacement")
-        self._num_samples = None if num_samples is None else _positive_int(num_samples, "num_samples")
+        self.replacement = boolean(replacement, "replacement")
+        self._num_samples = None if num_samples is None else positive_int(num_samples, "num_samples")
 
     @property
     def num_samples(self) -> int:
@@ -157,8 +132,8 @@ class WeightedRandomSampler(SeededSampler):
         if weights.ndim != 1 or not np.all(np.isfinite(weights)) or np.any(weights < 0) or not np.any(weights > 0):
             raise ValueError(f"weights should be a 1-D sequence of finite, non-negative numbers, not all zero, got {weights!r}")
         self.weights = weights
-        self.num_samples = _positive_int(num_samples, "num_samples")
-        self.replacement = _bool(replacement, "replacement")
+        self.num_samples = positive_int(num_samples, "num_samples")
+        self.replacement = boolean(replacement, "replacement")
         if not self.replacement and self.num_samples > np.count_nonzero(weights):
             raise ValueError(
                 f"num_samples={num_samples} is more than the {np.count_nonzero(weights)} non-zero weights; "
@@ -192,14 +167,14 @@ class DistributedSampler(SeededSampler):
     epoch_from_loader = False
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0, drop_last: bool = False):
-        super().__init__(_positive_int(seed, "seed", allow_zero=True))
+        super().__init__(positive_int(seed, "seed", allow_zero=True))
         self.dataset = dataset
-        self.num_replicas = _positive_int(_from_environment(num_replicas, "num_replicas", "WORLD_SIZE"), "num_replicas")
-        self.rank = _positive_int(_from_environment(rank, "rank", "RANK"), "rank", allow_zero=True)
+        self.num_replicas = positive_int(_from_environment(num_replicas, "num_replicas", "WORLD_SIZE"), "num_replicas")
+        self.rank = positive_int(_from_environment(rank, "rank", "RANK"), "rank", allow_zero=True)
         if self.rank >= self.num_replicas:
             raise ValueError(f"rank should be in the interval [0, {self.num_replicas - 1}], but got rank={self.rank}")
-        self.shuffle = _bool(shuffle, "shuffle")
-        self.drop_last = _bool(drop_last, "drop_last")
+        self.shuffle = boolean(shuffle, "shuffle")
+        self.drop_last = boolean(drop_last, "drop_last")
         n = len(dataset)
         if self.drop_last and n % self.num_replicas:
             self.num_samples = math.ceil((n - self.num_replicas) / self.num_replicas)
@@ -237,8 +212,8 @@ class BatchSampler(Sampler):
 
     def __init__(self, sampler, batch_size: int, drop_last: bool):
         self.sampler = sampler
-        self.batch_size = _positive_int(batch_size, "batch_size")
-        self.drop_last = _bool(drop_last, "drop_last")
+        self.batch_size = positive_int(batch_size, "batch_size")
+        self.drop_last = boolean(drop_last, "drop_last")
 
     def index_batches(self):
         """Yields each batch of the next epoch as an int64 array."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import tinytorch.data as reference
-from tinytorch.data.idx import DTYPES as IDX_DTYPES, read_idx as reference_read_idx
+from tinytorch.data.datasets.storage.idx import DTYPES as IDX_DTYPES, read_idx as reference_read_idx
 from tinytorch.data.transforms import Normalize, RandomHorizontalFlip
 
 from . import Check

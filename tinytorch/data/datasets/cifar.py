@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import safe_pickle
-from ..cache import default_root, md5, new_md5, open_own_file, remember
-from ..download import download_file, extract_tar, lock
+from .storage import safe_pickle
+from .storage.cache import default_root, md5, new_md5, open_own_file, remember
+from .storage.download import download_file, extract_tar, lock
 from ..errors import CorruptFileError
 from .downloaded import DownloadedImages, derived_digests, record_derived
 

@@ -16,9 +16,9 @@ import functools
 import os
 from pathlib import Path
 
-from ..cache import default_root, md5, read_record, write_record
-from ..dataset import ImageDataset
-from ..download import lock
+from .storage.cache import default_root, md5, read_record, write_record
+from .base import ImageDataset
+from .storage.download import lock
 from ..errors import ChecksumError, DatasetNotFoundError
 
 DERIVED = ".tinytorch-derived.json"

@@ -15,10 +15,10 @@ import re
 
 import numpy as np
 
-from ..cache import default_root, make_folder, open_own_file
+from .storage.cache import default_root, make_folder, open_own_file
 from ..dataset import Dataset, as_index_array, check_index
-from ..download import check_space, lock
-from ..errors import CorruptFileError, DatasetNotFoundError
+from .storage.download import check_space, lock
+from ..errors import CorruptImageError, DatasetNotFoundError
 from ..transforms import Resize, apply_to_batch
 from .downloaded import DownloadedImages
 
@@ -100,11 +100,6 @@ def _walk(top: str):
                               f"files would be listed again and again; remove the link or point it elsewhere", path)
             ancestors[path] = chain + (real,)
         yield root, folders, files
-
-
-class CorruptImageError(CorruptFileError, OSError):
-    """An image file Pillow cannot decode (truncated, damaged, or not an image). Also an OSError, as Pillow's
-    errors are, so code written for torchvision's `except OSError` still catches it."""
 
 
 def pil_loader(path) -> np.ndarray:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..cache import default_root, md5
-from ..download import download_file, gunzip
+from .storage.cache import default_root, md5
+from .storage.download import download_file, gunzip
 from ..errors import CorruptFileError, UnusablePathError
-from ..idx import read_idx
+from .storage.idx import read_idx
 from .downloaded import DownloadedImages, record_derived
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dataset import ImageDataset
+from .base import ImageDataset
 from ..errors import CorruptFileError
-from ..safe_pickle import load
+from .storage.safe_pickle import load
 from .shipped import shipped_dir
 
 

@@ -4,7 +4,7 @@ process, so the batches (random transforms included) do not depend on the number
 A worker is handed a `WorkerSpec` (what to fetch from and how), never the loader, as torch's worker loop is handed
 exactly what it needs. Tasks (epoch, index batch, position of its first sample, the segment for its batch) go to a
 worker through its own queue; the batch's arrays come back through that shared-memory segment
-(tinytorch.data.shared_batches) and only their small layout through the worker's result pipe.
+(tinytorch.data.workers.shared_memory) and only their small layout through the worker's result pipe.
 
 The main process waits on the result pipes and the workers' process sentinels together, so a worker that dies
 (SIGKILL, the out-of-memory killer) wakes it at once with an error instead of a hang.
@@ -27,8 +27,8 @@ from typing import Callable
 
 import numpy as np
 
-from .fetch import fetch, stream_batches
-from .shared_batches import SegmentReader, SegmentWriter
+from ..fetch import fetch, stream_batches
+from .shared_memory import SegmentReader, SegmentWriter
 
 _POLL_SECONDS = 1.0  # how often an idle worker checks that the main process is still alive
 _STOP_SECONDS = 1.0  # how long stopping waits for workers to finish their batch before terminating them

@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import UnusablePathError
+from ...errors import UnusablePathError
 
 MEMO = ".tinytorch-md5.json"
 

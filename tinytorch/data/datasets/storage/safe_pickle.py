@@ -11,7 +11,7 @@ import pickle
 
 import numpy as np
 
-from .errors import CorruptFileError, UnsafePickleError
+from ...errors import CorruptFileError, UnsafePickleError
 
 try:  # NumPy 2 moved numpy.core to numpy._core; pickles from either era name their own.
     from numpy._core import multiarray, numeric

@@ -28,8 +28,8 @@ from urllib.parse import urljoin, urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from . import cache
-from .errors import (ChecksumError, CorruptFileError, DataError, DiskSpaceError, DownloadError, UnsafeArchiveError,
-                     UnusablePathError)
+from ...errors import (ChecksumError, CorruptFileError, DataError, DiskSpaceError, DownloadError, TooSlowError,
+                       UnsafeArchiveError, UnusablePathError)
 
 try:
     import fcntl
@@ -45,10 +45,6 @@ MIN_RATE = 1024  # bytes/s: a source averaging less over RATE_WINDOW seconds (an
 RATE_WINDOW = 60.0
 SPACE_MARGIN = 16 << 20  # bytes left free beyond the file itself, so the disk is not filled to the last byte
 _FULL_DISK = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
-
-
-class TooSlowError(OSError):
-    """A source delivered less than MIN_RATE bytes/s over RATE_WINDOW seconds; the next source is tried."""
 
 
 class _Refused(Exception):
@@ -286,7 +282,7 @@ def _receive(response, out, have: int, remaining: int | None, name: str, quiet: 
             if (elapsed := time.monotonic() - window_start) >= RATE_WINDOW:
                 if window_bytes < MIN_RATE * elapsed:
                     raise TooSlowError(f"{window_bytes} bytes in {elapsed:.1f} s, slower than the minimum "
-                                       f"{MIN_RATE} bytes/s (tinytorch.data.download.MIN_RATE)")
+                                       f"{MIN_RATE} bytes/s (tinytorch.data.datasets.storage.download.MIN_RATE)")
                 window_start, window_bytes = time.monotonic(), 0
     finally:
         if bar is not None:
