@@ -477,6 +477,8 @@ class SynchronizedSeedDataset(SynchronizedDataset):
 
 
 class TestWorkerInfoDataset(SynchronizedDataset):
+    __test__ = False  # a dataset, not a test class
+
     def __getitem__(self, idx):
         self.sync_once()
         return np.array(self.value)
@@ -549,6 +551,8 @@ class BulkLoadingSampler(Sampler):
 
 
 class TestMultiEpochDataset(IterableDataset):
+    __test__ = False  # a dataset, not a test class
+
     def __init__(self, length):
         self.length = length
 
@@ -1631,6 +1635,8 @@ def test_custom_batch_pin_worker():
 
 
 class TestWorkerQueueDataset(Dataset):
+    __test__ = False  # a dataset, not a test class
+
     def __init__(self, data):
         self.data = data
         self.worker_id = None
