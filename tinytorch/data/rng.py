@@ -10,6 +10,10 @@ Subset/StackDataset `__getitems__`, per-sample transforms of a batch) narrows th
 `one_sample_randomness(i)`; a transform that asks for draws of another count than its block is a bug and raises.
 Outside any block (a transform called by hand), draws come from NumPy's global generator, so `np.random.seed`
 makes them reproducible.
+
+Every number comes from one hash (`mix`) and one formula (`uniform_at`), which take Python ints and uint64 arrays
+alike: a batch evaluates them on arrays, one sample on Python ints, where NumPy's fixed cost per call would be most
+of the work (`benchmarks/bench_loader.py` measures both routes).
 """
 from __future__ import annotations
 
@@ -21,22 +25,29 @@ import contextvars
 import numpy as np
 
 _MASK64 = (1 << 64) - 1
+_GOLDEN, _M1, _M2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_COUNTER = 0xD1B54A32D192ED03  # the step between a stream's consecutive numbers within one call
+LEAN_DRAWS = 8  # one sample's draws of at most this many numbers take the Python-int route (bench_loader.py, race 5)
 
 
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_M1, _M2, _M3 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0xD1B54A32D192ED03)
+def mix(x, value: int = 0):
+    """SplitMix64's finaliser applied to `x` xor `value` times the golden ratio: an independent-looking uint64.
+
+    `x` is a Python int in [0, 2**64) or a uint64 array (elementwise); the masks keep Python ints to 64 bits, as
+    arrays wrap by themselves.
+    """
+    x = x ^ ((value * _GOLDEN) & _MASK64)
+    x = ((x ^ (x >> 30)) * _M1) & _MASK64
+    x = ((x ^ (x >> 27)) * _M2) & _MASK64
+    return x ^ (x >> 31)
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (arrays wrap silently on overflow, as the hash wants)."""
-    x = (x ^ (x >> _S30)) * _M1
-    x = (x ^ (x >> _S27)) * _M2
-    return x ^ (x >> _S31)
+def uniform_at(base, counter):
+    """The float64 in [0, 1) at `counter` (1, 2, ...) of the call whose hash is `base` (ints or uint64 arrays).
 
-
-def _hash(key: np.ndarray, value: int) -> np.ndarray:
-    """`key` mixed with the int `value`: a new, independent-looking uint64 array."""
-    return _mix(key ^ np.uint64((value * 0x9E3779B97F4A7C15) & _MASK64))
+    Its top 53 bits over 2**53: exact in float64 whichever type computes it.
+    """
+    return (mix((base + counter * _COUNTER) & _MASK64) >> 11) * (1.0 / (1 << 53))
 
 
 def seed_from(generator, argument: str = "generator") -> int:
@@ -65,9 +76,9 @@ class SampleDraws:
 
     `keys` holds one uint64 per sample; with `stream`, row i is stream `stream` of key i (each random transform gets
     its own stream of the same samples). `uniform(*shape)` returns float64 of shape (n, *shape) in [0, 1); row i
-    depends only on sample i's key, the stream and the number of calls before. For one sample, `uniform_list(count)`
-    gives the numbers `uniform(count)[0]` would, as Python floats, computed on Python ints (a per-sample transform
-    then makes no NumPy call on a one-element array).
+    depends only on sample i's key, the stream and the number of calls before. `uniform_list(count)` is
+    `uniform(count)[0].tolist()` for one sample, bit for bit, computed on Python ints: the route a per-sample
+    transform takes, since NumPy's fixed cost per call would dominate such a tiny draw.
     """
 
     def __init__(self, keys: np.ndarray, stream: int | None = None):
@@ -79,60 +90,40 @@ class SampleDraws:
     def keys(self) -> np.ndarray:
         """The uint64 key of each sample's stream."""
         if self._keys is None:
-            self._keys = _hash(np.asarray(self._given, dtype=np.uint64), self._stream)
+            self._keys = mix(np.asarray(self._given, dtype=np.uint64), self._stream)
         return self._keys
 
-    def _bits(self, shape: tuple[int, ...]) -> np.ndarray:
-        self.calls += 1
-        size = math.prod(shape)
-        base = _hash(self.keys, self.calls)[:, None]
-        bits = _mix(base + np.arange(1, size + 1, dtype=np.uint64) * _M3)
-        return bits.reshape((len(self.keys),) + tuple(shape))
-
     def uniform(self, *shape: int) -> np.ndarray:
-        return (self._bits(shape) >> _S11).astype(np.float64) * (1.0 / (1 << 53))
+        size = math.prod(shape)
+        if size <= LEAN_DRAWS and len(self._given) == 1:
+            return np.array(self.uniform_list(size)).reshape((1,) + shape)
+        self.calls += 1
+        base = mix(self.keys, self.calls)[:, None]
+        return uniform_at(base, np.arange(1, size + 1, dtype=np.uint64)).reshape((len(base),) + shape)
 
     def uniform_list(self, count: int) -> list[float]:
-        """`uniform(count)[0].tolist()` for draws over one sample, without NumPy (bit for bit the same numbers)."""
-        if self._keys is None and len(self._given) == 1:
-            key = _hash_int(int(self._given[0]), self._stream)
-        elif len(self.keys) == 1:
-            key = int(self.keys[0])
-        else:
-            raise ValueError(f"uniform_list is for draws over one sample, these are over {len(self.keys)}")
+        """The next `count` numbers of the one sample's stream, as Python floats."""
+        if len(self._given) != 1:
+            raise ValueError(f"uniform_list is for draws over one sample, these are over {len(self._given)}")
+        key = int(self._given[0]) if self._stream is None else mix(int(self._given[0]), self._stream)
         self.calls += 1
-        base = _hash_int(key, self.calls)
-        return [(_mix_int((base + j * _M3_INT) & _MASK64) >> 11) * (1.0 / (1 << 53)) for j in range(1, count + 1)]
-
-
-def _mix_int(x: int) -> int:
-    """`_mix` on one uint64 held as a Python int (a few hundred nanoseconds, where NumPy takes microseconds)."""
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return x ^ (x >> 31)
-
-
-def _hash_int(key: int, value: int) -> int:
-    """`_hash` on one uint64 held as a Python int."""
-    return _mix_int(key ^ ((value * 0x9E3779B97F4A7C15) & _MASK64))
-
-
-_M3_INT = int(_M3)
+        base = mix(key, self.calls)
+        return [uniform_at(base, counter) for counter in range(1, count + 1)]
 
 
 @functools.lru_cache(maxsize=64)
 def _epoch_key(seed: int, epoch: int) -> int:
     """The part of every sample key that depends on (seed, epoch) only."""
-    return _hash_int(_hash_int(_mix_int(seed & _MASK64), epoch), 0)
+    return mix(mix(mix(seed & _MASK64), epoch))
 
 
 def sample_keys(seed: int, epoch: int, positions) -> np.ndarray:
     """The uint64 key of each sample: a hash of (seed, epoch, position in the epoch), shaped like `positions`."""
     positions = np.asarray(positions, dtype=np.uint64)
     if positions.size == 1:  # one sample (the per-sample path): Python ints are cheaper than NumPy calls
-        key = _epoch_key(seed, epoch) ^ _mix_int((int(positions.reshape(-1)[0]) + 1) & _MASK64)
+        key = _epoch_key(seed, epoch) ^ mix((int(positions.reshape(-1)[0]) + 1) & _MASK64)
         return np.array(key, dtype=np.uint64).reshape(positions.shape)
-    return np.uint64(_epoch_key(seed, epoch)) ^ _mix(positions + np.uint64(1))
+    return _epoch_key(seed, epoch) ^ mix(positions + np.uint64(1))
 
 
 class sample_randomness:
