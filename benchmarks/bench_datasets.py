@@ -98,7 +98,7 @@ from tinytorch.data.datasets.storage import cache
 root, case, digests = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 CIFAR10.train_list = [[name, digests[name]] for name, _ in CIFAR10.train_list]
 folder, names = CIFAR10.folder(root), [name for name, _ in CIFAR10.train_list]
-for path in [*folder.glob("tinytorch_*.npy"), *([folder / cache.MEMO] if case == "hashed" else [])]:
+for path in [*folder.glob("tinytorch_*.npy"), *([folder / cache.RECORD] if case == "hashed" else [])]:
     path.unlink(missing_ok=True)
 start = time.perf_counter()
 if case.startswith("torchvision"):

@@ -146,11 +146,13 @@ def test_an_archive_with_a_member_outside_the_folder_is_refused(fake_cifar, loop
     assert not (tmp_path / "outside").exists()
 
 
-def test_force_download_replaces_everything(fake_cifar, loopback, tmp_path):
+def test_force_download_fetches_again_and_replaces_a_damaged_batch(fake_cifar, loopback, tmp_path):
     CIFAR10(tmp_path, download=True)
+    batch = tmp_path / "cifar-10-batches-py" / "data_batch_2"
+    batch.write_bytes(b"\0" * batch.stat().st_size)
     CIFAR10.download(tmp_path, force=True, quiet=True)
-    assert len(loopback.requests) == 2 and not list((tmp_path / "cifar-10-batches-py").glob("tinytorch_*"))
-    assert len(CIFAR10(tmp_path)) == N_TRAIN
+    assert len(loopback.requests) == 2 and md5(batch.read_bytes()) == dict(CIFAR10.train_list)["data_batch_2"]
+    assert np.array_equal(CIFAR10(tmp_path).targets, fake_cifar["train"][1])
 
 
 def test_bad_arguments_are_named(tmp_path):

@@ -286,3 +286,35 @@ def test_default_root_follows_the_environment(monkeypatch, tmp_path):
     assert cache.default_root() == tmp_path / "home" / ".cache" / "tinytorch"
     with pytest.raises(TypeError, match="root must be a path.*got int: 3"):
         cache.default_root(3)
+
+
+def test_a_file_rewritten_in_place_with_its_size_and_mtime_kept_is_hashed_again(tmp_path):
+    """`cp -p`, `rsync -t`, `touch -r`: the size and the mtime are kept, the change time is not."""
+    path = tmp_path / "f"
+    path.write_bytes(DATA)
+    assert cache.md5(path) == DIGEST
+    mtime = path.stat().st_mtime_ns
+    with open(path, "r+b") as handle:
+        handle.write(b"!")
+    os.utime(path, ns=(mtime, mtime))
+    assert cache.known_md5(path) is None and cache.md5(path) == md5(b"!" + DATA[1:])
+
+
+def test_gunzip_with_a_digest_never_replaces_a_file_with_wrong_bytes(tmp_path):
+    (tmp_path / "f").write_bytes(b"verified")
+    (tmp_path / "f.gz").write_bytes(gzip.compress(DATA))
+    with pytest.raises(ChecksumError, match="nothing was kept"):
+        gunzip(tmp_path / "f.gz", tmp_path / "f", md5="0" * 32)
+    assert (tmp_path / "f").read_bytes() == b"verified" and sorted(p.name for p in tmp_path.iterdir()) == ["f", "f.gz"]
+    assert gunzip(tmp_path / "f.gz", tmp_path / "f", md5=DIGEST).read_bytes() == DATA
+
+
+def test_each_folder_keeps_one_record_and_still_reads_the_older_derived_record(tmp_path):
+    (tmp_path / cache.OLD_DERIVED_RECORD).write_text('{"cache.npy": "0123"}')
+    assert cache.written_digests(tmp_path) == {"cache.npy": "0123"}
+    (tmp_path / "f").write_bytes(DATA)
+    assert cache.md5(tmp_path / "f") == DIGEST  # writes the record, folding the older one in
+    assert sorted(p.name for p in tmp_path.iterdir()) == [cache.RECORD, "f"]
+    assert cache.written_digests(tmp_path) == {"cache.npy": "0123"} and cache.known_md5(tmp_path / "f") == DIGEST
+    cache.record_written(tmp_path, {"cache.npy": None})
+    assert cache.written_digests(tmp_path) == {} and cache.known_md5(tmp_path / "f") == DIGEST

@@ -17,7 +17,7 @@ from formats import gzip_bytes, idx_bytes, md5
 from tinytorch.data import CIFAR10, KMNIST, MNIST, DataLoader, FashionMNIST
 from tinytorch.data.datasets.storage import cache
 from tinytorch.data.cli import main as cli
-from tinytorch.data.datasets.downloaded import DERIVED
+from tinytorch.data.datasets.storage.cache import written_digests
 from tinytorch.data.errors import ChecksumError, DatasetNotFoundError
 from tinytorch.data.transforms import Compose, Normalize, ToTensor
 from torch_reference import torchvision_or_none
@@ -69,8 +69,7 @@ def test_kmnist_trusts_its_gz_digests_and_records_what_it_extracted(fake_kmnist,
     train = KMNIST(tmp_path, download=True)
     assert np.array_equal(train.targets, fake_kmnist["train-labels-idx1-ubyte"]) and train.classes[3] == "tsu"
     folder = KMNIST.folder(tmp_path)
-    recorded = json.loads((folder / DERIVED).read_text())
-    assert recorded == {name: md5(idx_bytes(fake_kmnist[name])) for name in ("train-images-idx3-ubyte",
+    assert written_digests(folder) == {name: md5(idx_bytes(fake_kmnist[name])) for name in ("train-images-idx3-ubyte",
                                                                              "train-labels-idx1-ubyte")}
     assert cli(["verify", "kmnist", "--root", str(tmp_path)]) == 1  # the test split is not downloaded
     out = capsys.readouterr().out

@@ -21,7 +21,7 @@ from hypothesis import given, settings, strategies as st
 
 from formats import gzip_bytes, idx_bytes
 from test_download import DATA, DIGEST, closed_port_url, file_member, serve, tar_of
-from tinytorch.data.datasets.storage import cache, download, safe_pickle
+from tinytorch.data.datasets.storage import atomic, cache, download, safe_pickle
 from tinytorch.data.cli import main
 from tinytorch.data.datasets.storage.download import download_file, extract_tar, gunzip, lock
 from tinytorch.data.errors import (ChecksumError, CorruptFileError, DiskSpaceError, DownloadError, UnsafeArchiveError,
@@ -181,7 +181,7 @@ def test_huge_declared_lengths_in_a_pickle_are_corrupt_file_errors_naming_it(tmp
 @pytest.mark.parametrize("memo", ["[]", "null", '{"f": 5}', '{"f": [1, 2]}', '{"f": [1, 2, 3]}', "{", '"text"'])
 def test_a_malformed_md5_memo_counts_as_absent_and_is_rewritten(tmp_path, memo):
     (tmp_path / "f").write_bytes(DATA)
-    (tmp_path / cache.MEMO).write_text(memo)
+    (tmp_path / cache.RECORD).write_text(memo)
     assert cache.known_md5(tmp_path / "f") is None
     assert cache.md5(tmp_path / "f") == DIGEST and cache.known_md5(tmp_path / "f") == DIGEST
 
@@ -193,7 +193,7 @@ def test_a_memo_that_cannot_be_written_is_skipped_silently(tmp_path, monkeypatch
     def read_only(path):
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
-    monkeypatch.setattr(cache, "open_own_file", read_only)
+    monkeypatch.setattr(atomic, "open_own_file", read_only)
     with lock(tmp_path):
         assert cache.md5(tmp_path / "f") == DIGEST
     assert tree(tmp_path) == ["f"]
@@ -218,7 +218,7 @@ def test_a_read_only_folder_is_said_to_be_so_before_any_request(loopback, read_o
 
 def test_a_verified_file_in_a_read_only_folder_needs_nothing_written(loopback, read_only, monkeypatch):
     (read_only / "f").write_bytes(DATA)
-    monkeypatch.setattr(cache, "open_own_file", lambda path: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only")))
+    monkeypatch.setattr(atomic, "open_own_file", lambda path: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only")))
     assert download_file(serve(loopback, "/f"), read_only / "f", DIGEST, quiet=True) == read_only / "f"
     assert loopback.requests == [] and tree(read_only) == ["f"]
 
@@ -234,7 +234,7 @@ def test_a_part_file_that_cannot_be_written_stops_without_trying_other_mirrors(l
     def read_only_file_system(path):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(cache, "open_own_file", read_only_file_system)
+    monkeypatch.setattr(atomic, "open_own_file", read_only_file_system)
     urls = serve(loopback, "/m1/f", "/m2/f")
     with pytest.raises(UnusablePathError, match=r"cannot write .*f.part \(Read-only file system\)"):
         download_file(urls, tmp_path / "f", DIGEST, quiet=True)
@@ -246,7 +246,7 @@ def test_a_link_planted_at_the_memos_temporary_file_is_not_written_through(tmp_p
     victim.write_bytes(b"precious")
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "f").write_bytes(DATA)
-    (tmp_path / "data" / f"{cache.MEMO}.{os.getpid()}").symlink_to(victim)
+    (tmp_path / "data" / f"{cache.RECORD}.{os.getpid()}").symlink_to(victim)
     assert cache.md5(tmp_path / "data" / "f") == DIGEST and cache.known_md5(tmp_path / "data" / "f") == DIGEST
     assert victim.read_bytes() == b"precious"
 
@@ -359,20 +359,20 @@ class FullDisk:
 
 
 def test_a_full_disk_without_content_length_stops_with_nothing_left(loopback, tmp_path, monkeypatch):
-    real = cache.open_own_file
-    monkeypatch.setattr(cache, "open_own_file", lambda path: FullDisk(real(path)))
+    real = atomic.open_own_file
+    monkeypatch.setattr(atomic, "open_own_file", lambda path: FullDisk(real(path)))
     urls = serve(loopback, "/m1/f", "/m2/f")
     loopback.faults["/m1/f"] = [("length", None)]
-    with pytest.raises(DiskSpaceError, match=r"disk holding .* is full: f from .*/m1/f did not fit"):
+    with pytest.raises(DiskSpaceError, match=r"disk holding .* is full \(or its quota is used up\): f from .*/m1/f "):
         download_file(urls, tmp_path / "f", DIGEST, quiet=True)
     assert loopback.hits("/m2/f") == [] and tree(tmp_path) == []
 
 
 def test_a_full_disk_while_decompressing_is_a_disk_space_error_with_nothing_left(tmp_path, monkeypatch):
     (tmp_path / "f.gz").write_bytes(gzip_bytes(DATA))
-    real = cache.open_own_file
-    monkeypatch.setattr(cache, "open_own_file", lambda path: FullDisk(real(path)))
-    with pytest.raises(DiskSpaceError, match="is full: f did not fit"):
+    real = atomic.open_own_file
+    monkeypatch.setattr(atomic, "open_own_file", lambda path: FullDisk(real(path)))
+    with pytest.raises(DiskSpaceError, match=r"is full \(or its quota is used up\): f did not fit"):
         gunzip(tmp_path / "f.gz", tmp_path / "f")
     assert tree(tmp_path) == ["f.gz"]
 
@@ -389,7 +389,7 @@ def test_a_garbage_part_file_with_a_single_source_is_discarded_and_fetched_afres
     (tmp_path / "f.part").write_bytes(b"garbage!" * 625)
     download_file(serve(loopback, "/f"), tmp_path / "f", DIGEST, quiet=True)
     assert [r.range for r in loopback.requests] == ["bytes=5000-", None]
-    assert tree(tmp_path) == [cache.MEMO, "f"] and (tmp_path / "f").read_bytes() == DATA
+    assert tree(tmp_path) == [cache.RECORD, "f"] and (tmp_path / "f").read_bytes() == DATA
 
 
 def test_wrong_bytes_fetched_afresh_are_still_a_checksum_error(loopback, tmp_path):

@@ -9,6 +9,7 @@ import gzip
 import io
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -140,11 +141,12 @@ def test_cifar_opens_one_split_when_the_other_is_missing(fake_cifar, loopback, t
 
 def test_a_read_only_classroom_copy_opens_writes_nothing_and_verifies(fake_mnist, fake_cifar, tmp_path, read_only,
                                                                       capsys):
-    MNIST.download(tmp_path, quiet=True)
-    CIFAR10.download(tmp_path, quiet=True)
-    CIFAR10(tmp_path), CIFAR10(tmp_path, train=False)  # the teacher builds the caches
-    for path in tmp_path.rglob(cache.MEMO):  # a copy made without the md5 memo: every file is hashed again
-        path.unlink()
+    teacher = tmp_path / "teacher"
+    MNIST.download(teacher, quiet=True)
+    CIFAR10.download(teacher, quiet=True)
+    CIFAR10(teacher), CIFAR10(teacher, train=False)  # the teacher builds the caches
+    tmp_path = tmp_path / "copy"
+    shutil.copytree(teacher, tmp_path)  # new inodes: the remembered hashes do not apply, every file is hashed again
     before = snapshot(tmp_path)
     read_only(tmp_path)
     assert np.array_equal(MNIST(tmp_path, download=True).targets, fake_mnist["train-labels-idx1-ubyte"])
@@ -199,7 +201,7 @@ def test_a_deleted_cache_is_rebuilt_and_not_reported(fake_cifar, tmp_path):
 def test_a_cache_deleted_by_hand_is_rebuilt_on_the_next_open(fake_cifar, tmp_path):
     CIFAR10(tmp_path, download=True)
     cache_file(tmp_path).unlink()  # "delete the cache to rebuild it", with its digest still on record
-    (cache_file(tmp_path).parent / cache.MEMO).unlink()  # and the md5 memo, so nothing remembers the old file
+    (cache_file(tmp_path).parent / cache.RECORD).unlink()  # and the md5 memo, so nothing remembers the old file
     assert np.array_equal(CIFAR10(tmp_path).data, fake_cifar["train"][0].transpose(0, 2, 3, 1))
     assert cache_file(tmp_path).is_file()
 
@@ -292,7 +294,7 @@ def test_data_manager_without_arguments_shows_the_status_of_all(isolated_cache, 
 
 def test_status_suggests_verify_when_files_are_present_but_not_verified(fake_mnist, isolated_cache, capsys):
     data_manager.main(["download", "mnist"])
-    for memo in data_manager.data_root("mnist").rglob(cache.MEMO):
+    for memo in data_manager.data_root("mnist").rglob(cache.RECORD):
         memo.unlink()  # e.g. files copied in by hand
     capsys.readouterr()
     data_manager.main(["status", "mnist"])

@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 from conftest import SIZES
 from formats import gzip_bytes, idx_bytes, md5
 from tinytorch.data import MNIST
+from tinytorch.data.datasets.downloaded import DownloadedImages
 from tinytorch.data.datasets.storage import cache
 from tinytorch.data.errors import ChecksumError, CorruptFileError, DatasetNotFoundError
 from tinytorch.data.datasets.storage.idx import read_idx
@@ -213,3 +214,19 @@ def test_download_called_on_a_dataset_fetches_into_its_root_as_torchvision(fake_
     assert len(loopback.requests) == 2
     test.download()  # torchvision's instance method: every file, into the dataset's own root
     assert len(loopback.requests) == 4 and len(MNIST(tmp_path / "r", train=True)) == SIZES["train"]
+
+
+def test_the_base_declares_every_hook_and_download_is_a_method_not_an_instance_attribute(fake_mnist, tmp_path):
+    class Bare(DownloadedImages):
+        pass
+
+    hooks = [lambda: Bare.folder(tmp_path), lambda: Bare.split_files(True), lambda: Bare.by_hand(tmp_path, []),
+             lambda: Bare.provide(tmp_path, [], network=False, quiet=True), lambda: Bare.source(tmp_path),
+             lambda: Bare.load(object.__new__(Bare))]
+    for hook in hooks:
+        with pytest.raises(NotImplementedError, match="Bare must"):
+            hook()
+    dataset = MNIST(tmp_path, download=True)
+    assert "download" not in vars(dataset)
+    with pytest.raises(TypeError):
+        MNIST.download(tmp_path, False)  # train, force and quiet are keyword-only

@@ -1,4 +1,5 @@
-"""ImageDataset: (image, label) pairs held as arrays, the base of every built-in image dataset.
+"""ImageDataset: (image, label) pairs held as arrays, the base of every built-in image dataset; and torchvision's
+repr, which every dataset here with a `root` shows.
 
 It is the one place where a dataset meets the transforms: `__getitem__` applies them to one sample, `get_batch` to a
 whole batch in one call.
@@ -45,3 +46,18 @@ class ImageDataset(Dataset):
         indices = as_index_array(indices)
         images, targets = self.data[indices], self.targets[indices]
         return apply_to_batch(self.transform, images), apply_to_batch(self.target_transform, targets)
+
+
+def vision_repr(dataset) -> str:
+    """torchvision's VisionDataset repr of `dataset` (with `root`, `transform`, `target_transform` and
+    `extra_repr()`): name, number of datapoints, root location, the extra lines, then the transforms."""
+    body = [f"Number of datapoints: {len(dataset)}", f"Root location: {dataset.root}",
+            *dataset.extra_repr().splitlines()]
+    if dataset.transform is not None or dataset.target_transform is not None:  # torchvision's StandardTransform,
+        lines = ["StandardTransform"]  # one body entry, so only its first line is indented
+        for head, transform in (("Transform: ", dataset.transform), ("Target transform: ", dataset.target_transform)):
+            if transform is not None:
+                first, *rest = repr(transform).splitlines()
+                lines += [head + first, *(" " * len(head) + line for line in rest)]
+        body.append("\n".join(lines))
+    return "\n".join([f"Dataset {type(dataset).__name__}"] + ["    " + line for line in body])

@@ -8,17 +8,16 @@ rebuilt, never used; later opens memory-map it, reading only the headers.
 """
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 
 import numpy as np
 
 from .storage import safe_pickle
-from .storage.cache import default_root, md5, new_md5, open_own_file, remember
+from .storage.atomic import replacing
+from .storage.cache import default_root, md5, new_md5, record_written, remember, written_digests
 from .storage.download import download_file, extract_tar, lock
-from ..errors import CorruptFileError
-from .downloaded import DownloadedImages, derived_digests, record_derived
+from ..errors import CorruptFileError, DiskSpaceError
+from .downloaded import DownloadedImages
 
 
 class CIFAR10(DownloadedImages):
@@ -65,34 +64,26 @@ class CIFAR10(DownloadedImages):
         return dict(lists)
 
     @classmethod
-    def _provide(cls, root: Path, names: list, *, network: bool, quiet: bool) -> None:
-        """With `network`: fetch the archive (unless a verified copy is in `root`), extract it, drop the caches."""
+    def provide(cls, root: Path, names: list, *, network: bool, quiet: bool, force: bool = False) -> None:
+        """With `network`: fetch the archive (unless a verified copy is in `root`, or with `force`) and extract it;
+        one archive holds every file, so all of them come from it, whichever `names` are wanted. The NumPy caches
+        are dropped only when a batch file changed (they are built from the batches)."""
         if network:
-            archive = download_file(cls.urls(cls.filename), root / cls.filename, cls.tgz_md5, quiet=quiet)
-            extract_tar(archive, root)
-            cls._drop_caches(root)
+            archive = download_file(cls.urls(cls.filename), root / cls.filename, cls.tgz_md5, quiet=quiet, force=force)
+            if extract_tar(archive, root):
+                folder = cls.folder(root)
+                caches = list(folder.glob("tinytorch_*.npy"))
+                for path in caches:
+                    path.unlink()
+                record_written(folder, {path.name: None for path in caches})
 
     @classmethod
-    def _discard(cls, root: Path, names) -> None:
-        super()._discard(root, cls.split_files(None))
-        (root / cls.filename).unlink(missing_ok=True)
-        cls._drop_caches(root)
-
-    @classmethod
-    def _drop_caches(cls, root: Path) -> None:
-        folder = cls.folder(root)
-        stale = list(folder.glob("tinytorch_*.npy"))
-        for path in stale:
-            path.unlink()
-        record_derived(folder, {path.name: None for path in stale})
-
-    @classmethod
-    def _by_hand(cls, root: Path, missing: list) -> str:
+    def by_hand(cls, root: Path, missing: list) -> str:
         return (f"  {cls.urls(cls.filename)[0]} -> {root} (the archive, with download=True), or its extracted "
                 f"{cls.base_folder}/ folder -> {root}")
 
     @classmethod
-    def _source(cls, root: Path) -> str:
+    def source(cls, root: Path) -> str:
         return f"the archive {root / cls.filename}"
 
     def _cache_paths(self) -> dict:
@@ -101,7 +92,7 @@ class CIFAR10(DownloadedImages):
 
     def _cached(self):
         """{array name: array} memory-mapped from the NumPy cache, or None if it is missing, damaged or changed."""
-        paths, recorded = self._cache_paths(), derived_digests(self.folder(self.root))
+        paths, recorded = self._cache_paths(), written_digests(self.folder(self.root))
         try:
             if any(recorded.get(path.name) is None or not path.is_file() or recorded[path.name] != md5(path)
                    for path in paths.values()):
@@ -131,9 +122,9 @@ class CIFAR10(DownloadedImages):
             arrays = {"data": data, **{name: np.concatenate([labels[name] for _, labels in parts])
                                        for name in self.labels}}
             try:
-                record_derived(folder, {path.name: _save(path, arrays[name])
+                record_written(folder, {path.name: _save(path, arrays[name])
                                         for name, path in self._cache_paths().items()})
-            except OSError:  # a read-only folder: keep the arrays in memory instead
+            except (OSError, DiskSpaceError):  # a read-only or full folder: keep the arrays in memory instead
                 return arrays
         return self._cached() or arrays
 
@@ -202,17 +193,10 @@ class _Hashing:
 
 
 def _save(path: Path, array) -> str:
-    """Write `array` to `path` as .npy through a temporary file and an atomic rename; return its md5."""
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.part")
-    try:
-        with open_own_file(temporary) as handle:
-            handle.truncate()
-            writer = _Hashing(handle)
-            np.save(writer, array)
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+    """Write `array` to `path` as .npy, whole or not at all (atomic.replacing); return its md5."""
+    with replacing(path) as handle:
+        writer = _Hashing(handle)
+        np.save(writer, array)
     digest = writer.digest.hexdigest()
     remember(path, digest)
     return digest

@@ -1,39 +1,41 @@
-"""The base of every downloaded dataset (MNIST, FashionMNIST, KMNIST, CIFAR10, CIFAR100).
+"""The declared base of every downloaded dataset (MNIST, FashionMNIST, KMNIST, CIFAR10, CIFAR100).
 
-Everything they share follows from class attributes: torchvision's constructor and attributes (`root`, `train`,
-`class_to_idx`, the repr), the folder, which files each split needs with their md5s, the mirrors (and
-`$TINYTORCH_<NAME>_MIRRORS`), verification (each file hashed once, the digest remembered), the download under a
-folder lock, and one wording for every not-found and checksum error. A family says only where its files live
-(`folder`), which files a split needs (`split_files`), how to provide missing ones (`_provide`: from a local
-archive, else from the mirrors) and how to read a split (`load`).
+Everything they share follows from class attributes and four hooks: torchvision's constructor and attributes
+(`root`, `train`, `class_to_idx`, the repr), the mirrors (and `$TINYTORCH_<NAME>_MIRRORS`), verification (each
+file hashed once, the digest remembered), the download under a folder lock, and one wording for every not-found and
+checksum error. A family implements the hooks, each stubbed here with NotImplementedError: where its files live
+(`folder`), which files a split needs (`split_files`), how to provide missing or refreshed ones (`provide`: from a
+local archive, else from the mirrors), how to read a split (`load`), and what to tell a user who fetches files by
+hand (`by_hand`, `source`).
 
 Files this library writes from verified sources (CIFAR's `.npy` caches, KMNIST's extracted files, whose digests
-are not published) get their md5 recorded in `.tinytorch-derived.json` when written, so they are verified too.
+are not published) get their md5 recorded when written (cache.record_written), so they are verified too.
 """
 from __future__ import annotations
 
 import functools
 import os
+import shlex
 from pathlib import Path
 
-from .storage.cache import default_root, md5, read_record, write_record
-from .base import ImageDataset
+from .storage.cache import default_root, md5, record_written, written_digests
+from .base import ImageDataset, vision_repr
 from .storage.download import lock
 from ..errors import ChecksumError, DatasetNotFoundError
 
-DERIVED = ".tinytorch-derived.json"
 
+class _ClassOrInstanceMethod:
+    """A method that is a classmethod on the class and binds the instance's `root` on an instance, so both
+    `MNIST.download(root)` and torchvision's `dataset.download()` work, with no attribute shadowing the method."""
 
-def derived_digests(folder) -> dict:
-    """{file name: md5 recorded when the library wrote it} for `folder` ({} when absent or unreadable)."""
-    return {name: digest for name, digest in read_record(Path(folder) / DERIVED).items() if isinstance(digest, str)}
+    def __init__(self, function):
+        self.function = function
+        functools.update_wrapper(self, function)
 
-
-def record_derived(folder, changes: dict) -> None:
-    """Record (name: md5) or forget (name: None) derived files of `folder`; best effort on a read-only folder."""
-    folder = Path(folder)
-    record = {name: digest for name, digest in {**derived_digests(folder), **changes}.items() if digest is not None}
-    write_record(folder / DERIVED, record)  # on a read-only folder, rewritten later by whoever can write
+    def __get__(self, instance, owner):
+        if instance is None:
+            return functools.partial(self.function, owner)
+        return functools.partial(self.function, owner, instance.root)
 
 
 class DownloadedImages(ImageDataset):
@@ -50,10 +52,45 @@ class DownloadedImages(ImageDataset):
             raise TypeError(f"train must be a bool, got {type(train).__name__}: {train!r}")
         self.root = os.path.expanduser(root) if isinstance(root, str) else default_root(root)  # as torchvision keeps it
         self.train = train
-        self.download = functools.partial(type(self).download, default_root(root))  # as torchvision: ds.download()
         self._prepare(default_root(root), train, network=download)
         data, targets = self.load()
         super().__init__(data, targets, transform, target_transform)
+
+    # --- the hooks a family implements ---------------------------------------------------------------------------
+
+    @classmethod
+    def folder(cls, root=None) -> Path:
+        """The folder holding the files of `split_files` under `root` (default_root(root) when None)."""
+        raise NotImplementedError(f"{cls.__name__} must say where its files live: define the classmethod folder")
+
+    @classmethod
+    def split_files(cls, train: bool | None) -> dict:
+        """{file name in `folder`: md5, or None where none is published} of split `train` (every file when None)."""
+        raise NotImplementedError(f"{cls.__name__} must list its files: define the classmethod split_files")
+
+    @classmethod
+    def provide(cls, root: Path, names: list, *, network: bool, quiet: bool, force: bool = False) -> None:
+        """Put the files `names` in `folder(root)`, from what is already under `root` (an archive placed by hand)
+        or, with `network`, from the mirrors. With `force`, fetch from the mirrors even what is there. Called under
+        the folder's lock; whatever it writes must be whole and verified before it replaces a file (see
+        storage.atomic); the caller checks the result."""
+        raise NotImplementedError(f"{cls.__name__} must say how to fetch its files: define the classmethod provide")
+
+    def load(self):
+        """(data, targets) of this split, read from the verified files of `split_files(self.train)`."""
+        raise NotImplementedError(f"{type(self).__name__} must read its files: define the method load")
+
+    @classmethod
+    def by_hand(cls, root: Path, missing: list) -> str:
+        """Lines saying where to fetch the files `missing` by hand and where to put them."""
+        raise NotImplementedError(f"{cls.__name__} must say how to fetch its files by hand: define by_hand")
+
+    @classmethod
+    def source(cls, root: Path) -> str:
+        """What the files came from, for an error saying a download did not provide them."""
+        raise NotImplementedError(f"{cls.__name__} must name where its files come from: define source")
+
+    # --- what follows from the hooks --------------------------------------------------------------------------------
 
     @property
     def class_to_idx(self) -> dict:
@@ -63,16 +100,7 @@ class DownloadedImages(ImageDataset):
         return f"Split: {'Train' if self.train else 'Test'}"
 
     def __repr__(self) -> str:
-        """torchvision's VisionDataset repr: name, number of datapoints, root, split, transforms."""
-        body = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}", *self.extra_repr().splitlines()]
-        if self.transform is not None or self.target_transform is not None:  # torchvision's StandardTransform,
-            lines = ["StandardTransform"]  # one body entry, so only its first line is indented
-            for head, transform in (("Transform: ", self.transform), ("Target transform: ", self.target_transform)):
-                if transform is not None:
-                    first, *rest = repr(transform).splitlines()
-                    lines += [head + first, *(" " * len(head) + line for line in rest)]
-            body.append("\n".join(lines))
-        return "\n".join([f"Dataset {type(self).__name__}"] + ["    " + line for line in body])
+        return vision_repr(self)
 
     @classmethod
     def cli_name(cls) -> str:
@@ -91,14 +119,16 @@ class DownloadedImages(ImageDataset):
         """{path: md5} of every file `verify` checks: the dataset's files (both splits) and those derived from them
         that are present (a missing cache is simply built again). The md5 is None for a file whose digest is neither
         published nor recorded."""
-        folder, derived = cls.folder(root), derived_digests(cls.folder(root))
+        folder, derived = cls.folder(root), written_digests(cls.folder(root))
         files = {folder / name: digest or derived.get(name) for name, digest in cls.split_files(None).items()}
         return files | {folder / name: digest for name, digest in derived.items() if (folder / name).is_file()}
 
-    @classmethod
+    @_ClassOrInstanceMethod
     def download(cls, root=None, *, train: bool | None = None, force: bool = False, quiet: bool = False) -> None:
         """Make the files of split `train` (both when None) present and verified, fetching only what is missing
-        or wrong; with `force`, fetch them again. A derived file that fails its digest is removed (rebuilt later)."""
+        or wrong. With `force`, fetch everything again: each file is replaced only once its fresh copy is verified
+        (an identical one is left as it is), so a failed or wrong download deletes nothing. A derived file that
+        fails its digest is removed (rebuilt later). On an instance (`dataset.download()`), `root` is its root."""
         cls._prepare(default_root(root), train, network=True, force=force, quiet=quiet)
 
     @classmethod
@@ -110,16 +140,14 @@ class DownloadedImages(ImageDataset):
         if not network and not folder.is_dir():
             raise cls._not_found(root, train, list(expected))
         with lock(folder):
-            if force:
-                cls._discard(root, expected)
-            elif stale:  # removed, to be derived again
-                for name in stale:
-                    (folder / name).unlink(missing_ok=True)
-                record_derived(folder, dict.fromkeys(stale))
+            for name in stale:  # files this library derived whose bytes changed since: not verified, derived again
+                (folder / name).unlink(missing_ok=True)
+            record_written(folder, dict.fromkeys(stale))
             missing, bad = cls._problems(folder, expected)
-            wanted = missing + list(bad) if network else missing + [name for name, (_, want) in bad.items() if not want]
+            wanted = list(expected) if force else missing + list(bad) if network else \
+                missing + [name for name, (_, want) in bad.items() if not want]
             if wanted:
-                cls._provide(root, wanted, network=network, quiet=quiet)
+                cls.provide(root, wanted, network=network, quiet=quiet, force=force)
             missing, bad = cls._problems(folder, expected)
         if missing:
             raise cls._not_found(root, train, missing, downloaded=network)
@@ -129,13 +157,13 @@ class DownloadedImages(ImageDataset):
     @classmethod
     def _stale(cls, folder: Path) -> list:
         """The derived files of `folder` that are gone or whose bytes changed since they were written."""
-        return [name for name, digest in derived_digests(folder).items()
+        return [name for name, digest in written_digests(folder).items()
                 if not (folder / name).is_file() or md5(folder / name) != digest]
 
     @classmethod
     def _problems(cls, folder: Path, expected: dict) -> tuple[list, dict]:
         """(names missing, {name: (actual md5, expected md5 or None)} of those present but not verified)."""
-        missing, bad, derived = [], {}, derived_digests(folder)
+        missing, bad, derived = [], {}, written_digests(folder)
         for name, digest in expected.items():
             if not (folder / name).is_file():
                 missing.append(name)
@@ -144,16 +172,9 @@ class DownloadedImages(ImageDataset):
         return missing, bad
 
     @classmethod
-    def _discard(cls, root: Path, names) -> None:
-        """Delete the files `names` (and whatever the family derived or downloaded for them), for `force`."""
-        folder = cls.folder(root)
-        for name in names:
-            (folder / name).unlink(missing_ok=True)
-        record_derived(folder, {name: None for name in names})
-
-    @classmethod
     def _hint(cls, root: Path, *, force: bool = False) -> str:
-        return f"`python -m tinytorch.data download {cls.cli_name()}{' --force' if force else ''} --root {root}`"
+        return f"`python -m tinytorch.data download {cls.cli_name()}{' --force' if force else ''} " \
+               f"--root={shlex.quote(str(root))}`"
 
     @classmethod
     def _not_found(cls, root: Path, train, missing: list, downloaded: bool = False) -> DatasetNotFoundError:
@@ -161,11 +182,11 @@ class DownloadedImages(ImageDataset):
         if downloaded:
             return DatasetNotFoundError(
                 f"{cls.__name__}{split}: the download was verified but did not provide {', '.join(missing)} in "
-                f"{folder}: {cls._source(root)} is not {cls.__name__}'s, or has other files. Replace it with the "
+                f"{folder}: {cls.source(root)} is not {cls.__name__}'s, or has other files. Replace it with the "
                 f"official one (or fix your mirror), or put the missing files in {folder} by hand")
         return DatasetNotFoundError(
             f"{cls.__name__}{split} is missing {', '.join(missing)} in {folder}. Either pass download=True (or run "
-            f"{cls._hint(root)}), or fetch these by hand and put them where shown:\n{cls._by_hand(root, missing)}")
+            f"{cls._hint(root)}), or fetch these by hand and put them where shown:\n{cls.by_hand(root, missing)}")
 
     @classmethod
     def _checksum_error(cls, root: Path, folder: Path, bad: dict, downloaded: bool) -> ChecksumError:
@@ -178,3 +199,4 @@ class DownloadedImages(ImageDataset):
                   f"they are damaged or not the official files: pass download=True (or run "
                   f"{cls._hint(root, force=True)}) to replace them")
         return ChecksumError(f"{lines}\n{cls.__name__}: {advice}")
+

@@ -15,12 +15,13 @@ import re
 
 import numpy as np
 
-from .storage.cache import default_root, make_folder, open_own_file
+from .storage.atomic import open_own_file
+from .storage.cache import default_root, make_folder
 from ..dataset import Dataset, as_index_array, check_index
 from .storage.download import check_space, lock
 from ..errors import CorruptImageError, DatasetNotFoundError
 from ..transforms import Resize, apply_to_batch
-from .downloaded import DownloadedImages
+from .base import vision_repr
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 CACHE_VERSION = 1  # part of every cache key: bump it when the cache's layout or decoding changes
@@ -174,7 +175,8 @@ class DatasetFolder(Dataset):
     def extra_repr(self) -> str:
         return ""
 
-    __repr__ = DownloadedImages.__repr__  # torchvision's VisionDataset repr, shared with the downloaded datasets
+    def __repr__(self) -> str:
+        return vision_repr(self)
 
 
 class ImageFolder(DatasetFolder):

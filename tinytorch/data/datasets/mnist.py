@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .storage.cache import default_root, md5
+from .storage.cache import default_root, md5, record_written
 from .storage.download import download_file, gunzip
-from ..errors import CorruptFileError, UnusablePathError
+from ..errors import ChecksumError, CorruptFileError, UnusablePathError
 from .storage.idx import read_idx
-from .downloaded import DownloadedImages, record_derived
+from .downloaded import DownloadedImages
 
 
 class MNIST(DownloadedImages):
@@ -64,27 +64,28 @@ class MNIST(DownloadedImages):
         return {name: cls.raw_md5s.get(name) for name in names if name.startswith(prefixes)}
 
     @classmethod
-    def _provide(cls, root: Path, names: list, *, network: bool, quiet: bool) -> None:
+    def provide(cls, root: Path, names: list, *, network: bool, quiet: bool, force: bool = False) -> None:
         """Extract each of `names` from its `.gz` in the folder when that gives the right bytes, else (with
-        `network`) download the `.gz` from the mirrors and extract it."""
+        `network`) download the `.gz` from the mirrors and extract it; with `force`, download it in any case."""
         folder, archive_md5s = cls.folder(root), dict(cls.resources)
         for name in names:
             gz = folder / f"{name}.gz"
             try:
-                if gz.is_file() and cls._extract(gz, folder / name, archive_md5s[gz.name]):
+                if not force and gz.is_file() and cls._extract(gz, folder / name, archive_md5s[gz.name]):
                     continue
             except CorruptFileError:
                 if not network:
                     raise  # with network, the download below replaces the broken .gz
             if network:
-                download_file(cls.urls(gz.name), gz, archive_md5s[gz.name], quiet=quiet,
+                download_file(cls.urls(gz.name), gz, archive_md5s[gz.name], quiet=quiet, force=force,
                               accept=lambda part, raw=folder / name: cls._accepts(part, raw))
                 cls._extract(gz, folder / name, archive_md5s[gz.name])
 
     @classmethod
     def _extract(cls, gz: Path, raw: Path, archive_md5: str | None) -> bool:
-        """Decompress `gz` into `raw` and keep it if its bytes are the official ones: the published raw md5, or,
-        where none is published, a `.gz` with the official archive md5 (`archive_md5`, None when unknown)."""
+        """Decompress `gz` into `raw` if its bytes are the official ones (checked before they replace `raw`): the
+        published raw md5, or, where none is published, a `.gz` with the official archive md5 (`archive_md5`, None
+        when unknown). Return whether it did."""
         want = cls.raw_md5s.get(raw.name)
         if want is None and (archive_md5 is None or md5(gz) != archive_md5):  # the .gz is hashed only when it decides
             return False
@@ -93,13 +94,12 @@ class MNIST(DownloadedImages):
                 f"{raw.parent} holds {gz.name} but not the file extracted from it, and the folder is read-only, so "
                 f"it cannot be extracted there. Extract it once where the folder is writable (`gunzip -k {gz}`), or "
                 f"copy the folder to a writable root and pass that root")
-        gunzip(gz, raw)
-        actual = md5(raw)
-        if want is None:
-            record_derived(raw.parent, {raw.name: actual})
-        elif actual != want:
-            raw.unlink()
+        try:
+            gunzip(gz, raw, md5=want)
+        except ChecksumError:
             return False
+        if want is None:
+            record_written(raw.parent, {raw.name: md5(raw)})
         return True
 
     @classmethod
@@ -111,18 +111,12 @@ class MNIST(DownloadedImages):
             return False
 
     @classmethod
-    def _discard(cls, root: Path, names) -> None:
-        super()._discard(root, names)
-        for name in names:
-            (cls.folder(root) / f"{name}.gz").unlink(missing_ok=True)
-
-    @classmethod
-    def _by_hand(cls, root: Path, missing: list) -> str:
+    def by_hand(cls, root: Path, missing: list) -> str:
         folder = cls.folder(root)
         return "\n".join(f"  {cls.urls(name + '.gz')[0]} -> {folder} (gzipped or extracted)" for name in missing)
 
     @classmethod
-    def _source(cls, root: Path) -> str:
+    def source(cls, root: Path) -> str:
         return f"what {', '.join(cls.urls(''))} served"
 
 

@@ -1,21 +1,24 @@
 """Where downloaded datasets are cached, and which cached files are known good.
 
-A file's md5 is computed once and remembered in `.tinytorch-md5.json` beside it, keyed by size and modification
-time, so reopening a dataset does not re-hash hundreds of megabytes while a replaced or edited file is re-hashed.
+Each dataset folder keeps one record, `.tinytorch-md5.json`: per file name, its md5 as last hashed with the file's
+identity then (size, modification time, inode, change time), so reopening a dataset does not re-hash hundreds of
+megabytes while a replaced or edited file is re-hashed (`cp -p`, `touch -r` keep the mtime but not the inode or
+change time); and, for files this library derived from verified sources (CIFAR's `.npy` caches, KMNIST's extracted
+files), the md5 they had when written, so they are verified too. Records of older versions
+(`.tinytorch-derived.json`) are still read, and folded into the one record when it is next written.
 """
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import json
 import os
-import stat
 from pathlib import Path
 
+from .atomic import replacing
 from ...errors import UnusablePathError
 
-MEMO = ".tinytorch-md5.json"
+RECORD = ".tinytorch-md5.json"
+OLD_DERIVED_RECORD = ".tinytorch-derived.json"  # written by versions before the record was one file
 
 
 def default_root(root=None) -> Path:
@@ -46,31 +49,6 @@ def make_folder(folder) -> Path:
     return folder
 
 
-def open_own_file(path):
-    """`path` opened for reading and writing ('r+b'), created if missing, never through a link.
-
-    For the data layer's own working files (`.part`, `.lock`, the memo's temporary): a symbolic or hard link planted
-    at the name is removed, never what it points to, and a fresh file made, so no write lands outside the root.
-    """
-    for _ in range(3):
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        except IsADirectoryError:
-            raise UnusablePathError(f"{path} is a folder, but the download needs it as a working file; move it "
-                                    f"away and try again") from None
-        except OSError as exc:
-            if exc.errno != errno.ELOOP:
-                raise
-            os.unlink(path)  # a symbolic link: remove the link itself
-            continue
-        info = os.fstat(fd)
-        if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
-            return os.fdopen(fd, "r+b")
-        os.close(fd)
-        os.unlink(path)  # a hard link or a special file: remove this name of it
-    raise UnusablePathError(f"{path} keeps being replaced by a link; something else is writing in this folder")
-
-
 def read_record(path) -> dict:
     """The JSON object in the file at `path`; a missing, unreadable or malformed file counts as empty."""
     try:
@@ -83,42 +61,64 @@ def read_record(path) -> dict:
 def write_record(path, record: dict) -> None:
     """Replace the file at `path` by the JSON object `record`, atomically; best effort (a read-only folder or mount
     is fine: these records only save work)."""
-    path = Path(path)
-    temporary = path.parent / f"{path.name}.{os.getpid()}"
     try:
-        with open_own_file(temporary) as handle:
-            handle.truncate()
+        with replacing(path) as handle:
             handle.write(json.dumps(record, indent=0).encode())
-        os.replace(temporary, path)
     except (OSError, UnusablePathError):
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+        pass
 
 
-def _memo(folder: Path) -> dict:
-    """The folder's memo {name: [size, mtime_ns, md5]}."""
-    return read_record(folder / MEMO)
+def identity(path) -> list:
+    """What changes whenever the file at `path` is replaced or edited: size, mtime, inode and change time (ns)."""
+    info = os.stat(path)
+    return [info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns]
 
 
-def _key(path: Path) -> list:
-    info = path.stat()
-    return [info.st_size, info.st_mtime_ns]
+def _entries(folder: Path) -> dict:
+    """The folder's record {name: {"seen": [*identity, md5], "written": md5}}, entries of other shapes dropped."""
+    return {name: entry for name, entry in read_record(folder / RECORD).items() if isinstance(entry, dict)}
+
+
+def _update(folder: Path, changes: dict) -> None:
+    """Merge {name: {field: value or None (drop)}} into the folder's record, folding in an older derived record."""
+    entries, old = _entries(folder), folder / OLD_DERIVED_RECORD
+    for name, digest in read_record(old).items():
+        if isinstance(digest, str):
+            entries.setdefault(name, {}).setdefault("written", digest)
+    for name, fields in changes.items():
+        entry = {**entries.get(name, {}), **fields}
+        entries[name] = {field: value for field, value in entry.items() if value is not None}
+    write_record(folder / RECORD, {name: entry for name, entry in entries.items() if entry})
+    if old.exists() and (folder / RECORD).exists():
+        old.unlink(missing_ok=True)
+
+
+def written_digests(folder) -> dict:
+    """{file name: md5 recorded when the library wrote it} for `folder` ({} when absent or unreadable)."""
+    folder = Path(folder)
+    old = {name: digest for name, digest in read_record(folder / OLD_DERIVED_RECORD).items() if isinstance(digest, str)}
+    return old | {name: entry["written"] for name, entry in _entries(folder).items()
+                  if isinstance(entry.get("written"), str)}
+
+
+def record_written(folder, changes: dict) -> None:
+    """Record (name: md5) or forget (name: None) files the library derived in `folder`; best effort on a read-only
+    folder."""
+    _update(Path(folder), {name: {"written": digest} for name, digest in changes.items()})
 
 
 def remember(path, digest: str) -> None:
     """Record that `path`, as it is now on disk, has md5 `digest` (best effort: a read-only folder is fine)."""
     path = Path(path)
-    memo = _memo(path.parent)
-    memo[path.name] = _key(path) + [digest]
-    write_record(path.parent / MEMO, memo)
+    _update(path.parent, {path.name: {"seen": identity(path) + [digest]}})
 
 
 def known_md5(path) -> str | None:
     """The remembered md5 of `path` if it is unchanged since it was hashed, else None (nothing is read)."""
     path = Path(path)
-    record = _memo(path.parent).get(path.name)
-    valid = isinstance(record, list) and len(record) == 3 and isinstance(record[2], str)
-    return record[2] if valid and record[:2] == _key(path) else None
+    seen = _entries(path.parent).get(path.name, {}).get("seen")
+    valid = isinstance(seen, list) and len(seen) == 5 and isinstance(seen[4], str)
+    return seen[4] if valid and seen[:4] == identity(path) else None
 
 
 def md5(path, *, rehash: bool = False) -> str:

@@ -10,7 +10,6 @@ nothing partial left. Stdlib urllib only; tqdm draws a progress bar when it is i
 from __future__ import annotations
 
 import contextlib
-import errno
 import gzip
 import http.client
 import os
@@ -27,7 +26,8 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urljoin, urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
-from . import cache
+from . import atomic, cache
+from .atomic import FULL_DISK, disk_full, install, replacing
 from ...errors import (ChecksumError, CorruptFileError, DataError, DiskSpaceError, DownloadError, TooSlowError,
                        UnsafeArchiveError, UnusablePathError)
 
@@ -44,7 +44,6 @@ BACKOFF = 1.0
 MIN_RATE = 1024  # bytes/s: a source averaging less over RATE_WINDOW seconds (an endless trickle) is abandoned
 RATE_WINDOW = 60.0
 SPACE_MARGIN = 16 << 20  # bytes left free beyond the file itself, so the disk is not filled to the last byte
-_FULL_DISK = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
 class _Refused(Exception):
@@ -78,7 +77,7 @@ def lock(folder):
     """
     folder = Path(folder)
     try:
-        handle = cache.open_own_file(cache.make_folder(folder) / ".lock")
+        handle = atomic.open_own_file(cache.make_folder(folder) / ".lock")
     except (OSError, UnusablePathError):  # a read-only folder: nobody can write there, so there is nothing to guard
         handle = None
     try:
@@ -110,10 +109,12 @@ def check_space(folder, needed: int | None) -> None:
                              f"(the root argument or $TINYTORCH_DATA)")
 
 
-def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None, size: int | None = None) -> Path:
+def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None, size: int | None = None,
+                  force: bool = False) -> Path:
     """Fetch `path` from the first of `urls` that delivers bytes with digest `md5`; return `path`.
 
-    An existing file with the right digest is kept without any network access. `accept(part)`, when given, may
+    An existing file with the right digest is kept without any network access, unless `force`: then it is fetched
+    again into `<name>.part`, and only a verified copy replaces it (an identical one leaves it untouched). `accept(part)`, when given, may
     still accept delivered bytes whose md5 differs (a gzip whose extracted bytes are the official ones). `size`, the
     file's size in bytes when known, lets a source announcing another size be skipped (unless `accept` is given) and
     a true lack of disk space be told before anything is fetched. A `.part` kept from an earlier attempt that fails
@@ -122,7 +123,7 @@ def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None, siz
     URL and its failure) when any failed otherwise.
     """
     path = Path(path)
-    if path.is_file() and cache.md5(path) == md5:
+    if not force and path.is_file() and cache.md5(path) == md5:
         return path
     _check_writable(cache.make_folder(path.parent))
     part = path.with_name(path.name + ".part")
@@ -145,8 +146,7 @@ def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None, siz
             failures.append((url, exc))
             continue
         if good:
-            _install(part, path)
-            cache.remember(path, actual)
+            _keep_or_install(part, path, actual)
             return path
         part.unlink()
         failures.append((url, ChecksumError(f"md5 {actual}, expected {md5}")))
@@ -170,14 +170,14 @@ def _check_writable(folder: Path) -> None:
                                 f"finished files there by hand")
 
 
-def _install(part: Path, path: Path) -> None:
-    """Rename the checked `part` to `path`; UnusablePathError (and no `.part` left) when `path` is taken by a folder."""
-    try:
-        os.replace(part, path)
-    except OSError as exc:
-        part.unlink(missing_ok=True)
-        raise UnusablePathError(f"cannot put the file at {path} ({exc.strerror}); move away what is there and try "
-                                f"again") from None
+def _keep_or_install(part: Path, path: Path, digest: str) -> None:
+    """Put the verified `part` (md5 `digest`) at `path`, unless `path` already holds those bytes: then `part` is
+    dropped and `path` left as it is (a file the user linked in is never rewritten for nothing)."""
+    if path.is_file() and cache.md5(path) == digest:
+        part.unlink()
+    else:
+        install(part, path)
+        cache.remember(path, digest)
 
 
 def _kept_size(part: Path) -> int:
@@ -240,27 +240,22 @@ def _stream(url, part: Path, quiet: bool, size: int | None) -> str:
             with _open_part(part) as out:
                 digest = _receive(response, out, have, remaining, part.name[:-5], quiet)
         except OSError as exc:
-            if exc.errno not in _FULL_DISK:
+            if exc.errno not in FULL_DISK:
                 raise
             part.unlink(missing_ok=True)
-            raise _disk_full(part, f"{part.name[:-5]} from {url}") from None
+            raise disk_full(part, f"{part.name[:-5]} from {url}") from None
     return digest
 
 
 def _open_part(part: Path):
-    """The working file `part`, opened by cache.open_own_file; UnusablePathError if its folder cannot be written."""
+    """The working file `part`, opened by atomic.open_own_file; UnusablePathError if its folder cannot be written."""
     try:
-        return cache.open_own_file(part)
+        return atomic.open_own_file(part)
     except OSError as exc:
-        if exc.errno in _FULL_DISK:
+        if exc.errno in FULL_DISK:
             raise
         raise UnusablePathError(f"cannot write {part} ({exc.strerror}): choose a root you can write to (the root "
                                 f"argument, --root or $TINYTORCH_DATA), or place the finished files there by hand") from None
-
-
-def _disk_full(part: Path, what: str) -> DiskSpaceError:
-    return DiskSpaceError(f"the disk holding {part.parent} is full: {what} did not fit and its partial file was "
-                          f"removed; free some space or choose another root (the root argument or $TINYTORCH_DATA)")
 
 
 def _receive(response, out, have: int, remaining: int | None, name: str, quiet: bool) -> str:
@@ -304,33 +299,34 @@ def _progress_bar(total, initial: int, name: str, quiet: bool):
                 disable=None)
 
 
-def _copy(source, destination: Path, limit: int | None = None) -> None:
-    """Stream `source` (a binary file) into `destination` through a `.part` file and an atomic rename, remembering
-    its md5 so the extracted file is never hashed again. More than `limit` bytes is a ValueError; on any failure
-    the `.part` is removed, and a full disk is a DiskSpaceError."""
-    part = destination.with_name(destination.name + ".part")
-    digest, written = cache.new_md5(), 0
-    try:
-        with _open_part(part) as out:
-            out.truncate()
-            while chunk := source.read(CHUNK if limit is None else min(CHUNK, limit - written + 1)):
-                written += len(chunk)
-                if limit is not None and written > limit:
-                    raise ValueError(f"it expands to more than {limit} bytes, the size it should have")
-                out.write(chunk)
-                digest.update(chunk)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        if isinstance(exc, OSError) and exc.errno in _FULL_DISK:
-            raise _disk_full(part, destination.name) from None
-        raise
-    _install(part, destination)
+def _copy(source, destination: Path, limit: int | None = None, md5: str | None = None) -> bool:
+    """Stream `source` (a binary file) into `destination`, whole or not at all (atomic.replacing), remembering its
+    md5 so the extracted file is never hashed again. More than `limit` bytes is a ValueError; bytes whose md5 is not
+    `md5` (when given) a ChecksumError, with `destination` untouched; a full disk a DiskSpaceError. A destination
+    already holding the same bytes is left as it is. Return whether `destination` changed."""
+    digest, written, part = cache.new_md5(), 0, destination.with_name(destination.name + ".part")
+    with replacing(destination, part) as out:
+        while chunk := source.read(CHUNK if limit is None else min(CHUNK, limit - written + 1)):
+            written += len(chunk)
+            if limit is not None and written > limit:
+                raise ValueError(f"it expands to more than {limit} bytes, the size it should have")
+            out.write(chunk)
+            digest.update(chunk)
+        if md5 is not None and digest.hexdigest() != md5:
+            raise ChecksumError(f"{destination.name}: the extracted bytes have md5 {digest.hexdigest()}, expected "
+                                f"{md5}; nothing was kept")
+        if destination.is_file() and cache.md5(destination) == digest.hexdigest():
+            part.unlink()  # the same bytes are there already: replacing() leaves `destination` as it is
+            return False
     cache.remember(destination, digest.hexdigest())
+    return True
 
 
-def gunzip(archive, destination, *, expected_size: int | None = None) -> Path:
+def gunzip(archive, destination, *, expected_size: int | None = None, md5: str | None = None) -> Path:
     """Decompress the gzip file `archive` into `destination`, atomically; return `destination`.
+
+    With `md5`, the decompressed bytes must have that digest before they replace `destination` (else ChecksumError,
+    and `destination` is untouched), so a verified file is only ever replaced by a verified one.
 
     Decompression stops as soon as the output exceeds `expected_size` (the decompressed size in bytes, when the
     caller knows it) or else the size recorded in the gzip trailer, so a small file whose trailer lies cannot fill
@@ -350,14 +346,15 @@ def gunzip(archive, destination, *, expected_size: int | None = None) -> Path:
         _check_writable(destination.parent)
         check_space(destination.parent, limit)
         with gzip.open(archive, "rb") as source:
-            _copy(source, destination, limit)
+            _copy(source, destination, limit, md5)
     except (OSError, EOFError, ValueError, zlib.error) as exc:
         raise CorruptFileError(f"{archive} is not a valid gzip file ({exc}); delete it and download it again") from exc
     return destination
 
 
 def extract_tar(archive, folder) -> list[Path]:
-    """Extract the regular files and folders of tar archive `archive` under `folder`; return the files written.
+    """Extract the regular files and folders of tar archive `archive` under `folder`; return the files written (a
+    file already holding a member's bytes is left as it is, and not listed).
 
     Every member is checked first, by its name alone: one that is a link or a device, whose path leads outside
     `folder` (or is `folder` itself, for a file), or that is both a file and a folder of another member refuses the
@@ -380,8 +377,7 @@ def extract_tar(archive, folder) -> list[Path]:
             for member, place in zip(members, places):
                 target = folder / place
                 _make_folders(archive, target if member.isdir() else target.parent)
-                if member.isfile():
-                    _copy(tar.extractfile(member), target)
+                if member.isfile() and _copy(tar.extractfile(member), target):
                     written.append(target)
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise CorruptFileError(f"{archive} is not a valid tar archive ({exc}); delete it and download it again") from exc
