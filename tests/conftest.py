@@ -1,11 +1,28 @@
 """Shared fixtures. `loopback`: an HTTP server on 127.0.0.1 for download tests (see tests/http_server.py);
-`fake_mnist`, `fake_cifar`: small datasets in the real file formats served by it."""
+`fake_mnist`, `fake_cifar`: small datasets in the real file formats served by it. `PerSample`: the dataset a
+PyTorch user writes, for tests of the loader's per-sample path (import it: `from conftest import PerSample`; a
+spawned worker cannot import it back when tests/upstream's conftest is loaded too, so spawn tests use another)."""
 import numpy as np
 import pytest
 
 from formats import cifar_archive, gzip_bytes, idx_bytes, md5
 from http_server import LoopbackServer
-from tinytorch.data import CIFAR10, CIFAR100, MNIST, FashionMNIST, KMNIST
+from tinytorch.data import CIFAR10, CIFAR100, MNIST, FashionMNIST, KMNIST, Dataset
+
+
+class PerSample(Dataset):
+    """A dataset written for PyTorch: `__getitem__` and `__len__` only (no `get_batch`), the transform called on
+    one image at a time, so a DataLoader takes its per-sample path. Sample i is (transformed images[i], int label)."""
+
+    def __init__(self, images, labels, transform=None):
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        image = self.images[i] if self.transform is None else self.transform(self.images[i])
+        return image, int(self.labels[i])
 from tinytorch.data.datasets.storage import download
 
 SIZES = {"train": 120, "t10k": 30}  # the fake MNIST's splits
