@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import contextvars
+import math
+import sys
 
 import numpy as np
 
@@ -133,10 +134,12 @@ class sample_randomness:
     transform asks for them, and how many streams it has handed out (one per random transform applied). A block
     narrowed to one of its samples (`one_sample_randomness`) goes on from its parent's streams, and the parent's next
     transform comes after the most streams any of those samples used, so a batch drawn in parts (one transform on
-    the whole batch, the next one sample at a time) gets the draws of its samples taken one by one.
+    the whole batch, the next one sample at a time) gets the draws of its samples taken one by one. One-sample draws
+    in a block of several samples that nothing narrowed are matched to its samples in order (`_InOrderPass`).
     """
 
-    __slots__ = ("seed", "epoch", "start", "count", "streams", "used", "parent", "_child", "_keys", "_token")
+    __slots__ = ("seed", "epoch", "start", "count", "streams", "used", "parent", "_child", "_keys", "_token", "_order",
+                 "_first_sources")
 
     def __init__(self, seed: int, epoch: int, start: int, count: int, parent=None):
         self.seed, self.epoch, self.start, self.count = seed, epoch, start, count
@@ -144,6 +147,8 @@ class sample_randomness:
         self.parent = parent
         self._child = None  # the block narrowed to one sample, reused from sample to sample
         self._keys = None
+        self._order = None  # the pass matching one-sample draws to samples, while one is open
+        self._first_sources = []  # the source that began each such pass
 
     @property
     def keys(self) -> np.ndarray:
@@ -154,10 +159,102 @@ class sample_randomness:
     def __enter__(self):
         self._token = _current.set(self)
 
-    def __exit__(self, *exception):
+    def __exit__(self, kind, *exception):
         _current.reset(self._token)
+        if kind is None and self._order is not None:
+            self.end_pass()
         if self.parent is not None and self.streams > self.parent.used:
             self.parent.used = self.streams
+
+    def draws(self, n: int, source) -> SampleDraws:
+        """The streams of the next random transform drawing for n samples in this block (see `draws`)."""
+        if n == self.count:
+            if self._order is not None:
+                self.end_pass()
+            self.streams = max(self.streams, self.used) + 1
+            return SampleDraws(self.keys, _stream_key(self.streams))
+        if n != 1:
+            raise self.unmatched(n, f"only draws for all {self.count} samples or for one sample can be matched")
+        if self._order is None or self._order.complete():
+            self.end_pass()
+            if source in self._first_sources:
+                raise self.unmatched(1, f"{_name(source)} drew again after every sample had drawn: it draws more than "
+                                        "once per sample, or for more samples than the block has")
+            self._first_sources.append(source)
+            self._order = _InOrderPass(self, max(self.streams, self.used))
+        sample, stream = self._order.next_draw(source)
+        self.used = max(self.used, stream)
+        return SampleDraws(self.keys[sample:sample + 1], _stream_key(stream))
+
+    def end_pass(self):
+        """Close the open pass of one-sample draws matched to samples; one that did not reach every sample raises."""
+        order, self._order = self._order, None
+        if order is not None and not order.complete():
+            raise self.unmatched(1, f"only {order.sample + 1} of the {self.count} samples drew in a pass (a pass "
+                                      "ends when every sample has drawn as sample 0 did; later draws start another)")
+
+    def new_pass(self):
+        """Close the open pass; the next one-sample draw starts a pass, whatever its source (`samples_in_order`)."""
+        self.end_pass()
+        self._first_sources.clear()
+
+    def unmatched(self, n: int, reason: str) -> RuntimeError:
+        return RuntimeError(
+            f"a random transform asked for draws for {n} samples inside the randomness block of {self.count} "
+            f"samples (positions {self.start}..{self.start + self.count - 1} of epoch {self.epoch}), and the draws "
+            f"cannot be matched to the samples: {reason}. Code that applies transforms to a batch's samples one at a "
+            "time must give every sample the same random transforms in the same order, sample after sample, or wrap "
+            "each sample in tinytorch.data.rng.one_sample_randomness(i), i being the sample's place in the batch"
+        )
+
+
+class _InOrderPass:
+    """One-sample draws in a block of n samples, matched to the samples in order: a dataset's own `__getitems__`
+    calling its `__getitem__` (`[self[i] for i in indices]`) draws each sample's transforms in turn.
+
+    The first source to draw starts sample 0's chain of draws; each time it draws again, the next sample's chain
+    starts. The j-th draw of every chain gets stream base + j, as that sample narrowed on its own would. The calls
+    are matched only when there are exactly n chains and every chain draws from the same sources in the same
+    order as the first. After the n-th chain, the next draw starts another pass over the samples (another part
+    of a StackDataset), unless its source began a pass before. Anything else raises, since then no other path
+    would reproduce the numbers.
+    """
+
+    __slots__ = ("block", "base", "chain", "sample", "position")
+
+    def __init__(self, block: sample_randomness, base: int):
+        self.block, self.base = block, base
+        self.chain = []  # the sources of sample 0's draws, in order
+        self.sample = self.position = 0  # the sample drawing, and how many draws its chain has made
+
+    def next_draw(self, source) -> tuple[int, int]:
+        """(sample, stream number) of the next one-sample draw, made by `source`."""
+        if self.position and source is self.chain[0]:
+            if self.sample and self.position != len(self.chain):
+                raise self.block.unmatched(1, f"sample {self.sample} drew {self.position} times, sample 0 "
+                                              f"{len(self.chain)} times")
+            self.sample, self.position = self.sample + 1, 0
+        if self.sample == 0:
+            self.chain.append(source)
+        elif self.position == len(self.chain) or self.chain[self.position] is not source:
+            raise self.block.unmatched(1, f"sample {self.sample}'s draw {self.position + 1} came from "
+                                          f"{_name(source)}, sample 0's from "
+                                          f"{_name(self.chain[self.position]) if self.position < len(self.chain) else 'nothing'}")
+        self.position += 1
+        return self.sample, self.base + self.position
+
+    def complete(self) -> bool:
+        """Whether the last sample has made as many draws as sample 0."""
+        return self.sample == self.block.count - 1 and self.position == len(self.chain)
+
+
+def _name(source) -> str:
+    return source.co_qualname if hasattr(source, "co_qualname") else type(source).__name__
+
+
+def _stream_key(number: int) -> int:
+    """The stream value of the number-th random transform applied in a block."""
+    return (number << 32) | 0xA5A5
 
 
 _current: contextvars.ContextVar[sample_randomness | None] = contextvars.ContextVar("tinytorch_randomness", default=None)
@@ -174,8 +271,11 @@ def one_sample_randomness(i: int):
         return _OUTSIDE
     if not 0 <= i < context.count:
         raise RuntimeError(f"one_sample_randomness({i}) inside a block of {context.count} samples")
-    if i == 0 and context.used > context.streams:
-        context.streams = context.used
+    if i == 0:
+        if context._order is not None:
+            context.end_pass()
+        if context.used > context.streams:
+            context.streams = context.used
     child = context._child
     if child is None:
         child = context._child = sample_randomness(context.seed, context.epoch, 0, 1, context)
@@ -192,24 +292,30 @@ def each_sample(function, items) -> list:
     return results
 
 
-def draws(n: int) -> SampleDraws:
-    """Streams for the next random transform applied to n samples.
+def samples_in_order(function, items):
+    """`function(items)` for code that goes through the block's samples itself (a dataset's own `__getitems__`):
+    its one-sample draws are matched to the samples in order (`_InOrderPass`), in a pass of their own."""
+    context = _current.get()
+    if context is not None:
+        context.new_pass()
+    return function(items)
+
+
+def draws(n: int, source=None) -> SampleDraws:
+    """Streams for the next random transform applied to n samples; `source` is what draws (a transform passes
+    itself; by default, the function that calls `draws`).
 
     Inside a `sample_randomness` block over n samples, each transform gets its own stream of the samples' keys
-    (the first transform stream 1, the next stream 2, ...), so per-sample and batched application agree. A
-    different n there is a bug (a batch's samples handled one by one without `one_sample_randomness`): it raises
-    rather than draw numbers that no other path would reproduce. Outside any block (a transform called by hand),
-    the keys come from NumPy's global generator, as torchvision's transforms draw from torch's global generator.
+    (the first transform stream 1, the next stream 2, ...), so per-sample and batched application agree. Draws for
+    one sample in a block of several that nothing narrowed (a dataset's own `__getitems__` calling `__getitem__`)
+    are matched to the samples in order when every sample draws from the same sources in the same order, one sample
+    after the other (`_InOrderPass`); any other count, or draws that do not match, raise rather than draw numbers
+    that no other path would reproduce. Outside any block (a transform called by hand), the keys come from NumPy's
+    global generator, as torchvision's transforms draw from torch's global generator.
     """
     context = _current.get()
     if context is None:
         return SampleDraws(np.random.randint(0, 1 << 64, size=n, dtype=np.uint64))
-    if context.count != n:
-        raise RuntimeError(
-            f"a random transform asked for draws for {n} samples inside the randomness block of {context.count} "
-            f"samples (positions {context.start}..{context.start + context.count - 1} of epoch {context.epoch}): "
-            "code that applies it to a batch's samples one at a time must wrap each in "
-            "tinytorch.data.rng.one_sample_randomness(i), i being the sample's place in the batch"
-        )
-    context.streams = max(context.streams, context.used) + 1
-    return SampleDraws(context.keys, (context.streams << 32) | 0xA5A5)
+    if n != context.count and source is None:
+        source = sys._getframe(1).f_code
+    return context.draws(n, source)
