@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import marshal
 import numbers
 import os
 import re
+import stat
+import types
+import warnings
 
 import numpy as np
 
-from .storage.atomic import open_own_file
+from .storage.atomic import replacing
 from .storage.cache import default_root, make_folder
 from ..dataset import Dataset, as_index_array, check_index
 from .storage.download import check_space, lock
@@ -24,7 +28,7 @@ from ..transforms import Resize, apply_to_batch
 from .base import vision_repr
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-CACHE_VERSION = 1  # part of every cache key: bump it when the cache's layout or decoding changes
+CACHE_VERSION = 2  # part of every cache key: bump it when the cache's layout or decoding changes
 
 
 def has_file_allowed_extension(filename: str, extensions) -> bool:
@@ -49,7 +53,8 @@ def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=No
                  allow_empty: bool = False) -> list[tuple[str, int]]:
     """[(path, class index)] of the valid files under each class folder, walked in sorted order, links followed.
 
-    Exactly one of `extensions` and `is_valid_file` chooses the files. A class folder without any raises
+    Exactly one of `extensions` and `is_valid_file` chooses the files. Only regular files (after links) are samples:
+    a FIFO, socket or device named like an image, or a link to nothing, is skipped (opening a FIFO would block). A class folder without any raises
     FileNotFoundError unless `allow_empty`.
     """
     directory = os.path.expanduser(directory)
@@ -71,7 +76,7 @@ def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=No
         for root, _, names in sorted(_walk(target_dir)):
             for name in sorted(names):
                 path = os.path.join(root, name)
-                if is_valid_file(path):
+                if is_valid_file(path) and _is_regular_file(path):
                     instances.append((path, class_to_idx[target_class]))
                     available_classes.add(target_class)
 
@@ -83,6 +88,13 @@ def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=No
             message += f"Supported extensions are: {listed}"
         raise FileNotFoundError(message)
     return instances
+
+
+def _is_regular_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False  # a link to nothing, or gone since the walk
 
 
 def _walk(top: str):
@@ -108,16 +120,28 @@ def pil_loader(path) -> np.ndarray:
 
     torchvision's pil_loader returns the PIL image; this is that image as an array. A file Pillow cannot decode
     raises CorruptImageError naming it; a missing or unreadable file raises the OSError of `open`, as in torchvision.
+    The pixel limit is Pillow's `PIL.Image.MAX_IMAGE_PIXELS` (89,478,485 by default; None for none): an image whose
+    header declares more is a CorruptImageError before anything is decoded, where Pillow only warns up to twice the
+    limit. Lower it to refuse a tiny file that declares a huge image (a 109-byte PNG can declare 10000x10000).
     """
     from PIL import Image  # Pillow only where it is used: tinytorch.data itself needs only NumPy
 
     with open(path, "rb") as handle:
         try:
-            return np.asarray(Image.open(handle).convert("RGB"))
-        except (OSError, SyntaxError, ValueError, EOFError) as error:  # Pillow's ways of saying "not a valid image"
-            raise CorruptImageError(
-                f"{os.fspath(path)} is not a readable image ({type(error).__name__}: {error}). Replace or delete the "
-                f"file, or leave it out with is_valid_file=") from error
+            with warnings.catch_warnings():  # Pillow's DecompressionBombWarning: refused just below instead
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(handle)
+            limit = Image.MAX_IMAGE_PIXELS
+            if limit is not None and image.width * image.height > limit:
+                raise Image.DecompressionBombError(
+                    f"it declares {image.width}x{image.height} = {image.width * image.height} pixels, more than "
+                    f"PIL.Image.MAX_IMAGE_PIXELS = {limit}; raise that limit if the image is genuine")
+            return np.asarray(image.convert("RGB"))
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:  # Pillow's ways of
+            limit = " (the pixel limit is PIL.Image.MAX_IMAGE_PIXELS)" * isinstance(error, Image.DecompressionBombError)
+            raise CorruptImageError(  # saying "not a valid image", or one too large to decode safely
+                f"{os.fspath(path)} is not a readable image ({type(error).__name__}: {error}){limit}. Replace or "
+                f"delete the file, or leave it out with is_valid_file=") from error
 
 
 default_loader = pil_loader  # torchvision's name; there is no accimage backend to choose here
@@ -197,16 +221,23 @@ class ImageFolder(DatasetFolder):
     that does not change under it.
 
     The cache file, `cache_path`, lives under the tinytorch cache root (`$TINYTORCH_DATA`, else
-    `~/.cache/tinytorch`), in `folders/<name>-<hash of the folder's absolute path>/`, never inside `root`, which
-    may be read-only. Its name hashes `size`, the loader's name and the folder's listing (relative paths, classes,
-    file sizes, modification times), so a changed, added, removed or renamed file means a new decode, which
-    replaces the cache of the folder's previous state (the targets follow from that listing, so only the images are
-    stored). It is decoded when the dataset is made, in this process, written to a temporary file and renamed once
-    complete, and checked when opened (dtype, shape, file size): a damaged cache is rebuilt, never used.
+    `$XDG_CACHE_HOME/tinytorch`, else `~/.cache/tinytorch`), in `folders/<name>-<hash of the folder's absolute
+    path>/`, never inside `root`, which may be read-only. Its name is `<settings>-<selection>-<state>.npy`:
+    - settings: `size` and the loader, identified by its module, name and code (`cache_key`, a str, replaces the
+      loader's identity: it is required for a loader that cannot be identified from one run to the next, such as a
+      bound method, a lambda, a nested function, a partial or a callable object, and must change when it does);
+    - selection: which files are chosen (the extensions, or `is_valid_file` identified as the loader is);
+    - state: the listing (relative paths, classes, and each file's size, modification time, inode and change time,
+      so an edit that keeps the size and the mtime, as `cp -p`, `rsync -t`, `tar x` or `touch -r` do, is seen).
+    A new state replaces the cache of an earlier state of the same settings and selection, never another
+    selection's (train and val over one tree keep their caches). The cache is decoded when the dataset is made, in
+    this process, written sequentially to a temporary file renamed once complete (a full disk or quota is a
+    DiskSpaceError with nothing left), and checked when opened (dtype, shape, file size): a damaged cache is
+    rebuilt, never used. Its pixels are not hashed: a cache file edited in place with its size kept is not detected.
     """
 
     def __init__(self, root, transform=None, target_transform=None, loader=default_loader, is_valid_file=None,
-                 allow_empty: bool = False, *, cache: bool = False, size=None):
+                 allow_empty: bool = False, *, cache: bool = False, size=None, cache_key: str | None = None):
         super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None, transform=transform,
                          target_transform=target_transform, is_valid_file=is_valid_file, allow_empty=allow_empty)
         self.imgs = self.samples
@@ -214,17 +245,32 @@ class ImageFolder(DatasetFolder):
         self.size = size if size is None or isinstance(size, numbers.Integral) else tuple(size)
         if not isinstance(cache, bool):
             raise TypeError(f"cache must be True or False, got {type(cache).__name__}: {cache!r}")
-        self.data, self.cache_path = None, None
+        if cache_key is not None and (not isinstance(cache_key, str) or not cache_key):
+            raise TypeError(f"cache_key must be a non-empty str or None, got {type(cache_key).__name__}: "
+                            f"{cache_key!r}")
+        self.data, self.cache_path, self._target_array = None, None, None
         if cache:
-            self.cache_path = self._cache_path()
+            self.cache_path = self._cache_path(is_valid_file, cache_key)
             self._serve_from(self._cached_images())
 
     def _serve_from(self, images):
-        """Take samples from the cached `images`, and whole batches too (`get_batch`, the loader's fast path)
-        unless a subclass makes its samples its own way (an overridden `__getitem__`, which the loader must call)."""
         self.data, self._target_array = images, np.asarray(self.targets, dtype=np.int64)
-        if type(self).__getitem__ is DatasetFolder.__getitem__:
-            self.get_batch = self._get_batch
+
+    @property
+    def get_batch(self):
+        """`get_batch(indices)`: (transformed images, int64 targets) of `indices` from the cache, in one indexing call
+        and one transform call (the loader's fast path). An AttributeError (so `hasattr` is False) without the
+        cache, or for a subclass that makes its samples its own way (an overridden `__getitem__`, which the loader
+        must call)."""
+        if self.data is None or type(self).__getitem__ is not DatasetFolder.__getitem__:
+            raise AttributeError(f"{type(self).__name__} has no get_batch: it needs cache=True and the class's own "
+                                 f"__getitem__")
+        return self._get_batch
+
+    def _get_batch(self, indices):
+        indices = as_index_array(indices)
+        return (apply_to_batch(self.transform, self.data[indices]),
+                apply_to_batch(self.target_transform, self._target_array[indices]))
 
     def _untransformed(self, index):
         if self.data is not None:
@@ -235,8 +281,7 @@ class ImageFolder(DatasetFolder):
 
     def __getstate__(self):
         """Pickled (for spawned workers) without the cached images: the copy maps the same cache file again."""
-        state = {key: value for key, value in self.__dict__.items() if key != "get_batch"}
-        return {**state, "data": None} if self.data is not None else state
+        return {**self.__dict__, "data": None} if self.data is not None else self.__dict__
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -247,33 +292,34 @@ class ImageFolder(DatasetFolder):
                     f"the folder changed, and cached again?): make the ImageFolder again")
             self._serve_from(images)
 
-    def _get_batch(self, indices):
-        """(transformed images, int64 targets) of `indices`: one indexing call into the cache, one transform call."""
-        indices = as_index_array(indices)
-        return (apply_to_batch(self.transform, self.data[indices]),
-                apply_to_batch(self.target_transform, self._target_array[indices]))
-
     def _decode(self, path):
         """The loader's image of `path`, resized to `size` if given."""
         image = self.loader(path)
         return image if self._resize is None else np.asarray(self._resize(image))
 
-    def _cache_path(self):
-        """<cache root>/folders/<folder name>-<path hash>/<settings hash>-<listing hash>.npy (see the class docstring)."""
+    def _cache_path(self, is_valid_file, cache_key):
+        """<cache root>/folders/<folder name>-<path hash>/<settings>-<selection>-<state>.npy (class docstring)."""
         root = os.path.realpath(os.path.expanduser(self.root))
-        loader = f"{getattr(self.loader, '__module__', '')}.{getattr(self.loader, '__qualname__', '<unnamed>')}"
-        if "<" in loader:
-            raise ValueError(f"cache=True needs a loader defined at module level, whose name keys the cache, got "
-                             f"loader={self.loader!r}; define it with def at the top of a module, or pass cache=False")
-        settings = hashlib.sha256(repr((CACHE_VERSION, loader, self.size)).encode()).hexdigest()[:8]
+        loader = cache_key or callable_key(self.loader)
+        if loader is None:
+            raise ValueError(
+                f"cache=True keys the cache by the loader, but loader={self.loader!r} cannot be identified from one "
+                f"run to the next (a bound method, lambda, nested function, partial or callable object may decode "
+                f"differently with the same name): pass cache_key='a name that changes whenever the loader does', "
+                f"or a loader defined with def at the top of a module, or cache=False")
         listing, base = hashlib.sha256(), os.path.expanduser(self.root)
         for path, target in self.samples:
-            stat = os.stat(path)
-            listing.update(os.fsencode(os.path.relpath(path, base)) + f"\0{target}\0{stat.st_size}\0"
-                           f"{stat.st_mtime_ns}\n".encode())
+            info = os.stat(path)
+            listing.update(os.fsencode(os.path.relpath(path, base)) + f"\0{target}\0{info.st_size}\0{info.st_mtime_ns}"
+                           f"\0{info.st_ino}\0{info.st_ctime_ns}\n".encode())
+        rule = repr(IMG_EXTENSIONS) if is_valid_file is None else callable_key(is_valid_file)
+        if rule is None:  # a selection rule that cannot be identified: the chosen files stand for it
+            rule = repr([os.path.relpath(path, base) for path, _ in self.samples])
+        settings, selection = (_short_hash(repr(parts)) for parts in
+                               ((CACHE_VERSION, loader, self.size), (rule, sorted(self.class_to_idx.items()))))
         folder = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', os.path.basename(root))[:40]}-" \
                  f"{hashlib.sha256(os.fsencode(root)).hexdigest()[:16]}"
-        return default_root() / "folders" / folder / f"{settings}-{listing.hexdigest()[:32]}.npy"
+        return default_root() / "folders" / folder / f"{settings}-{selection}-{listing.hexdigest()[:32]}.npy"
 
     def _cached_images(self, build: bool = True):
         """The cache at `cache_path`, memory-mapped; if it is missing or damaged, decoded and written first (or
@@ -289,42 +335,37 @@ class ImageFolder(DatasetFolder):
                     leftover.unlink(missing_ok=True)
                 self._write_cache()
                 images = _open_cache(self.cache_path, len(self))
-        settings = self.cache_path.name.split("-")[0]
-        for stale in self.cache_path.parent.glob(f"{settings}-*.npy"):  # earlier states of the folder, same settings
-            if stale != self.cache_path:
-                stale.unlink(missing_ok=True)
+            settings_and_selection = self.cache_path.name.rsplit("-", 1)[0]
+            for stale in self.cache_path.parent.glob(f"{settings_and_selection}-*.npy"):  # earlier states
+                if stale != self.cache_path:
+                    stale.unlink(missing_ok=True)
         return images
 
     def _write_cache(self):
-        """Decode every sample into a temporary .npy and rename it to `cache_path` once complete."""
+        """Decode every sample and write them one after another into a temporary .npy, renamed to `cache_path` once
+        complete (atomic.replacing): sequential writes meet a full disk or quota as ENOSPC/EDQUOT, a DiskSpaceError,
+        where a memory map of a sparse file would die of SIGBUS."""
         from tqdm import tqdm  # only where it is used: tinytorch.data itself needs only NumPy
 
         first_path = self.samples[0][0]
         first = self._cacheable(first_path)
         shape = (len(self),) + first.shape
         check_space(self.cache_path.parent, len(self) * first.nbytes)
-        temporary = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.part")
-        try:
-            with open_own_file(temporary) as handle:  # never through a link planted at that name
-                handle.truncate(0)
-                np.lib.format.write_array_header_1_0(handle, {"descr": "|u1", "fortran_order": False, "shape": shape})
-                images = np.memmap(handle, np.uint8, "r+", handle.tell(), shape)
-                images[0] = first
-                for i, (path, _) in enumerate(tqdm(self.samples[1:], desc=f"Caching {self.root}", unit="image",
-                                                   disable=None, leave=False), start=1):
-                    image = self._cacheable(path)
-                    if image.shape != first.shape:
-                        raise ValueError(
-                            f"cache=True keeps the images in one array, so they must share a size, but {first_path} "
-                            f"decodes to shape {first.shape} (height, width[, channels]) and {path} to "
-                            f"{image.shape}; pass size=(height, width) (or size=n for the shorter side) to resize "
-                            f"them as they are cached, or cache=False")
-                    images[i] = image
-                images.flush()
-                del images
-            os.replace(temporary, self.cache_path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        with replacing(self.cache_path) as handle:  # never through a link planted at the temporary name
+            np.lib.format.write_array_header_1_0(handle, {"descr": "|u1", "fortran_order": False, "shape": shape})
+            handle.write(np.ascontiguousarray(first).data)
+            for path, _ in tqdm(self.samples[1:], desc=f"Caching {self.root}", unit="image", disable=None,
+                                leave=False):
+                image = self._cacheable(path)
+                if image.shape != first.shape:
+                    raise ValueError(
+                        f"cache=True keeps the images in one array, so they must share a size, but {first_path} "
+                        f"decodes to shape {first.shape} (height, width[, channels]) and {path} to "
+                        f"{image.shape}; pass size=(height, width) (or size=n for the shorter side) to resize "
+                        f"them as they are cached, or cache=False")
+                handle.write(np.ascontiguousarray(image).data)
+            handle.flush()
+            os.fsync(handle.fileno())  # the bytes are on disk (or the disk said it is full) before the rename
 
     def _cacheable(self, path) -> np.ndarray:
         image = np.asarray(self._decode(path))
@@ -332,6 +373,23 @@ class ImageFolder(DatasetFolder):
             raise TypeError(f"cache=True stores uint8 images (H, W) or (H, W, C), but the loader gave an array of "
                             f"shape {image.shape} and dtype {image.dtype} for {path}")
         return image
+
+
+def callable_key(function) -> str | None:
+    """What identifies `function` from one run to the next: its module, qualified name and code (so an edit is
+    seen), or None when that does not pin down what it computes (a bound method, whose instance may differ; a
+    lambda or nested function; a partial; a callable object)."""
+    if isinstance(function, types.BuiltinFunctionType):
+        return f"{function.__module__}.{function.__qualname__}"
+    if not isinstance(function, types.FunctionType) or "<" in function.__qualname__:
+        return None
+    code = hashlib.sha256(marshal.dumps(function.__code__) + repr((function.__defaults__, function.__kwdefaults__))
+                          .encode()).hexdigest()[:16]
+    return f"{function.__module__}.{function.__qualname__}:{code}"
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def _open_cache(path, length: int):
