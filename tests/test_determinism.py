@@ -184,12 +184,13 @@ def test_without_a_generator_numpy_global_seed_fixes_loader_splits_and_transform
 
 def test_a_batch_handled_sample_by_sample_without_narrowing_is_an_error_not_os_randomness():
     class Careless(GetItem):
-        def __getitems__(self, indices):
-            return [self[i] for i in indices]  # the transform sees 1 sample inside the batch's randomness block
+        def __getitems__(self, indices):  # only half the samples transformed: the draws cannot be matched to samples
+            half = len(indices) // 2
+            return [self[i] for i in indices[:half]] + [(self.images[i], 0) for i in indices[half:]]
 
     with pytest.raises(RuntimeError, match=r"draws for 1 samples inside the randomness block of 4 samples.*"
                                            r"one_sample_randomness"):
-        next(iter(DataLoader(Careless(), batch_size=4, generator=0)))
+        next(iter(DataLoader(Careless(), batch_size=4, generator=0, collate_fn=list)))
 
     class Careful(GetItem):
         def __getitems__(self, indices):
