@@ -1,9 +1,20 @@
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
-from tinytorch.data import (ChainDataset, ConcatDataset, ImageDataset, IterableDataset, StackDataset, Subset,
-                            TensorDataset, random_split)
+from tinytorch.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, ImageDataset,
+                            IterableDataset, RandomSampler, Sampler, StackDataset, Subset, TensorDataset, random_split)
+
+
+class Count(IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return iter(range(self.n))
+
+    def __len__(self):
+        return self.n
 
 
 def test_tensor_dataset_rows_and_batches():
@@ -48,26 +59,49 @@ def test_subset_concat_stack():
     assert stack[3] == ((3,), (6,))
     named = StackDataset(x=base, y=TensorDataset(np.arange(10) * 2))
     assert named[3] == {"x": (3,), "y": (6,)}
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ValueError, match="Size mismatch between datasets"):  # torch's words
         StackDataset(base, TensorDataset(np.arange(3)))
+    with pytest.raises(ValueError, match="Size mismatch between datasets"):
+        StackDataset(x=base, y=TensorDataset(np.arange(3)))
+    with pytest.raises(ValueError, match="but both types are given"):
+        StackDataset(base, y=base)
+    with pytest.raises(AssertionError, match="ConcatDataset does not support IterableDataset"):
+        ConcatDataset([base, Count(2)])
+
+
+def test_subset_has_get_batch_exactly_when_its_dataset_does():
+    """Declared on the class (not attached to instances): it follows the dataset, and a subclass's __getitem__."""
     assert not hasattr(Subset([1, 2, 3], [0]), "get_batch")
+    assert "get_batch" not in vars(Subset(TensorDataset(np.arange(4)), [0]))
+    subset = Subset([1, 2, 3], [2, 0])
+    subset.dataset = TensorDataset(np.arange(10, 13))
+    assert subset.get_batch([0, 1])[0].tolist() == [12, 10]
+
+    class Doubled(Subset):
+        def __getitem__(self, i):
+            return super().__getitem__(i) * 2
+
+    assert not hasattr(Doubled(TensorDataset(np.arange(4)), [1]), "get_batch")
+
+
+def test_datasets_and_samplers_are_generic_as_torchs():
+    class Ints(Dataset[int]):
+        def __getitem__(self, i):
+            return i
+
+    assert Ints()[3] == 3 and issubclass(Ints, Dataset)
+    for generic in (Dataset, IterableDataset, Subset, ConcatDataset, StackDataset, DataLoader, Sampler):  # as torch
+        assert generic[int] is not None and generic[int].__origin__ is generic
 
 
 def test_chain_of_iterable_datasets():
-    class Count(IterableDataset):
-        def __init__(self, n):
-            self.n = n
-
-        def __iter__(self):
-            return iter(range(self.n))
-
-        def __len__(self):
-            return self.n
-
     chained = Count(2) + Count(3)
     assert isinstance(chained, ChainDataset) and list(chained) == [0, 1, 0, 1, 2] and len(chained) == 5
-    with pytest.raises(TypeError, match="IterableDataset"):
-        ChainDataset([Count(1), [1, 2]])
+    lazy = ChainDataset([Count(1), [1, 2]])  # as torch: built, then refused when iterated or measured
+    with pytest.raises(AssertionError, match="ChainDataset only supports IterableDataset"):
+        list(lazy)
+    with pytest.raises(AssertionError, match="ChainDataset only supports IterableDataset"):
+        len(lazy)
 
 
 @given(st.integers(0, 200), st.lists(st.integers(0, 50), min_size=1, max_size=5), st.integers(0, 2**32))
@@ -83,8 +117,7 @@ def test_random_split_by_counts_partitions(n_extra, counts, seed):
 @given(st.integers(0, 500), st.lists(st.integers(1, 10), min_size=1, max_size=5))
 def test_random_split_by_fractions_follows_torch_remainder_rule(n, weights):
     fractions = [w / sum(weights) for w in weights]
-    if abs(sum(fractions) - 1) > 1e-12 or sum(fractions) > 1:
-        return
+    assume(abs(sum(fractions) - 1) <= 1e-12 and sum(fractions) <= 1)
     parts = random_split(range(n), fractions, generator=0)
     floors = [int(np.floor(n * f)) for f in fractions]
     expected = [floor + (1 if i < n - sum(floors) else 0) for i, floor in enumerate(floors)]
@@ -155,7 +188,7 @@ def test_stack_dataset_getitems_matches_getitem():
         def __getitems__(self, indices):
             return [self[i] for i in indices[1:]]
 
-    with pytest.raises(ValueError, match="Short.__getitems__ returned 1 samples for 2 indices"):
+    with pytest.raises(ValueError, match=r"Nested dataset's output size mismatch. Expected 2, got 1 \(from Short"):
         StackDataset(a, Short(np.arange(10))).__getitems__([0, 1])
 
 

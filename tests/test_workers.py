@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinytorch.data import DataLoader, Dataset, ImageDataset, IterableDataset, default_collate, get_worker_info
+from conftest import PerSample
+from tinytorch.data import DataLoader, Dataset, ImageDataset, IterableDataset, StackDataset, get_worker_info
 from tinytorch.data.workers.shared_memory import SEGMENT_PREFIX
 from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
 
@@ -31,18 +32,13 @@ def augmented():
     return Compose([RandomCrop(6, padding=2), RandomHorizontalFlip(), ToTensor(), Normalize((0.5,) * 3, (0.2,) * 3)])
 
 
-class PerSample(Dataset):
-    """A dataset written for PyTorch: one __getitem__ per sample, random transforms inside."""
+def per_sample(transform=None):
+    return PerSample(IMAGES, LABELS, transform)
 
-    def __init__(self, images=IMAGES, labels=LABELS, transform=None):
-        self.images, self.labels, self.transform = images, labels, transform
 
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        image = self.images[i] if self.transform is None else self.transform(self.images[i])
-        return image, int(self.labels[i])
+def spawnable(transform=None):
+    """The per-sample path over IMAGES with only tinytorch's classes, which a spawned worker can import."""
+    return StackDataset(ImageDataset(IMAGES, LABELS, transform=transform))
 
 
 class Pids(Dataset):
@@ -63,11 +59,21 @@ class Failing(PerSample):
         return super().__getitem__(i)
 
 
-class Sleepy(PerSample):
+class Stuck(Dataset):
+    """Sample i < first_stuck is i; a worker asked for a later one sets `stuck` (an Event shared with forked workers)
+    and waits forever: it is terminated, not waited for."""
+
+    def __init__(self, first_stuck):
+        self.first_stuck, self.stuck = first_stuck, multiprocessing.get_context("fork").Event()
+
+    def __len__(self):
+        return 24
+
     def __getitem__(self, i):
-        if i >= 8:
-            time.sleep(30)  # far longer than the loader's timeout; the worker is terminated, not waited for
-        return super().__getitem__(i)
+        if i >= self.first_stuck:
+            self.stuck.set()
+            threading.Event().wait()
+        return i
 
 
 def segments_of(pid):
@@ -87,7 +93,10 @@ def assert_all_released():
 
 
 def stream(loader, epochs=1):
-    return [[tuple(np.asarray(part) for part in batch) for batch in loader] for _ in range(epochs)]
+    """Each epoch's batches as tuples of arrays (a StackDataset's one-part batches unwrapped)."""
+    unwrap = isinstance(loader.dataset, StackDataset)
+    return [[tuple(np.asarray(part) for part in (batch[0] if unwrap else batch)) for batch in loader]
+            for _ in range(epochs)]
 
 
 def assert_same(a, b):
@@ -107,18 +116,14 @@ def released():
 
 # Same batches, whatever the number of workers --------------------------------------------------------------------
 
-def collate_by_hand(samples):
-    return default_collate(samples)  # not `default_collate` itself: the per-sample path, even for get_batch datasets
-
-
-@pytest.mark.parametrize("make, collate", [(lambda: PerSample(transform=augmented()), None),
-                                           (lambda: ImageDataset(IMAGES, LABELS, transform=augmented()), collate_by_hand)],
-                         ids=["getitem", "image-dataset"])
-def test_batches_with_random_transforms_do_not_depend_on_the_number_of_workers(make, collate):
-    expected = stream(DataLoader(make(), batch_size=8, shuffle=True, generator=7), epochs=2)  # the fast path for one
-    for workers in (1, 2, 4):
-        loader = DataLoader(make(), batch_size=8, shuffle=True, generator=7, num_workers=workers, timeout=TIMEOUT,
-                            collate_fn=collate)
+@pytest.mark.parametrize("make", [lambda: per_sample(augmented()),
+                                  lambda: StackDataset(ImageDataset(IMAGES, LABELS, transform=augmented()))],
+                         ids=["getitem", "image-dataset-per-sample"])
+def test_batches_with_random_transforms_do_not_depend_on_the_number_of_workers(make):
+    expected = stream(DataLoader(ImageDataset(IMAGES, LABELS, transform=augmented()), batch_size=8, shuffle=True,
+                                 generator=7), epochs=2)  # the fast path
+    for workers in (1, 2, 3):
+        loader = DataLoader(make(), batch_size=8, shuffle=True, generator=7, num_workers=workers, timeout=TIMEOUT)
         assert_same(stream(loader, epochs=2), expected)
 
 
@@ -137,19 +142,19 @@ def test_the_batched_fast_path_stays_in_the_main_process():
 
 
 def test_unbatched_and_persistent_loaders_give_the_in_process_stream():
-    expected = stream(DataLoader(PerSample(transform=augmented()), batch_size=None, shuffle=True, generator=1))
-    got = stream(DataLoader(PerSample(transform=augmented()), batch_size=None, shuffle=True, generator=1,
+    expected = stream(DataLoader(per_sample(augmented()), batch_size=None, shuffle=True, generator=1))
+    got = stream(DataLoader(per_sample(augmented()), batch_size=None, shuffle=True, generator=1,
                             num_workers=2, timeout=TIMEOUT))
     assert_same(got, expected)
     kwargs = dict(batch_size=5, shuffle=True, generator=2)
-    loader = DataLoader(PerSample(transform=augmented()), num_workers=2, persistent_workers=True, timeout=TIMEOUT, **kwargs)
-    assert_same(stream(loader, epochs=3), stream(DataLoader(PerSample(transform=augmented()), **kwargs), epochs=3))
+    loader = DataLoader(per_sample(augmented()), num_workers=2, persistent_workers=True, timeout=TIMEOUT, **kwargs)
+    assert_same(stream(loader, epochs=3), stream(DataLoader(per_sample(augmented()), **kwargs), epochs=3))
     del loader
 
 
 def test_loading_a_state_restarts_persistent_workers_with_its_seed():
     def make(seed, workers):
-        return DataLoader(PerSample(transform=augmented()), batch_size=8, shuffle=True, generator=seed,
+        return DataLoader(per_sample(augmented()), batch_size=8, shuffle=True, generator=seed,
                           num_workers=workers, persistent_workers=workers > 0, timeout=TIMEOUT)
 
     loader = make(1, 2)
@@ -158,17 +163,23 @@ def test_loading_a_state_restarts_persistent_workers_with_its_seed():
     assert_same(stream(loader), stream(make(2, 0)))
     del loader
     pids = DataLoader(Pids(), batch_size=4, num_workers=2, persistent_workers=True, generator=1, timeout=TIMEOUT)
-    before = {(int(p), int(s)) for batch in pids for p, s in zip(batch[1], batch[4])}
+    before = worker_seeds(pids)
     pids.load_state_dict(DataLoader(Pids(), batch_size=4, generator=50).state_dict())
-    after = {(int(p), int(s)) for batch in pids for p, s in zip(batch[1], batch[4])}
-    assert {s for _, s in before} == {1, 2} and {s for _, s in after} == {50, 51}
-    assert not {p for p, _ in before} & {p for p, _ in after}
+    after = worker_seeds(pids)
+    fresh = worker_seeds(DataLoader(Pids(), batch_size=4, num_workers=2, generator=50, timeout=TIMEOUT))
+    assert set(after.values()) == set(fresh.values()) and not set(before.values()) & set(after.values())
+    assert not set(before) & set(after)  # new processes
     del pids
+
+
+def worker_seeds(loader) -> dict:
+    """{worker pid: its WorkerInfo.seed} over one epoch of a Pids loader."""
+    return {int(p): int(s) for batch in loader for p, s in zip(batch[1], batch[4])}
 
 
 def test_resume_with_workers_continues_the_uninterrupted_stream():
     def make(workers):
-        return DataLoader(PerSample(transform=augmented()), batch_size=4, shuffle=True, generator=5,
+        return DataLoader(per_sample(augmented()), batch_size=4, shuffle=True, generator=5,
                           num_workers=workers, timeout=TIMEOUT, persistent_workers=workers > 0)
 
     expected = stream(make(0), epochs=2)
@@ -245,7 +256,7 @@ def test_segment_names_carry_a_random_token_and_leave_stale_segments_alone():
     stale = [SharedMemory(f"{SEGMENT_PREFIX}{os.getpid()}_{suffix}", create=True, size=8) for suffix in ("0_0", "0", "x_0")]
     try:
         stale_names = our_segments()
-        loaders = [DataLoader(PerSample(), batch_size=4, num_workers=1, persistent_workers=True, timeout=TIMEOUT)
+        loaders = [DataLoader(per_sample(), batch_size=4, num_workers=1, persistent_workers=True, timeout=TIMEOUT)
                    for _ in range(2)]
         for loader in loaders:
             assert len(stream(loader)[0]) == 19
@@ -269,7 +280,7 @@ class Spawned(DataLoader):
 
 
 def test_workers_get_what_they_need_not_the_loader():
-    dataset = PerSample(transform=augmented())
+    dataset = spawnable(augmented())
     expected = stream(DataLoader(dataset, batch_size=16, generator=3, shuffle=True))
     got = stream(Spawned(dataset, batch_size=16, generator=3, shuffle=True, num_workers=1, timeout=TIMEOUT,
                          multiprocessing_context="spawn"))
@@ -308,9 +319,42 @@ def test_worker_info_worker_init_fn_and_per_worker_seeds():
     assert ids.tolist() == [number % 3 for number in range(8) for _ in range(3)]  # batch i from worker i % 3
     assert set(np.concatenate([batch[3] for batch in batches]).tolist()) == {3}
     seeds = {int(w): int(s) for batch in batches for w, s in zip(batch[2], batch[4])}
-    assert seeds == {0: 100, 1: 101, 2: 102}
+    assert len(set(seeds.values())) == 3  # one seed per worker, from (loader seed, epoch, worker id)
+    again = DataLoader(Pids(), batch_size=3, num_workers=3, generator=100, timeout=TIMEOUT)
+    assert {int(w): int(s) for batch in again for w, s in zip(batch[2], batch[4])} == seeds
+    second_epoch = {int(w): int(s) for batch in loader for w, s in zip(batch[2], batch[4])}
+    assert not set(second_epoch.values()) & set(seeds.values())
     pids = {int(w): int(p) for batch in batches for w, p in zip(batch[2], batch[1])}
     assert len(set(pids.values())) == 3 and os.getpid() not in pids.values()
+
+
+class NumpyRandomCrop:
+    """The custom-dataset tutorial's RandomCrop: it draws from NumPy's global generator."""
+
+    def __init__(self, size):
+        self.size = size
+
+    def __call__(self, image):
+        top = np.random.randint(0, image.shape[0] - self.size + 1)
+        left = np.random.randint(0, image.shape[1] - self.size + 1)
+        return image[top:top + self.size, left:left + self.size]
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_numpy_global_draws_in_workers_differ_between_epochs_and_repeat_with_the_seed(persistent):
+    """Issue 18: non-persistent workers reseeded NumPy with the same seed every epoch, freezing the augmentation."""
+    def run(seed):
+        loader = DataLoader(per_sample(NumpyRandomCrop(4)), batch_size=5, num_workers=2, generator=seed,
+                            persistent_workers=persistent, timeout=TIMEOUT)
+        return [np.concatenate([images for images, _ in loader]) for _ in range(2)]
+
+    first, second = run(11)
+    assert first.shape == (75, 4, 4, 3)
+    assert np.mean([np.array_equal(a, b) for a, b in zip(first, second)]) < 0.5  # 1 in 25 crops repeats by chance
+    again = run(11)
+    np.testing.assert_array_equal(again[0], first)
+    np.testing.assert_array_equal(again[1], second)
+    assert not np.array_equal(run(12)[0], first)
 
 
 def test_numpy_global_random_state_differs_between_workers():
@@ -383,7 +427,7 @@ def test_prefetch_factor_sets_the_batches_under_way(prefetch):
 
 
 def test_spawn_context_object_and_name():
-    dataset = PerSample(transform=augmented())  # pickled for spawn, classes imported by the child
+    dataset = spawnable(augmented())  # pickled for spawn, classes imported by the child
     expected = stream(DataLoader(dataset, batch_size=16, generator=3))
     context = multiprocessing.get_context("spawn")
     assert_same(stream(DataLoader(dataset, batch_size=16, generator=3, num_workers=1, multiprocessing_context=context,
@@ -393,12 +437,14 @@ def test_spawn_context_object_and_name():
                                       multiprocessing_context="fork", timeout=TIMEOUT)), expected)
 
 
-def test_bad_multiprocessing_context_is_rejected():
-    with pytest.raises(ValueError, match="multiprocessing_context.*'threads'"):
+def test_bad_multiprocessing_context_is_rejected_in_torchs_words():
+    with pytest.raises(ValueError, match=r"should specify a valid start method in \[.*\], but got "
+                                         r"multiprocessing_context='threads'"):
         DataLoader(Pids(), num_workers=1, multiprocessing_context="threads")
-    with pytest.raises(TypeError, match="multiprocessing_context.*int"):
+    with pytest.raises(TypeError, match="multiprocessing_context option should be a valid context object or a "
+                                        "string specifying the start method, but got multiprocessing_context=3"):
         DataLoader(Pids(), num_workers=1, multiprocessing_context=3)
-    with pytest.raises(ValueError, match="num_workers > 0"):
+    with pytest.raises(ValueError, match=r"multi-process loading \(num_workers > 0\), but got num_workers=0"):
         DataLoader(Pids(), multiprocessing_context="spawn")
 
 
@@ -474,7 +520,7 @@ def rss_anon_kb():
 # Failures ---------------------------------------------------------------------------------------------------------
 
 def test_an_error_in_a_worker_is_reraised_with_its_traceback_and_indices():
-    loader = DataLoader(Failing(), batch_size=4, num_workers=2, timeout=TIMEOUT)
+    loader = DataLoader(Failing(IMAGES, LABELS), batch_size=4, num_workers=2, timeout=TIMEOUT)
     with pytest.raises(ValueError) as caught:
         list(loader)
     message = str(caught.value)
@@ -496,10 +542,10 @@ def test_key_errors_keep_a_readable_message_and_odd_exception_types_become_runti
             raise Odd(3, "odd")
 
     with pytest.raises(KeyError) as caught:
-        next(iter(DataLoader(Missing(), num_workers=1, timeout=TIMEOUT)))
+        next(iter(DataLoader(Missing(IMAGES, LABELS), num_workers=1, timeout=TIMEOUT)))
     assert "\nOriginal Traceback" in str(caught.value)
     with pytest.raises(RuntimeError, match="Caught Odd in DataLoader worker process 0"):
-        next(iter(DataLoader(Raising(), num_workers=1, timeout=TIMEOUT)))
+        next(iter(DataLoader(Raising(IMAGES, LABELS), num_workers=1, timeout=TIMEOUT)))
 
 
 def test_an_error_in_worker_init_fn_is_reraised():
@@ -511,55 +557,62 @@ def test_an_error_in_worker_init_fn_is_reraised():
     assert "worker process 0 in worker_init_fn" in str(caught.value)
 
 
-def test_a_worker_killed_from_outside_is_an_error_not_a_hang():
+def test_a_worker_killed_from_outside_is_an_error_in_torchs_words_not_a_hang():
     loader = DataLoader(Pids(), batch_size=1, num_workers=2, timeout=TIMEOUT)
-    with pytest.raises(RuntimeError, match=r"worker \d \(pid \d+\) exited unexpectedly, killed by signal SIGKILL"):
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid \d+\) is killed by signal: Killed\. "
+                                           r"\(worker \d, SIGKILL\)"):
         for number, (_, pid, *_) in enumerate(loader):
             if number == 0:
                 os.kill(int(pid[0]), signal.SIGKILL)
+    assert multiprocessing.active_children() == []  # the other worker is stopped at once, as torch does
 
 
+@fork_only
 def test_timeout_raises_when_no_batch_arrives():
-    loader = DataLoader(Sleepy(), batch_size=4, num_workers=2, timeout=0.5)
+    loader = DataLoader(Stuck(first_stuck=0), batch_size=4, num_workers=2, timeout=0.5)
     with pytest.raises(RuntimeError, match=r"timed out after 0.5 seconds waiting for a batch from worker 0"):
-        for batch in loader:  # batch 2 (samples 8 to 11, worker 0) never comes
-            pass
+        next(iter(loader))  # batch 0 (worker 0) never comes, however fast the machine is
 
 
 # Every way out of an epoch ends the workers and frees the segments ------------------------------------------------
 
-def slow_loader(**kwargs):
-    return DataLoader(Sleepy(), batch_size=2, num_workers=2, timeout=TIMEOUT, **kwargs)
-
-
 def test_break_ends_workers_and_frees_segments():
-    for batch in DataLoader(PerSample(), batch_size=2, num_workers=2, timeout=TIMEOUT):
+    for batch in DataLoader(per_sample(), batch_size=2, num_workers=2, timeout=TIMEOUT):
         break
     assert_all_released()
 
 
 def test_an_exception_in_the_training_loop_ends_workers():
     with pytest.raises(ZeroDivisionError):
-        for batch in DataLoader(PerSample(), batch_size=2, num_workers=2, timeout=TIMEOUT):
+        for batch in DataLoader(per_sample(), batch_size=2, num_workers=2, timeout=TIMEOUT):
             1 / 0
     assert_all_released()
 
 
+@fork_only
 def test_keyboard_interrupt_while_waiting_for_a_batch_ends_workers():
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
-    loader = slow_loader()
-    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    dataset = Stuck(first_stuck=8)
+    loader = DataLoader(dataset, batch_size=2, num_workers=2, timeout=TIMEOUT)
+
+    def interrupt_once_a_worker_is_stuck():  # then the training loop below is running, and will wait for batch 4
+        assert dataset.stuck.wait(TIMEOUT)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt_once_a_worker_is_stuck)
+    batches = []
     with pytest.raises(KeyboardInterrupt):
-        timer.start()
+        interrupter.start()
         for batch in loader:
-            pass
-    timer.join()
+            batches.append(batch.tolist())
+    interrupter.join()
+    assert batches == [[0, 1], [2, 3], [4, 5], [6, 7]][:len(batches)]
     assert_all_released()
 
 
 def test_garbage_collecting_an_unfinished_iterator_ends_workers():
-    iterator = iter(DataLoader(PerSample(), batch_size=2, num_workers=2, timeout=TIMEOUT))
+    iterator = iter(DataLoader(per_sample(), batch_size=2, num_workers=2, timeout=TIMEOUT))
     next(iterator)
     assert len(multiprocessing.active_children()) == 2
     del iterator
@@ -567,7 +620,7 @@ def test_garbage_collecting_an_unfinished_iterator_ends_workers():
 
 
 def test_garbage_collecting_a_persistent_loader_ends_workers():
-    loader = DataLoader(PerSample(), batch_size=2, num_workers=2, persistent_workers=True, timeout=TIMEOUT)
+    loader = DataLoader(per_sample(), batch_size=2, num_workers=2, persistent_workers=True, timeout=TIMEOUT)
     next(iter(loader))
     assert len(multiprocessing.active_children()) == 2
     del loader

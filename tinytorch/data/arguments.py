@@ -2,6 +2,8 @@
 message naming the argument, the value and what was expected."""
 from __future__ import annotations
 
+import math
+import numbers
 import operator
 
 import numpy as np
@@ -19,6 +21,15 @@ def positive_int(value, argument: str, allow_zero: bool = False) -> int:
         expected = "a non-negative" if allow_zero else "a positive"
         raise ValueError(f"{argument} should be {expected} integer value, but got {argument}={value!r}")
     return number
+
+
+def seconds(value, argument: str) -> float:
+    """`value` as a finite, non-negative number of seconds, or a TypeError/ValueError naming `argument`."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{argument} option should be a number of seconds, got {type(value).__name__}: {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{argument} option should be non-negative (a finite number of seconds), got {argument}={value!r}")
+    return value
 
 
 def boolean(value, argument: str) -> bool:

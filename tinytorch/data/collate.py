@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import sys
 from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 
 import numpy as np
@@ -19,9 +20,12 @@ def default_collate(batch):
     tuple (torch gives a list); list and other sequences -> their own type when it can be rebuilt, else list.
     Arrays of different shapes raise a ValueError naming the field's path in the sample, the shapes, and the
     positions in the batch that have each; an element of another kind than the first raises a TypeError naming its
-    path, position and type.
+    path, position and type. Samples holding torch tensors (torch already imported by the caller) are stacked
+    with `torch.stack`, as torch does. A 1-D array of strings is a batch of strings: returned as it is, as torch does.
     """
-    if not isinstance(batch, Sequence) or isinstance(batch, (str, bytes)) or not batch:
+    if isinstance(batch, np.ndarray) and batch.ndim == 1 and batch.dtype.kind in "US":
+        return batch
+    if not isinstance(batch, (Sequence, np.ndarray)) or isinstance(batch, (str, bytes)) or not len(batch):
         raise TypeError(f"default_collate expects a non-empty list of samples, got {type(batch).__name__}: {batch!r:.80}")
     return _collate(list(batch), "sample")
 
@@ -30,6 +34,9 @@ def _collate(samples: list, path: str):
     first = samples[0]
     if isinstance(first, np.ndarray):
         return _stack(samples, path)
+    torch = sys.modules.get("torch")  # a sample can hold a tensor only if torch was imported: never imported here
+    if torch is not None and isinstance(first, torch.Tensor):
+        return torch.stack(samples)
     if isinstance(first, (str, bytes)):  # NumPy's str_ and bytes_ too, as torch
         return list(samples)
     if isinstance(first, float) and not isinstance(first, np.generic):  # torch: torch.tensor(batch, dtype=float64)
@@ -65,6 +72,39 @@ def _collate(samples: list, path: str):
         f"default_collate: {path} is a {type(first).__name__}; samples must hold arrays, numbers, strings, "
         "mappings or sequences (pass collate_fn= to batch other types)"
     )
+
+
+def map_leaves(tree, function, leaf: type):
+    """`tree` (tuples, lists, dicts, namedtuples nested, as a collated batch) with `function` applied to every leaf
+    of type `leaf`; other leaves stay as they are."""
+    if isinstance(tree, leaf):
+        return function(tree)
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return type(tree)(*(map_leaves(item, function, leaf) for item in tree))
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(map_leaves(item, function, leaf) for item in tree)
+    if isinstance(tree, dict):
+        items = [(key, map_leaves(value, function, leaf)) for key, value in tree.items()]
+        try:
+            return type(tree)(items)
+        except TypeError:  # a dict subclass with another constructor (defaultdict)
+            return dict(items)
+    return tree
+
+
+def as_torch(batch):
+    """`batch` with each numeric NumPy array as a torch tensor (sharing its memory when the array is writable).
+
+    What `DataLoader(as_tensors=True)` hands over; torch is imported here, so only when asked for.
+    """
+    import torch
+
+    def tensor(array: np.ndarray):
+        if array.dtype.kind not in "biufc":
+            return array  # strings and objects have no tensor
+        return torch.from_numpy(array) if array.flags.writeable else torch.tensor(array)
+
+    return map_leaves(batch, tensor, np.ndarray)
 
 
 def _stack(samples: list, path: str) -> np.ndarray:

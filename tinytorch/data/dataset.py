@@ -13,11 +13,14 @@ import bisect
 import math
 import operator
 from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from . import rng
 from .rng import seed_from
+
+T_co = TypeVar("T_co", covariant=True)  # the type of a sample: `Dataset[int]`, as in torch's type hints
 
 
 def check_index(index, length: int) -> int:
@@ -41,7 +44,7 @@ def as_index_array(indices) -> np.ndarray:
     return array.reshape(-1)
 
 
-class Dataset:
+class Dataset(Generic[T_co]):
     """A map-style dataset: subclasses define `__getitem__(index)` and usually `__len__()`."""
 
     def __getitem__(self, index):
@@ -51,7 +54,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[T_co]):
     """A stream of samples: subclasses define `__iter__()`. In worker processes, shard with `get_worker_info()`."""
 
     def __iter__(self):
@@ -62,20 +65,24 @@ class IterableDataset(Dataset):
 
 
 class ChainDataset(IterableDataset):
-    """Iterable datasets chained one after another."""
+    """Iterable datasets chained one after another. As in torch, a map-style one among them is an AssertionError
+    when the chain is iterated (or its length taken), not when it is built."""
 
     def __init__(self, datasets):
-        self.datasets = list(datasets)
-        for position, dataset in enumerate(self.datasets):
-            if not isinstance(dataset, IterableDataset):
-                raise TypeError(f"datasets[{position}] must be an IterableDataset, got {type(dataset).__name__}")
+        self.datasets = datasets
 
     def __iter__(self):
         for dataset in self.datasets:
-            yield from dataset
+            yield from _iterable(dataset)
 
     def __len__(self):
-        return sum(len(dataset) for dataset in self.datasets)
+        return sum(len(_iterable(dataset)) for dataset in self.datasets)
+
+
+def _iterable(dataset: IterableDataset) -> IterableDataset:
+    if not isinstance(dataset, IterableDataset):
+        raise AssertionError(f"ChainDataset only supports IterableDataset, got {type(dataset).__name__}")
+    return dataset
 
 
 class TensorDataset(Dataset):
@@ -110,20 +117,19 @@ class TensorDataset(Dataset):
         return tuple(tensor[indices] for tensor in self.tensors)
 
 
-class Subset(Dataset):
+class Subset(Dataset[T_co]):
     """The samples of `dataset` at `indices`, in that order. As in torch, `subset[[0, 2]]` and `subset[0:2]` ask
     `dataset` for those samples in one indexing call (`dataset[[indices[0], indices[2]]]`).
 
     A subclass that overrides `__getitem__` (to apply a transform, say) is fetched through it, one sample at a time,
     unless it also overrides `__getitems__` (torch 2.13 refuses such a subclass; older torch code relies on it).
+    `get_batch` exists exactly when `dataset` has one and no such override stands in its way.
     """
 
     def __init__(self, dataset, indices: Sequence[int]):
         self.dataset = dataset
         self.indices = indices
         self._index_array_of = None
-        if hasattr(dataset, "get_batch") and not self._own_getitem():
-            self.get_batch = self._get_batch
 
     def _own_getitem(self) -> bool:
         return type(self).__getitem__ is not Subset.__getitem__ and type(self).__getitems__ is Subset.__getitems__
@@ -143,7 +149,15 @@ class Subset(Dataset):
             return rng.each_sample(self.__getitem__, indices)
         return get_samples(self.dataset, [self.indices[i] for i in indices])
 
-    def _get_batch(self, indices):
+    @property
+    def get_batch(self):
+        """`get_batch(indices)`: the collated batch at `indices`, in one `dataset.get_batch` call. An AttributeError
+        (so `hasattr` is False) when `dataset` has no `get_batch` or a subclass's `__getitem__` must see each sample."""
+        if not hasattr(self.dataset, "get_batch") or self._own_getitem():
+            raise AttributeError(f"{type(self).__name__} of a {type(self.dataset).__name__} has no get_batch")
+        return self._batch
+
+    def _batch(self, indices):
         if self._index_array_of is not self.indices:  # converted once, again only if `indices` is reassigned
             self._index_array, self._index_array_of = np.asarray(self.indices), self.indices
         return self.dataset.get_batch(self._index_array[as_index_array(indices)])
@@ -157,7 +171,7 @@ def get_samples(dataset, indices: list) -> list:
     return rng.each_sample(dataset.__getitem__, indices)
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[T_co]):
     """Datasets one after another: index i goes to the dataset whose cumulative length passes i."""
 
     def __init__(self, datasets):
@@ -165,8 +179,9 @@ class ConcatDataset(Dataset):
         if not self.datasets:
             raise ValueError("datasets should not be an empty iterable")
         for position, dataset in enumerate(self.datasets):
-            if isinstance(dataset, IterableDataset):
-                raise TypeError(f"datasets[{position}] is an IterableDataset; ConcatDataset takes map-style ones")
+            if isinstance(dataset, IterableDataset):  # torch's error type and words
+                raise AssertionError(f"ConcatDataset does not support IterableDataset (datasets[{position}] is a "
+                                     f"{type(dataset).__name__})")
         self.cumulative_sizes = list(np.cumsum([len(dataset) for dataset in self.datasets]).tolist())
 
     def __len__(self):
@@ -179,19 +194,20 @@ class ConcatDataset(Dataset):
         return self.datasets[which][index - start]
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[T_co]):
     """Datasets side by side: `StackDataset(a, b)[i] == (a[i], b[i])`, `StackDataset(x=a, y=b)[i] == {'x': a[i], 'y': b[i]}`."""
 
     def __init__(self, *args, **kwargs):
         if args and kwargs:
-            raise ValueError("StackDataset takes datasets as positional or as keyword arguments, not both")
+            raise ValueError("Supported either tuple- (via args) or dict- (via kwargs) like input/output, "
+                             "but both types are given")
         if not args and not kwargs:
-            raise ValueError("StackDataset needs at least one dataset")
+            raise ValueError("At least one dataset should be passed")
         self.datasets = args or kwargs
         parts = args or kwargs.values()
         lengths = {len(dataset) for dataset in parts}
         if len(lengths) != 1:
-            raise ValueError(f"the datasets must all have the same length, got lengths {sorted(lengths)}")
+            raise ValueError(f"Size mismatch between datasets: lengths {sorted(lengths)}")
         self._length = lengths.pop()
 
     def __len__(self):
@@ -210,8 +226,8 @@ class StackDataset(Dataset):
         for dataset in parts:
             column = get_samples(dataset, indices)
             if len(column) != len(indices):
-                raise ValueError(f"{type(dataset).__name__}.__getitems__ returned {len(column)} samples for "
-                                 f"{len(indices)} indices")
+                raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(column)} "
+                                 f"(from {type(dataset).__name__}.__getitems__)")
             columns.append(column)
         if isinstance(self.datasets, dict):
             return [dict(zip(self.datasets, sample)) for sample in zip(*columns)]

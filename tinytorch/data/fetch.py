@@ -20,28 +20,41 @@ def batch_in_one_call(dataset, collate_fn, auto_collation: bool) -> bool:
         and not isinstance(dataset, IterableDataset)
 
 
-def fetch(dataset, indices: np.ndarray, collate_fn, auto_collation: bool, seed: int, epoch: int, start: int):
+def fetch(dataset, indices, collate_fn, auto_collation: bool, seed: int, epoch: int, start: int):
     """The batch of `dataset` at `indices` (int64), whose samples sit at positions start, start+1, ... of the epoch.
 
     With `batch_in_one_call`, that is one `get_batch` call (the fast path); otherwise `__getitems__` or one
-    `__getitem__` per sample, then `collate_fn`. Without auto-collation, `indices` holds one index and `collate_fn`
-    gets that one sample. Random transforms draw from (seed, epoch, position).
+    `__getitem__` per sample, then `collate_fn`. Without auto-collation, `indices` is one item of the sampler (an
+    index, or whatever the sampler yields: a list goes to `__getitem__` as it is) and `collate_fn` gets its sample.
+    Random transforms draw from (seed, epoch, position).
     """
+    if not auto_collation:
+        with rng.sample_randomness(seed, epoch, start, 1):
+            return collate_fn(dataset[indices])
     with rng.sample_randomness(seed, epoch, start, len(indices)):
-        if not auto_collation:
-            return collate_fn(dataset[int(indices[0])])
         if batch_in_one_call(dataset, collate_fn, auto_collation):
             return dataset.get_batch(indices)
         return collate_fn(get_samples(dataset, indices.tolist()))
 
 
-def stream_batches(dataset, batch_size: int | None, drop_last: bool, collate_fn):
-    """The batches of one pass over an IterableDataset: `batch_size` samples each, collated (None: one sample each)."""
-    samples = iter(dataset)
-    if batch_size is None:
-        yield from map(collate_fn, samples)
-        return
-    while batch := list(itertools.islice(samples, batch_size)):
-        if len(batch) < batch_size and drop_last:
-            return
-        yield collate_fn(batch)
+class Stream:
+    """The batches of one pass over an IterableDataset: `batch_size` samples each, collated (None: one sample each).
+
+    An iterator whose `next()` raises what the dataset or `collate_fn` raised and, if the dataset's own iterator
+    is still alive, goes on with the next batch on the next call.
+    """
+
+    def __init__(self, dataset, batch_size: int | None, drop_last: bool, collate_fn):
+        self.samples = iter(dataset)
+        self.batch_size, self.drop_last, self.collate_fn = batch_size, drop_last, collate_fn
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.batch_size is None:
+            return self.collate_fn(next(self.samples))
+        batch = list(itertools.islice(self.samples, self.batch_size))
+        if not batch or len(batch) < self.batch_size and self.drop_last:
+            raise StopIteration
+        return self.collate_fn(batch)

@@ -8,18 +8,19 @@ as one int64 array (`epoch_indices()`), which `BatchSampler.index_batches()` sli
 from __future__ import annotations
 
 import math
+import operator
 import os
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from .arguments import boolean, positive_int, state_int
 from .rng import seed_from
 
+T_co = TypeVar("T_co", covariant=True)  # what a sampler yields: an index, or a list of them for a batch sampler
 
 
-
-
-class Sampler:
+class Sampler(Generic[T_co]):
     """Yields dataset indices. Subclasses define `__iter__` and usually `__len__`."""
 
     def __init__(self, data_source=None):
@@ -29,7 +30,7 @@ class Sampler:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """0, 1, ..., len(data_source) - 1, every epoch."""
 
     def __init__(self, data_source):
@@ -45,11 +46,13 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class SeededSampler(Sampler):
+class SeededSampler(Sampler[int]):
     """A sampler whose order in epoch e is `order(numpy Generator seeded with (seed, e))`, e being set by `set_epoch`.
 
     `generator` is None (a seed drawn from NumPy's global generator), an int seed, or a numpy Generator (one seed
     drawn from it now). `epoch_from_loader`: a DataLoader sets the epoch of this sampler to its own before each epoch.
+    Iterated on its own, a sampler made without a generator goes on to the next epoch after each iteration, so that
+    every iteration draws a new order, as torch's do; a seeded one repeats its epoch's order until `set_epoch`.
     """
 
     epoch_from_loader = True
@@ -57,6 +60,7 @@ class SeededSampler(Sampler):
     def __init__(self, generator=None):
         self.seed = seed_from(generator)
         self.epoch = 0
+        self.generator = generator
 
     def order(self, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define order(rng)")
@@ -70,7 +74,10 @@ class SeededSampler(Sampler):
         return self.order(np.random.default_rng([self.seed, self.epoch]))
 
     def __iter__(self):
-        return iter(self.epoch_indices().tolist())
+        indices = self.epoch_indices().tolist()
+        if self.generator is None:
+            self.epoch += 1
+        return iter(indices)
 
     def state_dict(self) -> dict:
         return {"seed": self.seed, "epoch": self.epoch}
@@ -170,9 +177,9 @@ class DistributedSampler(SeededSampler):
         super().__init__(positive_int(seed, "seed", allow_zero=True))
         self.dataset = dataset
         self.num_replicas = positive_int(_from_environment(num_replicas, "num_replicas", "WORLD_SIZE"), "num_replicas")
-        self.rank = positive_int(_from_environment(rank, "rank", "RANK"), "rank", allow_zero=True)
-        if self.rank >= self.num_replicas:
-            raise ValueError(f"rank should be in the interval [0, {self.num_replicas - 1}], but got rank={self.rank}")
+        self.rank = operator.index(_from_environment(rank, "rank", "RANK"))
+        if not 0 <= self.rank < self.num_replicas:  # torch's words
+            raise ValueError(f"Invalid rank {self.rank}, rank should be in the interval [0, {self.num_replicas - 1}]")
         self.shuffle = boolean(shuffle, "shuffle")
         self.drop_last = boolean(drop_last, "drop_last")
         n = len(dataset)
@@ -207,7 +214,7 @@ def _from_environment(value, argument: str, variable: str) -> int:
         raise ValueError(f"the environment variable {variable}={os.environ[variable]!r} should be an integer") from None
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list]):
     """Groups the indices of `sampler` into lists of `batch_size`; the last, shorter one is dropped with `drop_last`."""
 
     def __init__(self, sampler, batch_size: int, drop_last: bool):
@@ -216,26 +223,27 @@ class BatchSampler(Sampler):
         self.drop_last = boolean(drop_last, "drop_last")
 
     def index_batches(self):
-        """Yields each batch of the next epoch as an int64 array."""
+        """Yields each batch of the current epoch as an int64 array: slices of `epoch_indices()` where the sampler
+        has it (the sampler's epoch is then left as it is, for the DataLoader to set)."""
         size = self.batch_size
-        if hasattr(self.sampler, "epoch_indices"):
-            indices = self.sampler.epoch_indices()
-            stop = len(indices) - len(indices) % size if self.drop_last else len(indices)
-            for start in range(0, stop, size):
-                yield indices[start : start + size]
+        if not hasattr(self.sampler, "epoch_indices"):
+            yield from (np.asarray(batch, dtype=np.int64) for batch in self)
             return
+        indices = self.sampler.epoch_indices()
+        stop = len(indices) - len(indices) % size if self.drop_last else len(indices)
+        for start in range(0, stop, size):
+            yield indices[start : start + size]
+
+    def __iter__(self):
+        """Each batch as a list of indices, iterating the sampler as torch's BatchSampler does."""
         batch = []
         for index in self.sampler:
             batch.append(index)
-            if len(batch) == size:
-                yield np.asarray(batch, dtype=np.int64)
+            if len(batch) == self.batch_size:
+                yield batch
                 batch = []
         if batch and not self.drop_last:
-            yield np.asarray(batch, dtype=np.int64)
-
-    def __iter__(self):
-        for batch in self.index_batches():
-            yield batch.tolist()
+            yield batch
 
     def __len__(self):
         if self.drop_last:

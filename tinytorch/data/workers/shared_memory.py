@@ -12,6 +12,7 @@ the reader unlinks every segment it named when the workers stop.
 """
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from multiprocessing.shared_memory import SharedMemory
@@ -19,7 +20,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..collate import map_leaves
+
 SEGMENT_PREFIX = "tinytorch_"
+SHM_FOLDER = "/dev/shm"  # where POSIX shared memory lives on Linux (a tmpfs: Docker gives it 64 MB by default)
 
 
 class _Slot(NamedTuple):
@@ -30,25 +34,34 @@ class _Slot(NamedTuple):
     dtype: np.dtype
 
 
-def _map_leaves(tree, function, leaf: type):
-    """`tree` (tuples, lists, dicts, namedtuples nested) with `function` applied to every leaf of type `leaf`."""
-    if isinstance(tree, leaf):
-        return function(tree)
-    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-        return type(tree)(*(_map_leaves(item, function, leaf) for item in tree))
-    if isinstance(tree, (tuple, list)):
-        return type(tree)(_map_leaves(item, function, leaf) for item in tree)
-    if isinstance(tree, dict):
-        items = [(key, _map_leaves(value, function, leaf)) for key, value in tree.items()]
-        try:
-            return type(tree)(items)
-        except TypeError:  # a dict subclass with another constructor (defaultdict)
-            return dict(items)
-    return tree
-
-
 def _view(buffer, slot: _Slot) -> np.ndarray:
     return np.ndarray(slot.shape, slot.dtype, buffer=buffer, offset=slot.offset)
+
+
+def create_segment(name: str, size: int) -> SharedMemory:
+    """A new segment of `size` bytes, its memory reserved at once (posix_fallocate) where /dev/shm exists.
+
+    Pages of a tmpfs are taken when first written: without the reservation, a full /dev/shm would kill the worker
+    with SIGBUS in the middle of copying a batch. With it, that is an OSError naming the remedy.
+    """
+    if not (os.path.isdir(SHM_FOLDER) and hasattr(os, "posix_fallocate")):
+        return SharedMemory(name, create=True, size=size)
+    path = os.path.join(SHM_FOLDER, name)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.posix_fallocate(descriptor, 0, size)
+    except OSError as error:
+        os.unlink(path)
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        stats = os.statvfs(SHM_FOLDER)
+        free = stats.f_bavail * stats.f_frsize // 2**20
+        raise OSError(errno.ENOSPC, f"not enough shared memory in {SHM_FOLDER} ({free} MB free; run the container "
+                                    f"with --shm-size, or use fewer workers): a batch of {size / 2**20:.1f} MB does "
+                                    "not fit") from None
+    finally:
+        os.close(descriptor)
+    return SharedMemory(name)
 
 
 class SegmentWriter:
@@ -68,13 +81,13 @@ class SegmentWriter:
 
         def place(array):
             nonlocal size
-            if array.dtype.hasobject:
+            if array.dtype.hasobject or type(array) is not np.ndarray:  # a subclass (MaskedArray) is pickled whole
                 return array
             slots.append((_Slot(size, array.shape, array.dtype), array))
             size += -(-array.nbytes // 64) * 64  # keep every array 64-byte aligned
             return slots[-1][0]
 
-        layout = _map_leaves(batch, place, np.ndarray)
+        layout = map_leaves(batch, place, np.ndarray)
         if not slots:
             return batch, None
         segment = self.segments.get(name)
@@ -82,7 +95,7 @@ class SegmentWriter:
             if segment is not None:
                 segment.close()
                 segment.unlink()  # the main process's mapping of it stays valid until it sees the new size
-            segment = self.segments[name] = SharedMemory(name, create=True, size=max(size, 1))
+            segment = self.segments[name] = create_segment(name, max(size, 1))
         for slot, array in slots:
             _view(segment.buf, slot)[...] = array
         return layout, segment.size
@@ -108,7 +121,7 @@ class SegmentReader:
             if segment is not None:
                 segment.close()
             segment = self.mapped[name] = SharedMemory(name)
-        return _map_leaves(layout, lambda slot: _view(segment.buf, slot).copy(), _Slot)
+        return map_leaves(layout, lambda slot: _view(segment.buf, slot).copy(), _Slot)
 
     def free_all(self) -> None:
         """Close and unlink every segment this reader named (those that exist), whatever state the workers left."""

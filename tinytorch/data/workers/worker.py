@@ -14,20 +14,23 @@ from __future__ import annotations
 import collections
 import itertools
 import multiprocessing
+import pickle
 import queue
 import random
 import signal
+import sys
 import time
 import traceback
 import weakref
 from dataclasses import dataclass
 from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Callable
 
 import numpy as np
 
-from ..fetch import fetch, stream_batches
+from ..fetch import Stream, fetch
 from .shared_memory import SegmentReader, SegmentWriter
 
 _POLL_SECONDS = 1.0  # how often an idle worker checks that the main process is still alive
@@ -61,17 +64,23 @@ def get_worker_info() -> WorkerInfo | None:
 class WorkerSpec:
     """Everything a worker process needs: the dataset and how to batch it, the loader's seed, the init hook.
 
-    `seed` is the loader's: random transforms draw from (seed, epoch, position), and worker i seeds Python's and
-    NumPy's global generators with seed + i. `batch_size` and `drop_last` batch an IterableDataset's stream.
+    `seed` is the loader's: random transforms draw from (seed, epoch, position), and the global generators of a
+    worker are seeded from (seed, epoch, worker id) (`seed_globals`); `epoch` is the first epoch the workers serve.
+    `batch_size` and `drop_last` batch an IterableDataset's stream.
     """
 
     dataset: object
     collate_fn: Callable
     auto_collation: bool
     seed: int
+    epoch: int
     batch_size: int | None
     drop_last: bool
     worker_init_fn: Callable | None
+
+
+class PickledSpec(bytes):
+    """A `WorkerSpec` pickled by the main process, for a spawned worker to unpickle where it can report a failure."""
 
 
 def resolve_context(context) -> multiprocessing.context.BaseContext:
@@ -79,15 +88,15 @@ def resolve_context(context) -> multiprocessing.context.BaseContext:
     method name ('fork', 'spawn', 'forkserver'), or a context object."""
     if context is None:
         return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    if isinstance(context, str):
+    if isinstance(context, str):  # torch's words
         if context not in multiprocessing.get_all_start_methods():
-            raise ValueError(f"multiprocessing_context should be one of {multiprocessing.get_all_start_methods()} "
-                             f"on this platform, got {context!r}")
+            raise ValueError(f"multiprocessing_context option should specify a valid start method in "
+                             f"{multiprocessing.get_all_start_methods()!r}, but got multiprocessing_context={context!r}")
         return multiprocessing.get_context(context)
     if isinstance(context, multiprocessing.context.BaseContext):
         return context
-    raise TypeError("multiprocessing_context should be None, a start method name or a multiprocessing context, "
-                    f"got {type(context).__name__}: {context!r}")
+    raise TypeError("multiprocessing_context option should be a valid context object or a string specifying the "
+                    f"start method, but got multiprocessing_context={context!r}")
 
 
 # The worker process ------------------------------------------------------------------------------------------------
@@ -127,25 +136,44 @@ def _send(results, message) -> None:
         results.send((key, "error", (RuntimeError, text)))
 
 
-def _worker_loop(spec: WorkerSpec, worker_id: int, num_workers: int, tasks, results, live_run) -> None:
-    """A worker's life: set itself up (info, seeds, worker_init_fn), then answer tasks until told to stop or orphaned.
+def seed_globals(seed: int, epoch: int, worker_id: int) -> int:
+    """Seed this worker's global generators (Python's `random`, NumPy's, and torch's if torch is imported) from
+    (loader seed, epoch, worker id), and return that seed: code drawing from `np.random` in a worker gets other
+    numbers in every epoch and every worker, and the same ones when the run is repeated with the same seed."""
+    worker_seed = int(np.random.SeedSequence([seed, epoch, worker_id]).generate_state(1, np.uint64)[0]) >> 1
+    random.seed(worker_seed)
+    np.random.seed(worker_seed % 2**32)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(worker_seed)
+    return worker_seed
+
+
+def _worker_loop(spec: WorkerSpec | PickledSpec, worker_id: int, num_workers: int, tasks, results, live_run) -> None:
+    """A worker's life: set itself up (spec, info, seeds, worker_init_fn), then answer tasks until told to stop or
+    orphaned.
 
     A task is (key, run, epoch, indices, start, segment); indices None asks for the next batch of this worker's copy
     of an IterableDataset (a new run starts a new pass over it). The batch goes into the named segment. An answer is
     (key, kind, payload), kind being "batch" (payload: `SegmentWriter.put`'s layout and size), "end" (stream
-    exhausted), "error" or "skip" (a task of a cancelled run).
+    exhausted), "error" or "skip" (a task of a cancelled run). Failing to set up is an error answer of key None.
     """
     global _worker_info
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process, which then stops the workers
-    seed = (spec.seed + worker_id) % 2**63
-    _worker_info = WorkerInfo(worker_id, num_workers, seed, spec.dataset)
-    random.seed(seed)
-    np.random.seed(seed % 2**32)  # numpy's global generator: else every forked worker would draw the same numbers
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)  # as torch's workers: a forked copy of torch's thread pool can hang
     try:
+        doing = "while unpickling its copy of the dataset, collate_fn and worker_init_fn"
+        if isinstance(spec, PickledSpec):
+            spec = pickle.loads(spec)
+        doing = "in worker_init_fn"
+        seeded_epoch = spec.epoch
+        _worker_info = WorkerInfo(worker_id, num_workers, seed_globals(spec.seed, spec.epoch, worker_id), spec.dataset)
         if spec.worker_init_fn is not None:
             spec.worker_init_fn(worker_id)
     except Exception as error:
-        _send(results, (None, "error", _error(error, worker_id, "in worker_init_fn")))
+        _send(results, (None, "error", _error(error, worker_id, doing)))
         return
     parent = multiprocessing.parent_process()
     writer, stream, stream_run = SegmentWriter(), iter(()), None
@@ -163,10 +191,13 @@ def _worker_loop(spec: WorkerSpec, worker_id: int, num_workers: int, tasks, resu
             if run != live_run.value:
                 results.send((key, "skip", None))
                 continue
+            if epoch != seeded_epoch:  # a persistent worker's next epoch
+                seeded_epoch = epoch
+                _worker_info = WorkerInfo(worker_id, num_workers, seed_globals(spec.seed, epoch, worker_id), spec.dataset)
             try:
                 if indices is None:
                     if run != stream_run:
-                        stream = stream_batches(spec.dataset, spec.batch_size, spec.drop_last, spec.collate_fn)
+                        stream = Stream(spec.dataset, spec.batch_size, spec.drop_last, spec.collate_fn)
                         stream_run = run
                     batch = next(stream, _END)
                 else:
@@ -174,21 +205,33 @@ def _worker_loop(spec: WorkerSpec, worker_id: int, num_workers: int, tasks, resu
                 answer = (key, "end", None) if batch is _END else (key, "batch", writer.put(batch, segment))
             except Exception as error:
                 where = ("while reading its IterableDataset" if indices is None else
-                         f"while fetching the samples at indices {indices.tolist()} (epoch {epoch})")
+                         f"while fetching the samples at indices {_listed(indices)} (epoch {epoch})")
                 answer = (key, "error", _error(error, worker_id, where))
             _send(results, answer)
     except (BrokenPipeError, ConnectionResetError):
         return  # the main process is gone
 
 
+def _listed(indices):
+    return indices.tolist() if isinstance(indices, np.ndarray) else indices
+
+
 # The main process's side -------------------------------------------------------------------------------------------
 
-def _exit_text(exitcode: int) -> str:
-    if exitcode >= 0:
-        return f"with exit code {exitcode}"
-    name = signal.Signals(-exitcode).name
-    oom = " (sent from outside, or by the kernel's out-of-memory killer)" if -exitcode == signal.SIGKILL else ""
-    return f"killed by signal {name}{oom}"
+def _exit_text(worker_id: int, process) -> str:
+    """Why a worker is gone, in torch's words first (people search for them), then what we know besides."""
+    code = process.exitcode
+    if code >= 0:
+        return f"DataLoader worker (pid(s) {process.pid}) exited unexpectedly with exit code {code} (worker {worker_id})"
+    number = -code
+    text = (f"DataLoader worker (pid {process.pid}) is killed by signal: {signal.strsignal(number)}. "
+            f"(worker {worker_id}, {signal.Signals(number).name})")
+    if number == signal.SIGKILL:
+        text += " It was sent from outside, or by the kernel's out-of-memory killer."
+    if number == signal.SIGBUS:
+        text += (" It is possible that dataloader's workers are out of shared memory. Please try to raise your "
+                 "shared memory limit.")
+    return text
 
 
 class WorkerPool:
@@ -206,11 +249,13 @@ class WorkerPool:
         resource_tracker.ensure_running()  # started before forking, so that workers report their segments to it too
         self.timeout, self.runs = timeout, itertools.count()
         self.live_run = context.Value("q", -1, lock=False)
-        self.pending, self.arrived = {}, {}
+        self.pending, self.arrived, self.broken = {}, {}, None
         self.segments, self.free = SegmentReader(), [[] for _ in range(num_workers)]
         self.queues, self.pipes, self.processes = [], [], []
         self.close = weakref.finalize(self, _stop, self.processes, self.queues, self.pipes, self.live_run,
                                       self.segments)
+        if context.get_start_method() != "fork":  # unpickled in the worker, which can then report a failure
+            spec = PickledSpec(ForkingPickler.dumps(spec))
         try:
             for worker_id in range(num_workers):
                 tasks, (reader, writer) = context.Queue(), context.Pipe(duplex=False)
@@ -274,55 +319,88 @@ class WorkerPool:
         return True
 
     def _wait(self, deadline: float | None, what: str) -> None:
-        """Read every result that arrives before `deadline`, or raise if a worker died or the deadline passed."""
+        """Read every result that arrives before `deadline`, or raise if a worker died or the deadline passed (the
+        workers are then stopped: the pool is `broken`)."""
+        if self.broken:
+            raise RuntimeError(f"the DataLoader's workers were stopped by an earlier error: {self.broken}")
         left = None if deadline is None else max(deadline - time.monotonic(), 0)
         ready = wait(self.pipes + [process.sentinel for process in self.processes], left)
         if not ready:
-            raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds waiting for a {what}")
+            self._break(RuntimeError(f"DataLoader timed out after {self.timeout} seconds waiting for a {what}"))
         for pipe in self.pipes:
             if pipe in ready:
                 try:
                     key, kind, payload = pipe.recv()
                 except EOFError:
                     continue  # the worker is gone: said below
-                if key is None:
-                    _reraise(*payload)  # worker_init_fn failed
+                if key is None:  # its set-up failed (unpickling, worker_init_fn)
+                    try:
+                        _reraise(*payload)
+                    except Exception as error:
+                        self._break(error)
                 self.arrived[key] = (kind, payload)
         for worker_id, process in enumerate(self.processes):
             if process.exitcode is not None:
-                raise RuntimeError(f"DataLoader worker {worker_id} (pid {process.pid}) exited unexpectedly, "
-                                   f"{_exit_text(process.exitcode)}")
+                self._break(RuntimeError(_exit_text(worker_id, process)))
 
-    def map_epoch(self, epoch: int, batch_positions, prefetch_factor: int):
-        """The batches of (indices, start) pairs `batch_positions`, in order: batch i goes to worker i % num_workers,
-        with up to prefetch_factor * num_workers batches under way."""
-        in_flight = collections.deque()
-        workers = itertools.cycle(range(len(self.processes)))
-        for indices, start in batch_positions:
-            in_flight.append(self.send(next(workers), epoch, indices, start))
-            if len(in_flight) == prefetch_factor * len(self.processes):
-                yield self.receive(in_flight.popleft())
-        while in_flight:
-            yield self.receive(in_flight.popleft())
+    def _break(self, error: Exception):
+        """Stop the workers for good and raise `error`."""
+        self.broken = str(error).splitlines()[0]
+        self.close()
+        raise error
 
-    def stream_epoch(self, prefetch_factor: int):
-        """Each worker batches its own copy of the IterableDataset; batches are taken from the workers in turn (as
-        torch), skipping those whose stream has ended, with up to prefetch_factor requests per worker under way."""
-        n = len(self.processes)
-        workers, ended, in_flight = itertools.cycle(range(n)), set(), collections.deque()
+
+class MapEpoch:
+    """One epoch of a map-style dataset from `pool`, in order: batch i goes to worker i % num_workers, with up to
+    prefetch_factor * num_workers batches under way. A failed batch raises from its `next()`, and the next `next()`
+    goes on with the following batch, as torch's loader does."""
+
+    def __init__(self, pool: WorkerPool, epoch: int, batch_positions, prefetch_factor: int):
+        pool.start_run()
+        self.pool, self.epoch, self.positions = pool, epoch, batch_positions
+        self.workers = itertools.cycle(range(len(pool.processes)))
+        self.limit = prefetch_factor * len(pool.processes)
+        self.in_flight = collections.deque()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        for indices, start in itertools.islice(self.positions, self.limit - len(self.in_flight)):
+            self.in_flight.append(self.pool.send(next(self.workers), self.epoch, indices, start))
+        if not self.in_flight:
+            raise StopIteration
+        return self.pool.receive(self.in_flight.popleft())
+
+
+class StreamEpoch:
+    """One epoch of an IterableDataset from `pool`: each worker batches its own copy of the dataset; batches are
+    taken from the workers in turn (as torch), skipping those whose stream has ended, with up to prefetch_factor
+    requests per worker under way."""
+
+    def __init__(self, pool: WorkerPool, epoch: int, prefetch_factor: int):
+        pool.start_run()
+        self.pool, self.epoch, self.prefetch_factor = pool, epoch, prefetch_factor
+        self.workers = itertools.cycle(range(len(pool.processes)))
+        self.ended, self.in_flight = set(), collections.deque()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        n = len(self.pool.processes)
         while True:
-            while len(ended) < n and len(in_flight) < prefetch_factor * (n - len(ended)):
-                worker = next(workers)
-                if worker not in ended:
-                    in_flight.append((worker, self.send(worker)))
-            if not in_flight:
-                return
-            worker, key = in_flight.popleft()
-            batch = self.receive(key)
-            if batch is _END:
-                ended.add(worker)
-            else:
-                yield batch
+            while len(self.ended) < n and len(self.in_flight) < self.prefetch_factor * (n - len(self.ended)):
+                worker = next(self.workers)
+                if worker not in self.ended:
+                    self.in_flight.append((worker, self.pool.send(worker, self.epoch)))
+            if not self.in_flight:
+                raise StopIteration
+            worker, key = self.in_flight.popleft()
+            batch = self.pool.receive(key)
+            if batch is not _END:
+                return batch
+            self.ended.add(worker)
 
 
 def _stop(processes, queues, pipes, live_run, segments: SegmentReader) -> None:
