@@ -1,6 +1,6 @@
 """Where the milestones keep the datasets they download, and a command line to see, fetch and check them.
 
-Each downloaded dataset lives in its own folder under `milestones/datasets/` (ignored by git): `mnist/`,
+Each downloaded dataset lives in its own folder under `milestones/data/` (ignored by git): `mnist/`,
 `fashion-mnist/`, `cifar-10/`, unless $TINYTORCH_DATA is set: then all use that root, as the library does.
 Downloading, checksums and the report all belong to tinytorch.data; this file only chooses each dataset's root
 and hands it the command.
@@ -22,7 +22,6 @@ sys.path.insert(1, str(HERE.parent))  # the checkout, for tinytorch when it is n
 
 try:
     from tinytorch.data.cli import main as data_cli  # noqa: E402
-    from tinytorch.data.datasets.storage.cache import default_root  # noqa: E402
 except ImportError as missing:  # a Python without the project's packages: one line, no traceback
     sys.exit(f"{missing.name} is not installed for {sys.executable}: run this in the project's environment "
              f"(`make demo` creates it once, then `source .venv/bin/activate`, or run `.venv/bin/python {__file__}`)")
@@ -35,9 +34,9 @@ def data_root(name: str) -> Path:
     """The root to pass as `root=` to the dataset `name` (one of FOLDERS' keys)."""
     if name not in FOLDERS:
         raise ValueError(f"name must be one of {', '.join(map(repr, FOLDERS))}, got {name!r}")
-    if os.environ.get("TINYTORCH_DATA"):
-        return default_root()
-    return HERE / "datasets" / FOLDERS[name]
+    if os.environ.get("TINYTORCH_DATA"):  # checked where it is used: a file there is a one-line error, not a traceback
+        return Path(os.environ["TINYTORCH_DATA"]).expanduser()
+    return HERE / "data" / FOLDERS[name]
 
 
 def main(argv=None) -> int:
@@ -53,7 +52,7 @@ def main(argv=None) -> int:
             parser.error(f"unknown dataset {name!r}; expected any of {', '.join(FOLDERS)}")
     failed = 0
     for name in args.names or list(FOLDERS):
-        failed |= data_cli([COMMANDS[args.command], name, "--root", str(data_root(name))])
+        failed |= data_cli([COMMANDS[args.command], name, f"--root={data_root(name)}"])  # a root may start with -
     return failed
 
 

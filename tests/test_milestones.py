@@ -99,8 +99,8 @@ def test_command_line_rejects_non_positive_epochs(capsys):
 
 def test_data_root_is_under_milestones_unless_tinytorch_data_is_set(monkeypatch, tmp_path):
     monkeypatch.delenv("TINYTORCH_DATA", raising=False)
-    assert data_manager.data_root("mnist") == MILESTONES / "datasets" / "mnist"
-    assert data_manager.data_root("cifar10") == MILESTONES / "datasets" / "cifar-10"
+    assert data_manager.data_root("mnist") == MILESTONES / "data" / "mnist"
+    assert data_manager.data_root("cifar10") == MILESTONES / "data" / "cifar-10"
     monkeypatch.setenv("TINYTORCH_DATA", str(tmp_path))
     assert data_manager.data_root("cifar10") == tmp_path
     with pytest.raises(ValueError, match="got 'svhn'"):

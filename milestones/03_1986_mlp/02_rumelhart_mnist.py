@@ -1,6 +1,6 @@
 """1986, Rumelhart, Hinton and Williams: backpropagation trains a multi-layer perceptron on the full MNIST.
 
-MNIST(download=True) fetches the 60,000 + 10,000 28x28 digits once (about 11 MB) into milestones/datasets/mnist/
+MNIST(download=True) fetches the 60,000 + 10,000 28x28 digits once (about 11 MB) into milestones/data/mnist/
 (or $TINYTORCH_DATA); `python milestones/data_manager.py status` shows what is there. Pixels are scaled to [0, 1],
 normalised with MNIST's mean and std, and flattened: 784 -> 256 ReLU -> 128 ReLU -> 10, Adam, cross-entropy.
 Target: at least 95% test accuracy.

@@ -1,7 +1,7 @@
 """1986, Rumelhart, Hinton and Williams: the same multi-layer perceptron, on Fashion-MNIST's clothes instead of digits.
 
 FashionMNIST(download=True) fetches the 60,000 + 10,000 28x28 grey images of ten kinds of clothing once (about
-30 MB) into milestones/datasets/fashion-mnist/ (or $TINYTORCH_DATA). Harder than MNIST (shirts, pullovers and
+30 MB) into milestones/data/fashion-mnist/ (or $TINYTORCH_DATA). Harder than MNIST (shirts, pullovers and
 coats look alike), so the same 784 -> 256 ReLU -> 128 ReLU -> 10 MLP (Adam, cross-entropy) trains for 10 epochs,
 the learning rate cut tenfold for the last two. Pixels are scaled to [0, 1] and normalised with Fashion-MNIST's
 mean and std. Target: at least 85% test accuracy.

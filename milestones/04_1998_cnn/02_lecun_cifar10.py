@@ -1,6 +1,6 @@
 """1998, LeCun et al.'s convolutional network, widened, on CIFAR-10's 32x32 colour photographs of 10 classes.
 
-CIFAR10(download=True) fetches the 170 MB archive once into milestones/datasets/cifar-10/ (or $TINYTORCH_DATA).
+CIFAR10(download=True) fetches the 170 MB archive once into milestones/data/cifar-10/ (or $TINYTORCH_DATA).
 Training images are augmented as in the ResNet paper: RandomCrop(32, padding=4) and RandomHorizontalFlip, then
 ToTensor and Normalize with CIFAR-10's channel statistics. The network keeps LeNet's shape: two 5x5 convolution +
 ReLU + 2x2 max-pool stages (32 and 64 channels, 32x32 -> 16x16 -> 8x8), then 4096 -> 512 -> 10; Adam, with the
