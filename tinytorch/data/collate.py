@@ -25,7 +25,7 @@ def default_collate(batch):
     """
     if isinstance(batch, np.ndarray) and batch.ndim == 1 and batch.dtype.kind in "US":
         return batch
-    if not isinstance(batch, (Sequence, np.ndarray)) or isinstance(batch, (str, bytes)) or not len(batch):
+    if not isinstance(batch, Sequence) or isinstance(batch, (str, bytes)) or not batch:
         raise TypeError(f"default_collate expects a non-empty list of samples, got {type(batch).__name__}: {batch!r:.80}")
     return _collate(list(batch), "sample")
 

@@ -51,8 +51,10 @@ class SeededSampler(Sampler[int]):
 
     `generator` is None (a seed drawn from NumPy's global generator), an int seed, or a numpy Generator (one seed
     drawn from it now). `epoch_from_loader`: a DataLoader sets the epoch of this sampler to its own before each epoch.
-    Iterated on its own, a sampler made without a generator goes on to the next epoch after each iteration, so that
-    every iteration draws a new order, as torch's do; a seeded one repeats its epoch's order until `set_epoch`.
+    Iterated on its own, a sampler made without a generator draws a new seed from NumPy's global generator each time
+    an iteration starts, as torch's draws from torch's: every iteration has a new order, and `np.random.seed` repeats
+    them. A seeded one repeats its epoch's order until `set_epoch`. A DataLoader never iterates it that way: it
+    takes `epoch_indices()`, so the loader owns the epoch.
     """
 
     epoch_from_loader = True
@@ -74,10 +76,13 @@ class SeededSampler(Sampler[int]):
         return self.order(np.random.default_rng([self.seed, self.epoch]))
 
     def __iter__(self):
-        indices = self.epoch_indices().tolist()
         if self.generator is None:
-            self.epoch += 1
-        return iter(indices)
+            return self._with_a_new_seed()
+        return iter(self.epoch_indices().tolist())
+
+    def _with_a_new_seed(self):
+        self.seed = seed_from(None)  # when the iteration starts (its first next()), as torch draws
+        yield from self.epoch_indices().tolist()
 
     def state_dict(self) -> dict:
         return {"seed": self.seed, "epoch": self.epoch}
