@@ -27,7 +27,10 @@ class LoopbackServer:
     wait s seconds before answering, ("wrong", data) to serve other bytes, ("redirect", path) for a 302,
     ("delay_body", s) to wait s seconds after the headers, ("length", n) to announce Content-Length n (None: no
     Content-Length, the body ends when the connection closes), ("trickle", s) to send no Content-Length and then
-    one byte every s seconds until the client leaves (or the server's lifetime ends)."""
+    one byte every s seconds until the client leaves (or the server's lifetime ends), ("hold", event) to send the
+    headers and hold the body until `event` is set, ("hold_until_retry", None) to hold the whole answer, or
+    ("hold_body_until_retry", None) the body after the headers, until another request arrives (the client gave up
+    and tried again): these wait on events, never on a guessed duration."""
 
     files: dict = field(default_factory=dict)
     faults: dict = field(default_factory=dict)
@@ -37,6 +40,7 @@ class LoopbackServer:
 
     def __post_init__(self):
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -53,6 +57,11 @@ class LoopbackServer:
         self.timer.cancel()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def wait_for_request(self, count: int) -> None:
+        """Block until the server has received `count` requests (or its lifetime ends)."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.requests) >= count, self.lifetime)
 
     def hits(self, path: str) -> list:
         return [request for request in self.requests if request.path == path]
@@ -74,11 +83,14 @@ def _handler(server: LoopbackServer):
             record = Request(self.path, self.headers.get("Range"), self.headers.get("User-Agent"))
             with server.lock:
                 server.requests.append(record)
-                over = len(server.requests) > server.max_requests
+                over, arrival = len(server.requests) > server.max_requests, len(server.requests)
+                server.arrived.notify_all()
             fault = None if over else server._next_fault(self.path)
             data = server.files.get(self.path)
             if isinstance(fault, tuple) and fault[0] == "slow":
                 time.sleep(fault[1])
+            if isinstance(fault, tuple) and fault[0] == "hold_until_retry":
+                server.wait_for_request(arrival + 1)
             if over or isinstance(fault, int) or data is None:
                 record.status = 429 if over else fault if isinstance(fault, int) else 404
                 self.send_error(record.status)
@@ -115,6 +127,10 @@ def _handler(server: LoopbackServer):
                 return
             if isinstance(fault, tuple) and fault[0] == "delay_body":
                 time.sleep(fault[1])
+            if isinstance(fault, tuple) and fault[0] == "hold":
+                fault[1].wait(server.lifetime)
+            if isinstance(fault, tuple) and fault[0] == "hold_body_until_retry":
+                server.wait_for_request(arrival + 1)
             if isinstance(fault, tuple) and fault[0] == "drop":
                 body = body[:fault[1]]
                 self.close_connection = True

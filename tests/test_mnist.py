@@ -2,8 +2,10 @@
 import gzip
 import json
 import os
+import selectors
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -151,9 +153,9 @@ def test_default_root_comes_from_the_environment(fake_mnist, tmp_path, monkeypat
 
 
 def test_several_processes_downloading_at_once_fetch_each_file_once(fake_mnist, loopback, tmp_path):
-    for path in list(loopback.files):
-        loopback.faults[path] = [("delay_body", 0.2)]  # keep the first download busy while the others arrive
-    code = ("import json, sys; from tinytorch.data import MNIST; from tinytorch.data.datasets.storage import download; download.TIMEOUT = 10;"
+    release = threading.Event()  # the first download holds the folder's lock until the other three wait for it
+    loopback.faults["/m1/train-images-idx3-ubyte.gz"] = [("hold", release)]
+    code = ("import json, sys; from tinytorch.data import MNIST; from tinytorch.data.datasets.storage import download; download.TIMEOUT = 60;"
             "MNIST.resources, MNIST.raw_md5s = json.loads(sys.argv[1]), json.loads(sys.argv[2]);"
             "MNIST.mirrors = [sys.argv[3]]; MNIST.download(sys.argv[4]); d = MNIST(sys.argv[4]);"
             "print(len(d), d.targets[:5].tolist())")
@@ -161,11 +163,33 @@ def test_several_processes_downloading_at_once_fetch_each_file_once(fake_mnist, 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     processes = [subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   env=env, text=True) for _ in range(4)]
+    try:
+        waiting = lines_until(processes, "waiting for", 3)  # the overlap: three processes blocked on the lock
+    finally:
+        release.set()
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0] * 4, outputs
+    assert len(waiting) == 3 and all("locked by process" in line for line in waiting)
     expected = f"{SIZES['train']} {fake_mnist['train-labels-idx1-ubyte'][:5].tolist()}"
     assert [out.strip() for out, _ in outputs] == [expected] * 4
     assert sorted(r.path for r in loopback.requests) == sorted(f"/m1/{name}.gz" for name in fake_mnist)
+
+
+def lines_until(processes, text: str, count: int, limit: float = 60.0) -> list:
+    """The stderr lines of `processes` containing `text`, read until there are `count` of them (or `limit` seconds
+    pass with none arriving: then the test fails on the count, rather than hanging)."""
+    found, streams = [], {process.stderr: process for process in processes}
+    with selectors.DefaultSelector() as selector:
+        for stream in streams:
+            selector.register(stream, selectors.EVENT_READ)
+        while len(found) < count and (ready := selector.select(limit)):
+            for key, _ in ready:
+                line = key.fileobj.readline()
+                if not line:
+                    selector.unregister(key.fileobj)
+                elif text in line:
+                    found.append(line)
+    return found
 
 
 @settings(max_examples=40, deadline=None)

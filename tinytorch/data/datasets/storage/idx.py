@@ -6,6 +6,7 @@ payload must be exactly the product of the dimensions times the item size, which
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -48,4 +49,7 @@ def _header(handle, size: int):
     if size - offset != expected:
         raise ValueError(f"the header declares {shape} x {dtype.itemsize} bytes = {expected} bytes of data, "
                          f"the file holds {size - offset}")
+    if math.prod(d for d in shape if d) * dtype.itemsize > sys.maxsize:  # NumPy refuses such a shape, even empty
+        raise ValueError(f"the header declares {shape} x {dtype.itemsize} bytes: its non-zero dimensions multiply to "
+                         f"more bytes than an array can hold")
     return dtype, shape, offset
