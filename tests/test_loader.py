@@ -1,11 +1,13 @@
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import PerSample
 from tinytorch.data import (BatchSampler, DataLoader, Dataset, ImageDataset, IterableDataset, SequentialSampler,
                             TensorDataset, default_collate, get_worker_info)
 from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
@@ -16,19 +18,6 @@ LABELS = np.arange(103) % 10
 
 def augmented():
     return Compose([RandomCrop(6, padding=2), RandomHorizontalFlip(), ToTensor(), Normalize((0.5,) * 3, (0.2,) * 3)])
-
-
-class TorchStyle(Dataset):
-    """A dataset written for PyTorch: __getitem__ and __len__ only."""
-
-    def __init__(self, images, labels, transform):
-        self.images, self.labels, self.transform = images, labels, transform
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        return self.transform(self.images[i]), int(self.labels[i])
 
 
 def epochs(loader, n=2):
@@ -52,12 +41,12 @@ def test_batches_shapes_len_and_order():
 
 def test_fast_path_and_per_sample_path_give_identical_batches():
     fast = DataLoader(ImageDataset(IMAGES, LABELS, transform=augmented()), batch_size=16, shuffle=True, generator=3)
-    slow = DataLoader(TorchStyle(IMAGES, LABELS, augmented()), batch_size=16, shuffle=True, generator=3)
+    slow = DataLoader(PerSample(IMAGES, LABELS, augmented()), batch_size=16, shuffle=True, generator=3)
     assert_same_stream(epochs(fast)[1], epochs(slow)[1])
 
 
 def test_getitems_datasets_are_collated():
-    class Batched(TorchStyle):
+    class Batched(PerSample):
         calls = 0
 
         def __getitems__(self, indices):
@@ -334,7 +323,7 @@ def test_load_state_dict_refuses_a_state_of_another_loader(make, words):
 
 def test_without_a_generator_numpy_global_seed_makes_the_run_reproducible():
     def run():
-        return epochs(DataLoader(TorchStyle(IMAGES, LABELS, augmented()), batch_size=16, shuffle=True))
+        return epochs(DataLoader(PerSample(IMAGES, LABELS, augmented()), batch_size=16, shuffle=True))
 
     np.random.seed(0)
     first = run()
@@ -352,5 +341,247 @@ def test_legacy_import_path():
     from tinytorch.data.loader import (Compose, DataLoader as LegacyLoader, Dataset as LegacyDataset,
                                        RandomCrop as LegacyCrop, RandomHorizontalFlip as LegacyFlip, TensorDataset as LegacyTD)
     assert LegacyLoader is DataLoader and LegacyTD is TensorDataset and LegacyDataset is Dataset
-    assert LegacyCrop is RandomCrop and LegacyFlip is RandomHorizontalFlip and Compose is not None
-    assert default_collate is not None
+    assert LegacyCrop is RandomCrop and LegacyFlip is RandomHorizontalFlip
+    from tinytorch.data import transforms
+    assert Compose is transforms.Compose
+    batches = list(LegacyLoader(LegacyTD(np.arange(5)), batch_size=2))
+    assert [batch[0].tolist() for batch in batches] == [[0, 1], [2, 3], [4]]
+
+
+# torch's behaviour, item by item (issue 18) -----------------------------------------------------------------------
+
+class FailsAtZero(Dataset):
+    """Issue 18's reproducer: sample 0 raises, the others are their index."""
+
+    def __getitem__(self, i):
+        if i == 0:
+            raise ValueError("sample 0 is unreadable")
+        return i
+
+    def __len__(self):
+        return 4
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_a_failing_batch_raises_and_the_next_one_follows(num_workers):
+    iterator = iter(DataLoader(FailsAtZero(), batch_size=2, num_workers=num_workers, timeout=60 * bool(num_workers)))
+    with pytest.raises(ValueError, match="sample 0 is unreadable"):
+        next(iterator)
+    assert next(iterator).tolist() == [2, 3]
+    with pytest.raises(StopIteration):
+        next(iterator)
+
+
+class Sized(IterableDataset):
+    """Reports `length` but yields n items."""
+
+    def __init__(self, n, length):
+        self.n, self.length = n, length
+
+    def __iter__(self):
+        return iter(range(self.n))
+
+    def __len__(self):
+        return self.length
+
+
+def test_a_failing_collation_of_a_stream_raises_and_the_next_batch_follows():
+    def collate(samples):
+        if samples[0] == 0:
+            raise ValueError("cannot collate the first batch")
+        return samples
+
+    iterator = iter(DataLoader(Sized(6, 6), batch_size=2, collate_fn=collate))
+    with pytest.raises(ValueError, match="cannot collate"):
+        next(iterator)
+    assert list(iterator) == [[2, 3], [4, 5]]
+
+
+class ListOfIndices(Dataset):
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, indices):
+        return np.asarray(indices) * 10
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_a_sampler_yielding_lists_without_batching_passes_each_list_to_getitem(num_workers):
+    loader = DataLoader(ListOfIndices(), batch_size=None, sampler=[[0, 1, 2], [7], [9, 8]], num_workers=num_workers,
+                        timeout=60 * bool(num_workers))
+    assert [sample.tolist() for sample in loader] == [[0, 10, 20], [70], [90, 80]]
+
+
+@pytest.mark.parametrize("name", ["batch_size", "sampler", "batch_sampler", "drop_last", "dataset",
+                                  "persistent_workers"])
+def test_the_batching_attributes_are_fixed_after_construction(name):
+    loader = DataLoader(TensorDataset(np.arange(10)), batch_size=2)
+    with pytest.raises(ValueError, match=f"{name} attribute should not be set after DataLoader is initialized"):
+        setattr(loader, name, 5)
+    assert len(loader) == 5 and [len(batch[0]) for batch in loader] == [2] * 5
+    loader.worker_init_fn = print  # the others stay assignable, as in torch
+
+
+def test_torch_2_13_arguments_are_accepted():
+    loader = DataLoader(TensorDataset(np.arange(6)), batch_size=4, pin_memory=True, pin_memory_device="cuda",
+                        in_order=False)
+    assert [batch[0].tolist() for batch in loader] == [[0, 1, 2, 3], [4, 5]]  # in order all the same
+    torch = pytest.importorskip("torch")
+    import inspect
+    theirs = inspect.signature(torch.utils.data.DataLoader.__init__).parameters
+    ours = inspect.signature(DataLoader.__init__).parameters
+    assert [name for name in theirs if name not in ours] == []
+    assert [(name, ours[name].kind, ours[name].default) for name in theirs] == \
+        [(name, parameter.kind, parameter.default) for name, parameter in theirs.items()]
+
+
+def test_too_many_workers_warns_in_torchs_words(monkeypatch):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    with pytest.warns(UserWarning, match=r"This DataLoader will create 3 worker processes in total\. Our suggested max "
+                                         r"number of worker in current system is 2, which is smaller than what this "
+                                         r"DataLoader is going to create\. Please be aware that excessive worker"):
+        DataLoader(TensorDataset(np.arange(4)), num_workers=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DataLoader(TensorDataset(np.arange(4)), num_workers=2)
+
+
+def test_an_iterable_dataset_yielding_more_than_its_len_warns_once_len_was_taken():
+    loader = DataLoader(Sized(6, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(list(loader)) == 6  # len(loader) not taken yet: torch does not warn either
+    assert len(loader) == 4
+    with pytest.warns(UserWarning, match=r"Length of IterableDataset .* was reported to be 4\(when accessing "
+                                         r"len\(dataloader\)\), but 5 samples have been fetched\. $"):
+        assert [int(x[0]) for x in loader] == list(range(6))
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(num_workers=-1), ValueError, r"num_workers option should be non-negative; use num_workers=0 to disable"),
+    (dict(drop_last=3, batch_sampler=[[0]]), ValueError, "batch_sampler option is mutually exclusive with"),
+    (dict(timeout=-1), ValueError, "timeout option should be non-negative"),
+])
+def test_argument_errors_are_torchs(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        DataLoader(TensorDataset(np.arange(4)), **kwargs)
+
+
+def test_the_fast_path_rule_get_batch_exactly_with_default_collation():
+    """Documented rule: `get_batch` is used when the loader collates with default_collate (collate_fn None or
+    default_collate itself); any other collate_fn gets the list of samples."""
+    class Counting(TensorDataset):
+        def __init__(self, *arrays):
+            super().__init__(*arrays)
+            self.batch_calls = self.item_calls = 0
+
+        def get_batch(self, indices):
+            self.batch_calls += 1
+            return super().get_batch(indices)
+
+        def __getitem__(self, index):
+            self.item_calls += 1
+            return super().__getitem__(index)
+
+    for collate_fn, batch_calls, item_calls in [(None, 3, 0), (default_collate, 3, 0),
+                                                (lambda samples: default_collate(samples), 0, 10)]:
+        dataset = Counting(np.arange(10))
+        batches = [batch[0].tolist() for batch in DataLoader(dataset, batch_size=4, collate_fn=collate_fn)]
+        assert batches == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+        assert (dataset.batch_calls, dataset.item_calls) == (batch_calls, item_calls)
+
+
+# Unseeded samplers (issue 18, item 8) --------------------------------------------------------------------------------
+
+def test_an_unseeded_random_sampler_draws_a_new_order_each_iteration_and_np_random_seed_repeats_them():
+    from tinytorch.data import RandomSampler
+
+    sampler = RandomSampler(range(50))
+    first, second = list(sampler), list(sampler)
+    assert sorted(first) == sorted(second) == list(range(50)) and first != second
+    np.random.seed(3)
+    again = [list(sampler), list(sampler)]
+    np.random.seed(3)
+    assert [list(sampler), list(sampler)] == again
+    seeded = RandomSampler(range(50), generator=3)
+    assert list(seeded) == list(seeded)
+
+
+def test_inside_a_loader_an_unseeded_sampler_follows_the_loaders_epochs():
+    from tinytorch.data import RandomSampler
+
+    def run():
+        loader = DataLoader(TensorDataset(np.arange(40)), batch_size=8, sampler=RandomSampler(range(40)))
+        return loader, orders(loader, 2)
+
+    np.random.seed(0)
+    loader, expected = run()
+    assert expected[0] != expected[1]
+    np.random.seed(0)
+    assert run()[1] == expected  # np.random.seed before the loader still reproduces the run
+    np.random.seed(0)
+    resumed, _ = run()
+    resumed.load_state_dict(loader.state_dict())  # epoch 2 of the first run, in a fresh loader
+    assert orders(resumed, 1) == orders(loader, 1)
+
+
+# torch interplay (issue 18, items 12 and 13) --------------------------------------------------------------------------
+
+def test_samples_holding_torch_tensors_are_stacked_with_torch():
+    torch = pytest.importorskip("torch")
+
+    class Tensors(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return torch.full((2,), float(i)), i
+
+    images, labels = next(iter(DataLoader(Tensors(), batch_size=4)))
+    assert isinstance(images, torch.Tensor) and images.tolist() == [[0, 0], [1, 1], [2, 2], [3, 3]]
+    assert labels.tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("make", [lambda: TensorDataset(IMAGES, LABELS),  # the whole-batch fast path
+                                  lambda: PerSample(IMAGES, LABELS, ToTensor())])
+def test_as_tensors_hands_batches_over_as_torch_tensors(make):
+    torch = pytest.importorskip("torch")
+    ours = list(DataLoader(make(), batch_size=50))
+    tensors = list(DataLoader(make(), batch_size=50, as_tensors=True))
+    for (x, y), (tx, ty) in zip(ours, tensors):
+        assert isinstance(tx, torch.Tensor) and isinstance(ty, torch.Tensor)
+        np.testing.assert_array_equal(tx.numpy(), x)
+        np.testing.assert_array_equal(ty.numpy(), y)
+        assert tx.to("cpu").shape == x.shape  # the MNIST example's `.to(device)`
+
+
+def test_as_tensors_imports_torch_only_when_asked():
+    script = ("import sys, numpy as np\n"
+              "from tinytorch.data import DataLoader, TensorDataset\n"
+              "list(DataLoader(TensorDataset(np.arange(4)), batch_size=2))\n"
+              "print('torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_torch_global_generator_advances_as_with_torchs_loader(shuffle):
+    """Issue 18: the same torch.manual_seed gave the model other random numbers (dropout) than with torch's loader."""
+    torch = pytest.importorskip("torch")
+
+    def after_two_epochs(make_loader):
+        torch.manual_seed(0)
+        loader = make_loader()
+        for _ in range(2):
+            for _ in loader:
+                pass
+        return torch.rand(3).tolist()
+
+    theirs = after_two_epochs(lambda: torch.utils.data.DataLoader(np.arange(10), batch_size=4, shuffle=shuffle))
+    ours = after_two_epochs(lambda: DataLoader(np.arange(10), batch_size=4, shuffle=shuffle))
+    assert ours == theirs
+    seeded = after_two_epochs(lambda: DataLoader(np.arange(10), batch_size=4, shuffle=shuffle, generator=1))
+    torch.manual_seed(0)
+    for _ in range(2):
+        torch.empty((), dtype=torch.int64).random_()  # a seeded loader still takes its base seed, as torch's
+    assert seeded == torch.rand(3).tolist()
