@@ -231,19 +231,16 @@ def test_tensor_dataset_many_tensors():
 
 # ----------------------------------------------------------------------------------------------------- TestStackDataset
 
-@bug("StackDataset() message is not torch's 'At least one dataset should be passed'")
 def test_stack_dataset_empty():
     with pytest.raises(ValueError, match="At least one dataset should be passed"):
         StackDataset()
 
 
-@bug("StackDataset(positional, keyword=...) message is not torch's 'Supported either ...'")
 def test_stack_dataset_mixed():
     with pytest.raises(ValueError, match="Supported either"):
         StackDataset(TensorDataset(randn(15, 10)), a=TensorDataset(randn(10, 15)))
 
 
-@bug("StackDataset's size-mismatch message is not torch's 'Size mismatch between datasets'")
 def test_stack_dataset_size_mismatch():
     with pytest.raises(ValueError, match="Size mismatch between datasets"):
         StackDataset(TensorDataset(randn(15, 10)), TensorDataset(randn(10, 15)))
@@ -317,7 +314,6 @@ def test_stack_dataset_getitems_raises_index_error():
         source.__getitems__([0, 4])
 
 
-@bug("StackDataset.__getitems__: a nested __getitems__ returning fewer samples is not torch's ValueError 'Nested dataset's output size mismatch'")
 def test_stack_dataset_getitems_value_error():
     source = StackDataset(GetItemsDataset(fewer=True), [1, 2, 3, 4])
     with pytest.raises(ValueError, match="Nested dataset's output size mismatch. Expected 4, got 3"):
@@ -364,7 +360,6 @@ def test_add_dataset():
     assert 0 == np.abs(d3[0][0] - result[14][0]).sum()
 
 
-@bug("ConcatDataset with an IterableDataset raises TypeError; torch raises AssertionError 'does not support IterableDataset'")
 def test_concat_iterable_dataset_err():
     d1 = TensorDataset(rand.random((7, 3, 28, 28)), rand.random(7))
     it1 = CountingIterableDataset(5)
@@ -699,7 +694,6 @@ def test_error_in_init_worker_init_fn(d, loader_of):
         list(iter(loader))
 
 
-@bug("Dataset and DataLoader are not Generic: Dataset[List[int]] raises TypeError")
 def test_typing():
     class SomeDatasetClass(Dataset[List[np.ndarray]]):
         pass
@@ -713,7 +707,6 @@ def test_fd_limit_exceeded():
     pass
 
 
-@bug("assigning batch_size/sampler/batch_sampler/drop_last/dataset after construction is accepted silently; torch raises ValueError")
 @pytest.mark.parametrize("attr", ['batch_size', 'sampler', 'batch_sampler', 'drop_last', 'dataset'])
 def test_invalid_assign_after_init(d, loader_of, attr):
     dl = loader_of(d.dataset)
@@ -730,7 +723,6 @@ def test_sequential_batch(d, loader_of):
     _test_sequential(d, loader_of(d.dataset, batch_size=2))
 
 
-@bug("a sampler yielding lists with batch_size=None: TypeError 'only 0-dimensional arrays...'; torch passes each list to __getitem__")
 @pytest.mark.parametrize("num_workers", [0, 2])
 def test_bulk_loading_nobatch(loader_of, num_workers):
     n = 35
@@ -769,8 +761,6 @@ def test_multiple_dataloaders(d, loader_of, multiprocessing_context):
     del loader2_it
 
 
-@bug("a worker killed by a signal: message is 'DataLoader worker 0 (pid N) exited unexpectedly, killed by signal SIGSEGV', "
-     "not torch's 'DataLoader worker (pid N) is killed by signal: ...'")
 def test_segfault():
     dataloader = DataLoader(SegfaultDataset(10), batch_size=2, num_workers=2, worker_init_fn=disable_stderr,
                             timeout=60)
@@ -807,14 +797,11 @@ def test_invalid_ctor_args_general(d, loader_of):
         loader_of(d.dataset, batch_size=None, drop_last=True)
 
 
-@bug("num_workers=-1: the message is not torch's 'num_workers option should be non-negative'")
 def test_invalid_ctor_args_num_workers(d, loader_of):
     with pytest.raises(ValueError, match="num_workers option should be non-negative"):
         loader_of(d.dataset, num_workers=-1)
 
 
-@bug("multiprocessing_context errors: not torch's messages ('multi-process loading (num_workers > 0), but got', "
-     "'should specify a valid start method in', 'multiprocessing_context option should be a valid context')")
 def test_invalid_ctor_args_multiprocessing_context(d, loader_of):
     valid_ctx = list(multiprocessing.get_all_start_methods())[-1]
     with pytest.raises(ValueError, match=r"multi-process loading \(num_workers > 0\), but got"):
@@ -842,7 +829,6 @@ def test_invalid_ctor_args_map_style(d, loader_of):
         loader_of(d.dataset, drop_last=True, batch_sampler=batch_sampler)
 
 
-@bug("drop_last=3 with a batch_sampler raises TypeError; torch raises ValueError 'batch_sampler option is mutually exclusive with'")
 def test_invalid_ctor_args_map_style_drop_last_int(d, loader_of):
     batch_sampler = BatchSampler(SequentialSampler(d.dataset), 3, False)
     with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive with"):
@@ -945,7 +931,6 @@ def test_iterable_style_dataset_workers(loader_of, prefetch_factor):
     assert fetched == {tuple(range(7)), tuple(range(7, 14))}
 
 
-@bug("no warning when an IterableDataset yields more than its len() after len(loader) was taken")
 def test_iterable_style_dataset_len_warning(loader_of):
     # When loading more than len(dataset) data, after accessing len(dataloader), we should get a warning.
     num_workers = 3
@@ -981,8 +966,6 @@ def test_chain_iterable_style_dataset(loader_of, num_workers):
             assert_equal(e, d)
 
 
-@bug("ChainDataset of a map-style dataset raises TypeError at construction; torch raises AssertionError "
-     "'ChainDataset only supports IterableDataset' when iterated")
 def test_chain_iterable_style_dataset_error(d):
     dataset1 = CountingIterableDataset(20)
     with pytest.raises(AssertionError, match="ChainDataset only supports IterableDataset"):
@@ -1188,7 +1171,6 @@ def test_random_sampler_len(d, loader_of, replacement):
                                                                             sampler=sampler))
 
 
-@bug("DistributedSampler with an invalid rank: the message is not torch's 'Invalid rank'")
 def test_distributed_sampler_invalid_rank():
     dataset = np.arange(10, dtype=np.int32)
     with pytest.raises(ValueError, match="Invalid rank"):
@@ -1322,12 +1304,10 @@ def test_numpy_gen_state():
     pass
 
 
-@bug("the loader stops after a batch whose __getitem__ raised (StopIteration on the next next()); torch yields the next batch")
 def test_error(loader_of):
     _test_error(loader_of(ErrorDataset(100), batch_size=2, shuffle=True))
 
 
-@bug("the loader stops after a batch whose __getitem__ raised (StopIteration on the next next()); torch yields the next batch")
 def test_error_workers(loader_of):
     _test_error(loader_of(ErrorDataset(41), batch_size=2, shuffle=True, num_workers=4))
 
@@ -1465,7 +1445,6 @@ def test_default_collate_sequence_dont_keep_type():
     assert_equal(collated, [np.array([0, 0]), np.array([1, 1])])
 
 
-@bug("default_collate(np.array(['a', 'b', 'c'])) raises TypeError; torch returns the array unchanged")
 def test_default_collate_bad_numpy_types_noop():
     arr = np.array(['a', 'b', 'c'])
     assert_equal(arr, default_collate(arr))
@@ -1502,7 +1481,6 @@ def test_default_collate_shared_tensor():
     pass
 
 
-@bug("no warning for num_workers beyond the machine's cores (torch: 'excessive worker creation might get DataLoader running slow or even freeze')")
 def test_excessive_thread_creation_warning(d):
     with pytest.warns(UserWarning, match=r"excessive worker creation might get DataLoader running slow or even freeze"):
         DataLoader(d.dataset, batch_size=2, num_workers=1000)
@@ -1562,7 +1540,6 @@ def test_dict_pin_memory():
     pass
 
 
-@bug("DataLoader does not take torch 2.13's pin_memory_device= and in_order= arguments (TypeError)")
 def test_pin_memory_device_argument_accepted():
     # upstream's test_pin_memory_with_only_device needs CUDA; on CPU the argument must at least be accepted
     loader = DataLoader(DictDataset(), batch_size=2, pin_memory_device='cuda', in_order=True)
