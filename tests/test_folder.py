@@ -620,3 +620,16 @@ def test_the_cache_works_with_a_relative_and_a_home_relative_root(photos, monkey
 def test_copied_folder_gets_its_own_cache(photos, tmp_path):
     shutil.copytree(photos, tmp_path / "copy")
     assert ImageFolder(photos, cache=True).cache_path.parent != ImageFolder(tmp_path / "copy", cache=True).cache_path.parent
+
+
+def test_every_dataset_class_is_where_torchvision_users_look():
+    """`from torchvision import datasets` then `datasets.MNIST(...)` ports as `from tinytorch.data import datasets`."""
+    import tinytorch.data
+    from tinytorch.data import datasets
+
+    names = ["MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "ImageFolder", "DatasetFolder"]
+    assert all(getattr(datasets, name) is getattr(tinytorch.data, name) for name in names)
+    assert datasets.folder.default_loader is default_loader and datasets.folder.IMG_EXTENSIONS == IMG_EXTENSIONS
+    if tv is not None:
+        assert all(hasattr(tv.datasets, name) for name in names)
+        assert datasets.folder.IMG_EXTENSIONS == tv.datasets.folder.IMG_EXTENSIONS
