@@ -19,7 +19,8 @@ from PIL import Image
 
 from tinytorch.data import ImageFolder
 from tinytorch.data.datasets.folder import make_dataset, pil_loader
-from tinytorch.data.errors import CorruptImageError, DatasetNotFoundError
+from tinytorch.data.datasets.storage.idx import read_idx
+from tinytorch.data.errors import CorruptFileError, CorruptImageError, DatasetNotFoundError
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("isolated_cache")
@@ -228,3 +229,16 @@ def test_get_batch_is_there_exactly_when_cached_and_survives_pickling_without_a_
     os.remove(cached.cache_path)
     with pytest.raises(DatasetNotFoundError, match="make the ImageFolder again"):
         pickle.loads(pickle.dumps(cached))
+
+
+# --- issue 17: one rule for CorruptFileError and OSError ---------------------------------------------------------
+
+def test_a_corrupt_image_is_an_os_error_and_a_corrupt_file_error_while_other_corrupt_files_are_not_os_errors(tree):
+    (tree / "a" / "1.bmp").write_bytes(b"BM not really")
+    with pytest.raises(OSError) as raised:  # torchvision code's `except OSError` still catches it
+        ImageFolder(tree)[0]
+    assert isinstance(raised.value, CorruptFileError) and str(tree / "a" / "1.bmp") in str(raised.value)
+    (tree / "images-idx3-ubyte").write_bytes(b"\0\0\x08\x01\0\0\0\x09")
+    with pytest.raises(CorruptFileError) as raised:
+        read_idx(tree / "images-idx3-ubyte")
+    assert not isinstance(raised.value, OSError)
