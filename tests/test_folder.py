@@ -350,9 +350,12 @@ def test_size_matches_torchvision_resize_on_pil_images(photos, size):
         assert np.array_equal(ours[i][0], np.asarray(theirs[i][0]))
 
 
-@pytest.mark.parametrize("size", [0, -3, (3,) * 3, "32", (3.0, 4), True, object()])
-def test_bad_size_names_the_argument(photos, size):
-    with pytest.raises(ValueError, match="size"):
+@pytest.mark.parametrize("size, error", [(0, ValueError), (-3, ValueError), ((3,) * 3, ValueError),
+                                         ((3.0, 4), ValueError), ("32", TypeError), (True, TypeError),
+                                         (object(), TypeError)])
+def test_bad_size_names_the_argument(photos, size, error):
+    """Resize's errors, as torchvision's: TypeError for a size of the wrong type, ValueError for wrong values."""
+    with pytest.raises(error, match="(?i)size"):
         ImageFolder(photos, size=size)
 
 
