@@ -69,6 +69,7 @@ def serve_idx(dataset, loopback, monkeypatch, seed: int, mirrors=("/m1/", "/m2/"
     monkeypatch.setattr(dataset, "mirrors", [loopback.url + mirror for mirror in mirrors])
     monkeypatch.setattr(dataset, "resources", [(f"{name}.gz", md5(data)) for name, data in gz.items()])
     monkeypatch.setattr(dataset, "raw_md5s", {name: md5(data) for name, data in raw.items()} if raw_md5s else {})
+    monkeypatch.setattr(dataset, "raw_sizes", {name: len(data) for name, data in raw.items()}, raising=False)
     return arrays
 
 
