@@ -252,3 +252,11 @@ def test_nested_samples_collate_as_torch(data):
     except (TypeError, RuntimeError):  # torch refuses some mixes of NumPy and Python numbers, [0, np.True_] say
         assume(False)
     _assert_same_batch(default_collate(samples), _as_numpy(theirs))
+
+
+def test_a_1d_array_of_strings_is_returned_unchanged_as_torch():
+    strings = np.array(["a", "b", "c"])
+    assert default_collate(strings) is strings
+    assert default_collate(np.array([b"x", b"y"])).tolist() == [b"x", b"y"]
+    with pytest.raises(TypeError, match="non-empty list of samples"):
+        default_collate(np.array([[["a", "b"]]]))  # other arrays are not batches (README: Differences)

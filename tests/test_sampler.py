@@ -174,8 +174,10 @@ def test_distributed_reads_world_size_and_rank_from_the_environment(monkeypatch)
 
 
 def test_distributed_rejects_a_rank_outside_the_world():
-    with pytest.raises(ValueError, match=r"rank should be in the interval \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"):  # torch's words
         DistributedSampler(range(9), num_replicas=2, rank=2)
+    with pytest.raises(ValueError, match=r"Invalid rank -1, rank should be in the interval \[0, 1\]"):
+        DistributedSampler(range(9), num_replicas=2, rank=-1)
 
 
 @given(st.integers(0, 100), st.integers(1, 20), st.booleans())

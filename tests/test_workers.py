@@ -671,3 +671,62 @@ def test_workers_of_a_killed_main_process_exit_and_its_segments_are_freed():
         time.sleep(0.1)
     assert not any(map(running, workers))
     assert segments_of(main.pid) == []
+
+
+# torch inside workers (issue 18) -------------------------------------------------------------------------------------
+
+TORCH_IN_WORKERS = """
+import sys
+import numpy as np
+from tinytorch.data import DataLoader, Dataset
+
+class Rows(Dataset):
+    def __init__(self, weights=None):
+        self.weights = weights  # a torch tensor: unpickling the dataset imports torch in a spawned worker
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return np.full((200, 200), i, np.float32)
+
+def collate(samples):
+    if "torch" not in sys.modules:
+        return "no torch"
+    import torch
+    x = torch.stack([torch.from_numpy(s) for s in samples])
+    return float((x @ x).sum()), torch.get_num_threads()
+
+if __name__ == "__main__":  # not in a spawned worker, which imports this file again
+    if sys.argv[1] == "without":
+        print([batch for batch in DataLoader(Rows(), batch_size=2, collate_fn=collate, num_workers=1, timeout=60)])
+    else:
+        import torch
+        torch.set_num_threads(2)
+        a = torch.randn(1000, 1000)
+        (a @ a).sum()  # a multi-threaded operation in the parent, as a training step before the next epoch
+        print([batch[1] for batch in DataLoader(Rows(torch.ones(1)), batch_size=2, collate_fn=collate, num_workers=2,
+                                                timeout=60, multiprocessing_context=sys.argv[1])])
+"""
+
+
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+def test_workers_run_torch_with_one_thread_and_do_not_hang(context, tmp_path):
+    pytest.importorskip("torch")
+    if context not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {context} here")
+    script = tmp_path / "train.py"  # a file: a spawned worker imports the dataset's class from it
+    script.write_text(TORCH_IN_WORKERS)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, str(script), context], cwd=root, capture_output=True, text=True,
+                            timeout=TIMEOUT, env={**os.environ, "PYTHONPATH": root})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[1, 1]"  # each worker's torch set to one thread, as torch's workers
+
+
+def test_workers_never_import_torch_themselves():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-c", TORCH_IN_WORKERS, "without"], cwd=root, capture_output=True,
+                            text=True, timeout=TIMEOUT)  # fork: the workers import nothing
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['no torch', 'no torch']"

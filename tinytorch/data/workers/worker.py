@@ -80,7 +80,8 @@ class WorkerSpec:
 
 
 class PickledSpec(bytes):
-    """A `WorkerSpec` pickled by the main process, for a spawned worker to unpickle where it can report a failure."""
+    """A `WorkerSpec` pickled by the main process for one spawned worker (some objects, such as torch tensors, can
+    be unpickled once only), which unpickles it where it can report a failure."""
 
 
 def resolve_context(context) -> multiprocessing.context.BaseContext:
@@ -160,13 +161,13 @@ def _worker_loop(spec: WorkerSpec | PickledSpec, worker_id: int, num_workers: in
     """
     global _worker_info
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process, which then stops the workers
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)  # as torch's workers: a forked copy of torch's thread pool can hang
     try:
         doing = "while unpickling its copy of the dataset, collate_fn and worker_init_fn"
         if isinstance(spec, PickledSpec):
             spec = pickle.loads(spec)
+        torch = sys.modules.get("torch")  # imported by the parent (fork) or by unpickling the spec (spawn)
+        if torch is not None:
+            torch.set_num_threads(1)  # as torch's workers: one thread each, the CPUs being shared by the workers
         doing = "in worker_init_fn"
         seeded_epoch = spec.epoch
         _worker_info = WorkerInfo(worker_id, num_workers, seed_globals(spec.seed, spec.epoch, worker_id), spec.dataset)
@@ -254,14 +255,14 @@ class WorkerPool:
         self.queues, self.pipes, self.processes = [], [], []
         self.close = weakref.finalize(self, _stop, self.processes, self.queues, self.pipes, self.live_run,
                                       self.segments)
-        if context.get_start_method() != "fork":  # unpickled in the worker, which can then report a failure
-            spec = PickledSpec(ForkingPickler.dumps(spec))
+        spawned = context.get_start_method() != "fork"
         try:
             for worker_id in range(num_workers):
                 tasks, (reader, writer) = context.Queue(), context.Pipe(duplex=False)
                 tasks.cancel_join_thread()  # never block the main process's exit on a task nobody will read
                 process = context.Process(target=_worker_loop, name=f"tinytorch-worker-{worker_id}", daemon=True,
-                                          args=(spec, worker_id, num_workers, tasks, writer, self.live_run))
+                                          args=(PickledSpec(ForkingPickler.dumps(spec)) if spawned else spec,
+                                                worker_id, num_workers, tasks, writer, self.live_run))
                 process.start()
                 writer.close()  # the worker holds the only writer, so the pipe reports EOF once it is gone
                 self.queues.append(tasks)
