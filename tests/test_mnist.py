@@ -156,10 +156,11 @@ def test_several_processes_downloading_at_once_fetch_each_file_once(fake_mnist, 
     release = threading.Event()  # the first download holds the folder's lock until the other three wait for it
     loopback.faults["/m1/train-images-idx3-ubyte.gz"] = [("hold", release)]
     code = ("import json, sys; from tinytorch.data import MNIST; from tinytorch.data.datasets.storage import download; download.TIMEOUT = 60;"
-            "MNIST.resources, MNIST.raw_md5s = json.loads(sys.argv[1]), json.loads(sys.argv[2]);"
+            "MNIST.resources, MNIST.raw_md5s, MNIST.raw_sizes = (json.loads(a) for a in sys.argv[1].split('|'));"
             "MNIST.mirrors = [sys.argv[3]]; MNIST.download(sys.argv[4]); d = MNIST(sys.argv[4]);"
             "print(len(d), d.targets[:5].tolist())")
-    args = [json.dumps(MNIST.resources), json.dumps(MNIST.raw_md5s), loopback.url + "/m1/", str(tmp_path)]
+    args = ["|".join(map(json.dumps, (MNIST.resources, MNIST.raw_md5s, MNIST.raw_sizes))), "", loopback.url + "/m1/",
+            str(tmp_path)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     processes = [subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   env=env, text=True) for _ in range(4)]
@@ -254,3 +255,17 @@ def test_the_base_declares_every_hook_and_download_is_a_method_not_an_instance_a
     assert "download" not in vars(dataset)
     with pytest.raises(TypeError):
         MNIST.download(tmp_path, False)  # train, force and quiet are keyword-only
+
+
+def test_a_gz_whose_trailer_claims_another_size_is_refused_before_decompressing(tmp_path):
+    """The real sizes bound decompression: a bomb cannot fill the disk, whatever its trailer says."""
+    name = "t10k-labels-idx1-ubyte"
+    folder = MNIST.folder(tmp_path)
+    folder.mkdir(parents=True)
+    (folder / f"{name}.gz").write_bytes(gzip.compress(b"\0" * (10 * MNIST.raw_sizes[name])))
+    with pytest.raises(CorruptFileError, match=f"trailer records {10 * MNIST.raw_sizes[name]} bytes, expected "
+                                               f"{MNIST.raw_sizes[name]}"):
+        MNIST(tmp_path, train=False)
+    assert not (folder / name).exists() and not list(folder.glob("*.part"))
+    assert MNIST.raw_sizes == {"train-images-idx3-ubyte": 47040016, "train-labels-idx1-ubyte": 60008,
+                               "t10k-images-idx3-ubyte": 7840016, "t10k-labels-idx1-ubyte": 10008}

@@ -3,7 +3,7 @@
 The `.gz` downloads are decompressed once; the IDX files are then memory-mapped, so opening reads only their
 headers. The extracted bytes are the authority: a `.gz` whose own digest differs (a teacher's mirror that gzipped
 the files again, a `.gz` placed by hand) is accepted when what it extracts to has the official digest. A new
-dataset in this format is a subclass with `mirrors`, `resources`, `raw_md5s` and `classes`.
+dataset in this format is a subclass with `mirrors`, `resources`, `raw_md5s`, `raw_sizes` and `classes`.
 """
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ class MNIST(DownloadedImages):
         "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
         "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
         "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+    }
+    raw_sizes = {  # the extracted files' sizes in bytes: decompression stops there, so a gzip bomb cannot fill the disk
+        "train-images-idx3-ubyte": 47040016, "train-labels-idx1-ubyte": 60008,
+        "t10k-images-idx3-ubyte": 7840016, "t10k-labels-idx1-ubyte": 10008,
     }
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
                "8 - eight", "9 - nine"]
@@ -95,7 +99,7 @@ class MNIST(DownloadedImages):
                 f"it cannot be extracted there. Extract it once where the folder is writable (`gunzip -k {gz}`), or "
                 f"copy the folder to a writable root and pass that root")
         try:
-            gunzip(gz, raw, md5=want)
+            gunzip(gz, raw, expected_size=cls.raw_sizes.get(raw.name), md5=want)
         except ChecksumError:
             return False
         if want is None:
