@@ -3,15 +3,20 @@
 Layout follows torchvision's PIL-versus-tensor split: a uint8 (or other integer) array is an image, (H, W) or
 (H, W, C), as `ToTensor` takes it; a floating array is a tensor, (..., C, H, W), as `ToTensor` returns it (leading
 axes share one random decision, as in torchvision). A batch has one more leading axis. `transform(x)` takes one
-sample, on a path of its own for speed in users' `__getitem__`; `transform.apply_batch(batch)` takes a batch, and
-the loader uses it. Random transforms draw from `rng.draws`, so a batch and its samples one by one get the same
-decisions, bit for bit (`base.Transform` states the contract a new transform follows).
+sample, `transform.apply_batch(batch)` a batch, and the loader uses it. `base.ImageBatch` describes either as one
+array (N, ..., C, H, W), so each transform is written once, as `apply(images)`. Random transforms draw from
+`rng.draws`, so a batch and its samples one by one get the same decisions, bit for bit (`base.Transform` states the
+contract a new transform follows).
 
-`base` holds the Transform protocol, Compose, Lambda and the shared helpers; `tensor` the conversions and
-Normalize; `flip_crop` RandomCrop and RandomHorizontalFlip; `geometry` Resize, CenterCrop, Pad, RandomResizedCrop and
-RandomRotation; `color` ColorJitter, Grayscale, RandomGrayscale, GaussianBlur and RandomErasing.
+`functional` holds torchvision's functional API (crop, hflip, resize, rotate, adjust_*, ...), and the random
+transforms' `get_params` draw torchvision's parameters for it, so a paired transform (an image and its mask cropped
+and flipped alike) is written as in torchvision. `base` holds the Transform protocol, Compose, Lambda, ImageBatch and
+the argument parsers; `tensor` the conversions and Normalize; `flip_crop` padding, cropping and flipping with
+RandomCrop and RandomHorizontalFlip; `geometry` Resize, CenterCrop, Pad, RandomResizedCrop and RandomRotation;
+`color` ColorJitter, Grayscale, RandomGrayscale, GaussianBlur and RandomErasing.
 """
-from .base import Compose, Lambda, Transform, apply_to_batch
+from . import functional
+from .base import Compose, ImageBatch, Lambda, Transform, apply_to_batch
 from .flip_crop import RandomCrop, RandomHorizontalFlip
 from .color import ColorJitter, GaussianBlur, Grayscale, RandomErasing, RandomGrayscale
 from .geometry import CenterCrop, InterpolationMode, Pad, RandomResizedCrop, RandomRotation, Resize

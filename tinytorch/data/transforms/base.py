@@ -1,8 +1,10 @@
-"""The Transform protocol (one sample or a whole batch), Compose, Lambda, and helpers shared by the transforms."""
+"""The Transform protocol, Compose, Lambda, ImageBatch (what an input is) and the argument parsers the transforms share."""
 from __future__ import annotations
 
+import functools
 import numbers
 import sys
+import warnings
 
 import numpy as np
 
@@ -15,17 +17,18 @@ class Transform:
 
     The contract for a subclass (the loader and Compose rely on it):
     - `apply_batch(batch)` (required): the transform on every sample of `batch` (axis 0 = samples), with no Python
-      loop over the samples. A random transform takes its numbers from `rng.draws(len(batch))`, row i deciding for
-      sample i, so the batch gets exactly what its samples get one by one.
+      loop over the samples. A random transform takes its numbers from `sample_draws(self, len(batch))` (or
+      `uniform` below), row i deciding for sample i, so the batch gets exactly what its samples get one by one.
     - `__call__(sample)`: one sample, laid out as in torchvision: an image is an integer array (H, W) or (H, W, C), a
-      tensor a floating array (..., C, H, W) whose leading axes share one random decision (`layout` tells them
-      apart). The default is `apply_batch(sample[None])[0]`. Users call transforms in their own `__getitem__`, so a
-      transform may override `__call__` with a faster one-sample path; it must return bit for bit what the default
-      returns, drawing from `rng.draws(1)` (`uniform_list` gives row 0 as Python floats).
-    - `apply_batch_in_place(batch)` (optional): `apply_batch` allowed to overwrite `batch`, which Compose uses on
-      intermediate arrays it made.
+      tensor a floating array (..., C, H, W) whose leading axes share one random decision. The default is
+      `apply_batch(sample[None])[0]`.
+    - `apply_batch` never writes into its input. `new_array` says that it always returns a new array (never its
+      input or a view of it); `apply_batch_in_place(batch)` (optional) is `apply_batch` allowed to overwrite
+      `batch`. Compose uses the two to skip copies (see there).
     - `batched` is False for a transform that can only go one sample at a time.
     """
+
+    new_array = False
 
     def __call__(self, sample):
         return self.apply_batch(np.asarray(sample)[None])[0]
@@ -43,25 +46,6 @@ class Transform:
         return f"{type(self).__name__}({arguments})"
 
 
-def _is_pillow(sample) -> bool:
-    """Whether `sample` is a Pillow image (if Pillow was never imported, it cannot be one)."""
-    return "PIL.Image" in sys.modules and isinstance(sample, sys.modules["PIL.Image"].Image)
-
-
-class _ImageTransform(Transform):
-    """A Transform that also takes a Pillow image of mode L, RGB or RGBA and, as torchvision, returns one."""
-
-    def __call__(self, sample):
-        if not _is_pillow(sample):
-            return super().__call__(sample)
-        if sample.mode not in ("L", "RGB", "RGBA"):
-            raise TypeError(
-                f"{type(self).__name__} takes Pillow images of mode 'L', 'RGB' or 'RGBA', got mode {sample.mode!r}: "
-                "convert it first, e.g. image.convert('RGB')"
-            )
-        return sys.modules["PIL.Image"].fromarray(super().__call__(np.asarray(sample)))
-
-
 def apply_to_batch(transform, batch):
     """`transform` applied to every sample of `batch`: in one call when it is batched, else one sample at a time.
 
@@ -76,7 +60,11 @@ def apply_to_batch(transform, batch):
 
 
 class Compose(Transform):
-    """Transforms applied in order. Batched when every part is a batched Transform."""
+    """Transforms applied in order. Batched when every part is a batched Transform.
+
+    On a batch, the array a part returns is the chain's own when that part makes a new array (`new_array`); the
+    next part then works in place on it if it can (`apply_batch_in_place`), and the array stays the chain's own.
+    """
 
     def __init__(self, transforms):
         self.transforms = list(transforms)
@@ -90,14 +78,13 @@ class Compose(Transform):
         return sample
 
     def apply_batch(self, batch):
-        given, owned = _memory_owner(batch), False
+        own = False  # whether `batch` is an array this chain made, which no one else holds
         for transform in self.transforms:
-            # An intermediate array that one of our transforms made is ours to overwrite: no second buffer.
-            if owned and hasattr(transform, "apply_batch_in_place"):
+            if own and hasattr(transform, "apply_batch_in_place"):
                 batch = transform.apply_batch_in_place(batch)
             else:
                 batch = transform.apply_batch(batch)
-                owned = not isinstance(transform, Lambda) and _memory_owner(batch) is not given
+                own = transform.new_array
         return batch
 
     @property
@@ -111,53 +98,12 @@ class Compose(Transform):
         return "Compose(" + "".join(f"\n    {transform!r}," for transform in self.transforms) + "\n)"
 
 
-def _memory_owner(array):
-    """The object whose memory `array` uses: itself, or the base that NumPy keeps for every view of it."""
-    return array if getattr(array, "base", None) is None else array.base
-
-
-def layout(sample: np.ndarray) -> str:
-    """'tensor' for a floating array (..., C, H, W) or (H, W); else 'image' (H, W) or 'image_hwc' (H, W, C)."""
-    if sample.dtype.kind == "f":
-        if sample.ndim < 2:
-            raise ValueError(f"expected a tensor (..., C, H, W) or (H, W), got shape {sample.shape}")
-        return "tensor"
-    if sample.ndim not in (2, 3):
-        raise ValueError(f"expected an image (H, W) or (H, W, C) or a float tensor (..., C, H, W), got "
-                         f"{sample.dtype} array of shape {sample.shape}")
-    return "image" if sample.ndim == 2 else "image_hwc"
-
-
-def _spatial_axes(batch: np.ndarray) -> tuple[int, int]:
-    """(height axis, width axis) of a batch: floating ones are (N, ..., C, H, W) tensors, others (N, H, W[, C]) images."""
-    if batch.dtype.kind == "f" and batch.ndim >= 3:
-        return batch.ndim - 2, batch.ndim - 1
-    if batch.ndim not in (3, 4):
-        raise ValueError(
-            f"expected a batch of images (N, H, W) or (N, H, W, C) or of tensors (N, ..., C, H, W), got {batch.dtype} "
-            f"array of shape {batch.shape}"
-        )
-    return 1, 2
-
-
-def height_width_last(sample: np.ndarray) -> tuple[np.ndarray, bool]:
-    """A view of one sample with height and width as its last two axes, and whether it is an (H, W, C) image.
-
-    An image (H, W, C) is viewed as (C, H, W); a transform computes on that view and returns `result.transpose(1, 2,
-    0)` for such an image: an (h, w, C) view of channel-first memory, which ToTensor then reads without a copy.
-    """
-    if sample.ndim == 3 and sample.dtype.kind != "f":
-        return sample.transpose(2, 0, 1), True
-    layout(sample)  # checks the shape
-    return sample, False
-
-
 class Lambda(Transform):
     """A user function as a transform. With `batched=True` it receives whole batches (and must treat samples alike)."""
 
     def __init__(self, function, batched: bool = False):
         if not callable(function):
-            raise TypeError(f"Lambda needs a callable, got {type(function).__name__}: {function!r}")
+            raise TypeError(f"Argument lambd should be callable, got {type(function).__name__!r}")
         self.function = function
         self._batched = bool(batched)
 
@@ -174,13 +120,185 @@ class Lambda(Transform):
         return self._batched
 
 
-def _describe(value) -> str:
+# ------------------------------------------------------------------------------------------ what an input is
+
+def is_pillow(sample) -> bool:
+    """Whether `sample` is a Pillow image (if Pillow was never imported, it cannot be one)."""
+    return "PIL.Image" in sys.modules and isinstance(sample, sys.modules["PIL.Image"].Image)
+
+
+def describe(value) -> str:
+    """A short description of a value for error messages: its shape and dtype, or its type."""
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} and dtype {value.dtype}"
     return type(value).__name__
 
 
-def _ints(value, argument: str) -> tuple:
+class ImageBatch:
+    """What a transform's input is, worked out in one place: n samples seen as one array (N, ..., C, H, W).
+
+    `kind` is 'image' for integer arrays (H, W) or (H, W, C) and Pillow images (mode L, RGB, RGBA): torchvision's PIL
+    path; 'tensor' for floating arrays (..., C, H, W) or (H, W): its tensor path. `view` shows every input in one
+    layout, samples first, then a tensor's leading axes, then channels, height and width, without copying: an
+    (H, W, C) image is read through a transpose, an (H, W) input gets a channel axis of 1. An operation computes on
+    `view` and `give(result)` hands its result back in the input's form (one sample or a batch, an array laid out
+    as the input was, or a Pillow image).
+    """
+
+    __slots__ = ("view", "kind", "form", "channel_axis", "given")
+
+    def __init__(self, view: np.ndarray, kind: str, form: str, channel_axis: bool, given=None):
+        self.view, self.kind, self.form, self.channel_axis, self.given = view, kind, form, channel_axis, given
+
+    @classmethod
+    def of(cls, sample, name: str) -> ImageBatch:
+        """One sample: a Pillow image, an image array (H, W[, C]) or a tensor (..., C, H, W); `name` is for errors."""
+        given, form = sample, "sample"
+        if not isinstance(sample, np.ndarray):
+            if is_pillow(sample):
+                if sample.mode not in ("L", "RGB", "RGBA"):
+                    raise TypeError(f"{name} takes Pillow images of mode 'L', 'RGB' or 'RGBA', got mode "
+                                    f"{sample.mode!r}: convert it first, e.g. image.convert('RGB')")
+                form = "pillow"
+            sample = np.asarray(sample)
+        ndim = sample.ndim
+        if sample.dtype.kind == "f" and ndim >= 2:
+            view, kind = sample[None, None] if ndim == 2 else sample[None], "tensor"
+        elif ndim == 3 and sample.dtype.kind != "f":
+            view, kind = sample.transpose(2, 0, 1)[None], "image"
+        elif ndim == 2:
+            view, kind = sample[None, None], "image"
+        else:
+            raise ValueError(f"{name} expects an image (H, W) or (H, W, C) or a float tensor (..., C, H, W) or (H, W), "
+                             f"got {sample.dtype} array of shape {sample.shape}")
+        images = cls(view, kind, form, ndim > 2, given)
+        return images if view.shape[-1] and view.shape[-2] else images.check_size(name)
+
+    @classmethod
+    def of_batch(cls, batch, name: str) -> ImageBatch:
+        """A batch: images (N, H, W[, C]) or tensors (N, ..., C, H, W) or (N, H, W)."""
+        batch = np.asarray(batch)
+        if batch.dtype.kind == "f" and batch.ndim >= 3:
+            images = cls(batch[:, None] if batch.ndim == 3 else batch, "tensor", "batch", batch.ndim > 3, batch)
+        elif batch.dtype.kind != "f" and batch.ndim in (3, 4):
+            images = cls(batch[:, None] if batch.ndim == 3 else batch.transpose(0, 3, 1, 2), "image", "batch",
+                         batch.ndim == 4, batch)
+        else:
+            raise ValueError(f"{name} expects a batch of images (N, H, W) or (N, H, W, C) or of tensors "
+                             f"(N, ..., C, H, W), got {batch.dtype} array of shape {batch.shape}")
+        return images.check_size(name)
+
+    def check_size(self, name: str) -> ImageBatch:
+        if not (self.view.shape[-1] and self.view.shape[-2]):
+            raise ValueError(f"{name} got an image with no pixels: height {self.view.shape[-2]}, width "
+                             f"{self.view.shape[-1]} (input shape {self.input_shape})")
+        return self
+
+    @property
+    def input_shape(self) -> tuple:
+        return self.give(self.view).shape if self.form != "pillow" else self.view.shape[1:]
+
+    @property
+    def n(self) -> int:
+        return self.view.shape[0]
+
+    @property
+    def channels(self) -> int:
+        return self.view.shape[-3]
+
+    @property
+    def height(self) -> int:
+        return self.view.shape[-2]
+
+    @property
+    def width(self) -> int:
+        return self.view.shape[-1]
+
+    def give(self, out: np.ndarray):
+        """`out` (N, ..., C', H', W'), the result of an operation on `view`, in the input's form.
+
+        An image or Pillow image that comes out with one channel, where it had none or had several (grey), is
+        (H, W), as Pillow's mode 'L'; an (H, W) tensor stays (H, W) while it has one channel.
+        """
+        drop = out.shape[-3] == 1 and (not self.channel_axis or (self.kind == "image" and self.channels != 1))
+        if self.kind == "image":
+            out = out[:, 0] if drop else out.transpose(0, 2, 3, 1)
+        elif drop:
+            out = out[:, 0]
+        if self.form == "batch":
+            return out
+        if self.form == "sample":
+            return out[0]
+        return sys.modules["PIL.Image"].fromarray(np.ascontiguousarray(out[0]))
+
+    def unchanged(self):
+        """The input itself, for a transform that leaves it as it is (torchvision returns its input then)."""
+        return self.given
+
+    def where(self, chosen, operation, in_place: bool = False):
+        """The samples with `chosen` (bools (N,)) replaced by `operation(those samples)` (which may return a view of
+        its argument, but not write into it), in the input's form. One sample that is not chosen is the input
+        itself, as torchvision returns its input; a batch gives a new array, or `view` itself written in place."""
+        if self.form != "batch":
+            return self.give(operation(self.view).copy()) if chosen[0] else self.given
+        out = self.view if in_place else self.view.copy()
+        picked = np.flatnonzero(chosen)
+        if len(picked):
+            out[picked] = operation(out[picked])
+        return self.give(out)
+
+    def check_pillow_path(self, name: str) -> ImageBatch:
+        """Refuse images that torchvision's PIL path cannot take: integer images that are not uint8 with 1, 3, 4 channels."""
+        if self.kind == "image" and (self.view.dtype != np.uint8 or self.channels not in (1, 3, 4)):
+            raise TypeError(f"{name} expects uint8 images (H, W) or (H, W, C) with C = 1, 3 or 4, or float tensors "
+                            f"(..., C, H, W) or (H, W); got an {describe(self.view)} seen as (N, C, H, W)")
+        return self
+
+    def pillow_each(self, operation) -> np.ndarray:
+        """`operation(i, pil_image)` on each uint8 image, the results stacked as a view (N, C, H', W')."""
+        from PIL import Image
+
+        planes = self.view.transpose(0, 2, 3, 1)  # (N, H, W, C)
+        grey = planes.shape[3] == 1
+        out = np.stack([np.asarray(operation(i, Image.fromarray(image[..., 0] if grey else image)))
+                        for i, image in enumerate(planes)])
+        return out[:, None] if grey else out.transpose(0, 3, 1, 2)
+
+
+class ImageTransform(Transform):
+    """A transform of images and tensors written once, as `apply(images)` on an ImageBatch: `transform(sample)` and
+    `apply_batch(batch)` describe their input and call it. A Pillow image in gives a Pillow image out."""
+
+    def __call__(self, sample):
+        return self.apply(ImageBatch.of(sample, type(self).__name__))
+
+    def apply_batch(self, batch):
+        return self.apply(ImageBatch.of_batch(batch, type(self).__name__))
+
+    def apply(self, images: ImageBatch):
+        raise NotImplementedError(f"{type(self).__name__} must define apply")
+
+
+# ------------------------------------------------------------------------------------------------ randomness
+
+def sample_draws(source, n: int) -> rng.SampleDraws:
+    """The random streams of n samples for `source`, the transform drawing (or its class, for `get_params`).
+
+    The one place the transforms take randomness (`uniform` comes through it): inside a loader's block, the
+    samples' (seed, epoch, position) streams; outside, NumPy's global generator. For one sample, a transform may
+    take `uniform_list(count)` of it: the same numbers as Python floats, without NumPy's cost per call.
+    """
+    return rng.draws(n, source)
+
+
+def uniform(source, n: int, *shape: int) -> np.ndarray:
+    """Uniform numbers in [0, 1), float64 (n, *shape), from `sample_draws(source, n)`: row i for sample i."""
+    return sample_draws(source, n).uniform(*shape)
+
+
+# ---------------------------------------------------------------------------------------------- argument parsers
+
+def ints(value, argument: str) -> tuple:
     """An int or a tuple/list of ints as a tuple; a TypeError naming the argument for anything else."""
     values = (value,) if isinstance(value, numbers.Integral) else tuple(value) if isinstance(value, (tuple, list)) else None
     if values is None or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
@@ -188,44 +306,74 @@ def _ints(value, argument: str) -> tuple:
     return tuple(int(v) for v in values)
 
 
-def _pair(size, argument: str) -> tuple[int, int]:
-    """An int, a pair (h, w) or a one-element sequence (s,) -> (h, w), as torchvision reads `size`."""
-    values = _ints(size, argument)
+def pair(size, argument: str, message: str = "Please provide only two dimensions (h, w) for size.") -> tuple[int, int]:
+    """An int, a pair (h, w) or a one-element sequence (s,) -> (h, w), as torchvision's `_setup_size` reads `size`."""
+    if isinstance(size, (tuple, list)) and len(size) not in (1, 2) or isinstance(size, str):
+        raise ValueError(f"{message} Got {argument}={size!r}")
+    values = ints(size, argument)
     values = values * 2 if len(values) == 1 else values
-    if len(values) != 2 or min(values) <= 0:
-        raise ValueError(f"{argument} should be a positive int, a pair (h, w) of them or a one-element sequence, "
-                         f"got {argument}={size!r}")
+    if min(values) <= 0:
+        raise ValueError(f"{argument} should be positive, got {argument}={size!r}")
     return values
 
 
-def _padding(padding) -> tuple[int, int, int, int]:
+def padding_sides(padding) -> tuple[int, int, int, int]:
     """An int (all sides), (left/right, top/bottom), (left, top, right, bottom) or (p,) -> (left, top, right, bottom)."""
-    values = _ints(padding, "padding")
-    if len(values) not in (1, 2, 4) or min(values) < 0:
-        raise ValueError(f"padding should be a non-negative int or a tuple of 1, 2 or 4 of them, got padding={padding!r}")
-    if len(values) == 1:
-        return values * 4
-    if len(values) == 2:
-        return values * 2
-    return values
+    if not isinstance(padding, (numbers.Number, tuple, list)):
+        raise TypeError(f"Got inappropriate padding arg: padding={padding!r}")
+    if isinstance(padding, (tuple, list)) and len(padding) not in (1, 2, 4):
+        raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} element tuple")
+    values = ints(padding, "padding")
+    if min(values) < 0:
+        raise ValueError(f"padding should be non-negative, got padding={padding!r}")
+    return values * 4 if len(values) == 1 else values * 2 if len(values) == 2 else values
 
 
-PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
+def check_fill(fill):
+    """torchvision's check of `fill`: None, a number or a sequence of numbers (returned as a tuple, hashable)."""
+    if fill is None:
+        return 0
+    if isinstance(fill, numbers.Real) and not isinstance(fill, bool):
+        return fill
+    if isinstance(fill, (tuple, list)) and fill and all(isinstance(v, numbers.Real) for v in fill):
+        return tuple(fill)
+    raise TypeError(f"Fill should be either a sequence or a number, got fill={fill!r}")
 
 
-def pad_images(batch: np.ndarray, padding: tuple[int, int, int, int], fill=0, padding_mode: str = "constant",
-               axes: tuple[int, int] | None = None) -> np.ndarray:
-    """`batch` with its (height, width) axes padded by (left, top, right, bottom), as torchvision's `pad`.
+@functools.lru_cache(maxsize=256)
+def fill_values(fill, channels: int, dtype: np.dtype) -> np.ndarray:
+    """`fill` (a number or one per channel, from `check_fill`) as a read-only array (C, 1, 1) of `dtype`.
 
-    `padding_mode` is 'constant' (with `fill`), 'edge', 'reflect' or 'symmetric', which are NumPy's np.pad modes of
-    the same names. `axes` defaults to `_spatial_axes(batch)`.
+    torchvision's `_parse_fill`: one value serves every channel; integer images take the values as ints.
     """
-    left, top, right, bottom = padding
-    h_axis, w_axis = _spatial_axes(batch) if axes is None else axes
-    widths = [(0, 0)] * batch.ndim
-    widths[h_axis], widths[w_axis] = (top, bottom), (left, right)
-    if padding_mode == "constant":
-        return np.pad(batch, widths, mode="constant", constant_values=fill)
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode should be 'constant', 'edge', 'reflect' or 'symmetric', got {padding_mode!r}")
-    return np.pad(batch, widths, mode=padding_mode)
+    values = list(fill) if isinstance(fill, tuple) else [fill]
+    if len(values) == 1:
+        values = values * channels
+    if len(values) != channels:
+        raise ValueError("The number of elements in 'fill' does not match the number of channels of the image "
+                         f"({len(values)} != {channels})")
+    if np.dtype(dtype).kind != "f":
+        values = [int(value) for value in values]
+    out = np.array(values, dtype=dtype).reshape(-1, 1, 1)
+    out.flags.writeable = False
+    return out
+
+
+def check_probability(p, name: str = "p"):
+    """A probability in [0, 1]: TypeError for a non-number, ValueError outside [0, 1] (as torchvision's checks fail)."""
+    if not isinstance(p, numbers.Real) or isinstance(p, bool):
+        raise TypeError(f"{name} should be a number (a probability in [0, 1]), got {name}={p!r}")
+    if not 0 <= p <= 1:
+        raise ValueError(f"{name} should be a probability between 0 and 1, got {name}={p!r}")
+    return p
+
+
+def check_range(values, argument: str, low=-float("inf"), high=float("inf")):
+    """A (min, max) sequence of numbers within [low, high]: TypeError if not a sequence, torchvision's warning if
+    min > max."""
+    if not isinstance(values, (tuple, list)) or len(values) != 2 or not all(isinstance(v, numbers.Real) for v in values):
+        raise TypeError(f"{argument.capitalize()} should be a sequence (min, max) of numbers, got {argument}={values!r}")
+    if not (low <= values[0] and values[1] <= high):
+        raise ValueError(f"{argument.capitalize()} should be between {low} and {high}, got {argument}={values!r}")
+    if values[0] > values[1]:
+        warnings.warn(f"Scale and ratio should be of kind (min, max), got {argument}={values!r}")

@@ -1,16 +1,94 @@
-"""RandomCrop and RandomHorizontalFlip: the random augmentations of the classic CIFAR pipeline."""
-from __future__ import annotations
+"""Padding, cropping and flipping (the operations), and RandomCrop and RandomHorizontalFlip, the random augmentations
+of the classic CIFAR pipeline.
 
-import numbers
+The operations take `ImageBatch.view`s (N, ..., C, H, W) and return arrays in that layout; `functional` and the
+transforms hand them their inputs and give the results back in the input's form.
+"""
+from __future__ import annotations
 
 import numpy as np
 
-from .. import rng
-from .base import (PADDING_MODES, _ImageTransform, _is_pillow, _padding, _pair, _spatial_axes, height_width_last,
-                   pad_images)
+from .base import (ImageBatch, ImageTransform, check_fill, check_probability, fill_values, padding_sides, pair,
+                   sample_draws)
+
+PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
-class RandomCrop(_ImageTransform):
+def check_padding_mode(padding_mode):
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"Padding mode should be either constant, edge, reflect or symmetric, got "
+                         f"padding_mode={padding_mode!r}")
+    return padding_mode
+
+
+def pad(view: np.ndarray, sides: tuple[int, int, int, int], fill=None, padding_mode: str = "constant") -> np.ndarray:
+    """`view` (..., H, W) padded by `sides` (left, top, right, bottom), as torchvision's pad.
+
+    'constant' writes `fill` (an array (C, 1, 1) from `fill_values`, or None for zeros); 'edge', 'reflect' and
+    'symmetric' are NumPy's np.pad modes of the same names.
+    """
+    left, top, right, bottom = sides
+    if padding_mode != "constant":
+        return np.pad(view, [(0, 0)] * (view.ndim - 2) + [(top, bottom), (left, right)], mode=padding_mode)
+    height, width = view.shape[-2:]
+    shape = view.shape[:-2] + (height + top + bottom, width + left + right)
+    if fill is None:
+        out = np.zeros(shape, view.dtype)
+    else:
+        out = np.empty(shape, view.dtype)
+        out[...] = fill
+    out[..., top:top + height, left:left + width] = view
+    return out
+
+
+def crop(view: np.ndarray, top, left, height: int, width: int, fill=None) -> np.ndarray:
+    """The (height, width) window at (top, left) of each sample of `view` (N, ..., H, W), as torchvision's crop: the
+    part of a window outside the image is `fill` (as in `pad`). A new array.
+
+    `top` and `left` are ints (one window for every sample) or int arrays (N,) (a window per sample). One window is
+    its inside part, padded by what lies outside (torchvision's way); windows per sample are the batch padded by the
+    most any window sticks out, then each window gathered (one indexing call).
+    """
+    in_h, in_w = view.shape[-2:]
+    if not isinstance(top, np.ndarray):
+        bottom, right = top + height, left + width
+        above = min(-top, height) if top < 0 else 0
+        below = min(bottom - in_h, height - above) if bottom > in_h else 0
+        before = min(-left, width) if left < 0 else 0
+        after = min(right - in_w, width - before) if right > in_w else 0
+        inside = view[..., max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+        return pad(inside, (before, above, after, below), fill) if above or below or before or after else inside.copy()
+    tops, lefts = np.asarray(top), np.asarray(left)
+    sides = (max(-int(lefts.min()), 0), max(-int(tops.min()), 0), max(int(lefts.max()) + width - in_w, 0),
+             max(int(tops.max()) + height - in_h, 0))
+    if any(sides):
+        view, tops, lefts = pad(view, sides, fill), tops + sides[1], lefts + sides[0]
+    windows = np.lib.stride_tricks.sliding_window_view(view, (height, width), axis=(-2, -1))
+    return windows[(np.arange(len(view)),) + (slice(None),) * (view.ndim - 3) + (tops, lefts)]
+
+
+def hflip(view: np.ndarray) -> np.ndarray:
+    """`view` mirrored left-right (a view: copy it before writing)."""
+    return view[..., ::-1]
+
+
+def vflip(view: np.ndarray) -> np.ndarray:
+    """`view` mirrored top-bottom (a view: copy it before writing)."""
+    return view[..., ::-1, :]
+
+
+def crop_corners(source, n: int, rows: int, columns: int):
+    """Random top-left corners for n crops with `rows` x `columns` possible positions: (top, left) as ints for one
+    sample, as int arrays (n,) for several (RandomCrop's draws; the same numbers either way)."""
+    draws = sample_draws(source, n)
+    if n == 1:
+        top, left = draws.uniform_list(2)
+        return int(top * rows), int(left * columns)
+    corners = np.floor(draws.uniform(2) * [rows, columns]).astype(np.intp)
+    return corners[:, 0], corners[:, 1]
+
+
+class RandomCrop(ImageTransform):
     """A random `size` (h, w) window of each image, after padding its borders, with torchvision's arguments.
 
     `padding` (default None: no padding) is an int (all sides), (left/right, top/bottom) or (left, top, right,
@@ -19,20 +97,28 @@ class RandomCrop(_ImageTransform):
     A tensor (..., C, H, W) called as one sample gets one window for all of it; a Pillow image gives a Pillow image.
     """
 
+    new_array = True
+
     def __init__(self, size, padding=None, pad_if_needed: bool = False, fill=0, padding_mode: str = "constant"):
-        self.size = _pair(size, "size")
+        self.size = pair(size, "size")
         self.padding = padding
-        self._sides = (0, 0, 0, 0) if padding is None else _padding(padding)
+        self._sides = (0, 0, 0, 0) if padding is None else padding_sides(padding)
         self.pad_if_needed = bool(pad_if_needed)
-        if not isinstance(fill, numbers.Real) and not (
-                isinstance(fill, (tuple, list)) and fill and all(isinstance(v, numbers.Real) for v in fill)):
-            raise TypeError(f"fill should be a number or a tuple of one per channel, got fill={fill!r}")
-        self.fill = fill
-        self._fills_nonzero = bool(np.any(np.asarray(fill) != 0))
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"padding_mode should be one of {PADDING_MODES}, got padding_mode={padding_mode!r}")
-        self.padding_mode = padding_mode
+        self.fill = check_fill(fill)
+        self._fills_nonzero = bool(np.any(np.asarray(self.fill) != 0))
+        self.padding_mode = check_padding_mode(padding_mode)
         self._steps = {}  # (height, width) of an input -> its _padding_steps
+
+    @staticmethod
+    def get_params(img, output_size) -> tuple[int, int, int, int]:
+        """torchvision's (top, left, height, width) of a random `output_size` crop of `img`, drawn as RandomCrop
+        draws (from the sample's stream inside a loader): `functional.crop(img, *params)` then equals the crop."""
+        images = ImageBatch.of(img, "RandomCrop.get_params")
+        (height, width), (crop_h, crop_w) = (images.height, images.width), output_size
+        if height < crop_h or width < crop_w:
+            raise ValueError(f"Required crop size {(crop_h, crop_w)} is larger than input image size {(height, width)}")
+        top, left = crop_corners(RandomCrop, 1, height - crop_h + 1, width - crop_w + 1)
+        return top, left, crop_h, crop_w
 
     def _padding_steps(self, height: int, width: int) -> tuple[list[tuple[int, int, int, int]], int, int]:
         """The paddings (left, top, right, bottom) torchvision applies in turn, and the padded height and width."""
@@ -55,113 +141,53 @@ class RandomCrop(_ImageTransform):
             steps.append((0, crop_h - height, 0, crop_h - height))
             height = 2 * crop_h - height
         if crop_h > height or crop_w > width:
-            raise ValueError(f"RandomCrop size {self.size} is larger than the padded image ({height}, {width}); "
-                             "pass pad_if_needed=True to pad small images")
+            raise ValueError(f"Required crop size {self.size} is larger than input image size {(height, width)} (after "
+                             "padding); pass pad_if_needed=True to pad small images")
         if self.padding_mode == "constant" and len(steps) > 1:  # constant paddings add up
             steps = [tuple(int(v) for v in np.sum(steps, axis=0))]
         return steps, height, width
 
-    def _fill(self, channels: int, channels_last: bool):
-        """`fill` shaped to broadcast over `channels` channels (the last axis of images, the third from last of tensors)."""
-        if isinstance(self.fill, numbers.Real):
-            return self.fill
-        if len(self.fill) == 1:
-            return self.fill[0]
-        if len(self.fill) != channels:
-            raise ValueError(f"fill has {len(self.fill)} values, the image {channels} channels: fill={self.fill!r}")
-        return np.asarray(self.fill).reshape(-1) if channels_last else np.asarray(self.fill).reshape(-1, 1, 1)
-
-    def __call__(self, sample):
-        if _is_pillow(sample):
-            return super().__call__(sample)
-        view, image_hwc = height_width_last(np.asarray(sample))
-        steps, height, width = self._padding_steps(*view.shape[-2:])
+    def apply(self, images: ImageBatch):
+        steps, height, width = self._padding_steps(images.height, images.width)
         crop_h, crop_w = self.size
-        u_top, u_left = rng.draws(1).uniform_list(2)
-        top, left = int(u_top * (height - crop_h + 1)), int(u_left * (width - crop_w + 1))
-        if self.padding_mode == "constant":
-            out = self._constant_crop(view, steps[0][:2] if steps else (0, 0), top, left)
-        else:
-            for step in steps:
-                view = pad_images(view, step, padding_mode=self.padding_mode, axes=(view.ndim - 2, view.ndim - 1))
-            out = view[..., top:top + crop_h, left:left + crop_w].copy()
-        return out.transpose(1, 2, 0) if image_hwc else out
+        tops, lefts = crop_corners(self, images.n, height - crop_h + 1, width - crop_w + 1)
+        view = images.view
+        if self.padding_mode == "constant":  # a window of the padded image is a window of the image, filled outside
+            left, top = steps[0][:2] if steps else (0, 0)
+            fill = fill_values(self.fill, images.channels, view.dtype) if self._fills_nonzero else None
+            return images.give(crop(view, tops - top, lefts - left, crop_h, crop_w, fill))
+        for step in steps:
+            view = pad(view, step, padding_mode=self.padding_mode)
+        return images.give(crop(view, tops, lefts, crop_h, crop_w))
 
-    def _constant_crop(self, view: np.ndarray, padding: tuple[int, int], top: int, left: int) -> np.ndarray:
-        """The window at (top, left) of `view` padded by (left, top) = `padding` with `fill`, without padding it."""
-        crop_h, crop_w = self.size
-        top, left = top - padding[1], left - padding[0]  # the window in the image's own coordinates
-        rows = slice(max(top, 0), min(top + crop_h, view.shape[-2]))
-        columns = slice(max(left, 0), min(left + crop_w, view.shape[-1]))
-        inside = rows.start == top and columns.start == left and rows.stop - top == crop_h and columns.stop - left == crop_w
-        out = np.zeros(view.shape[:-2] + self.size, view.dtype)
-        if not inside and self._fills_nonzero:
-            out[...] = self._fill(view.shape[-3] if view.ndim > 2 else 1, channels_last=False)
-        if rows.stop > rows.start and columns.stop > columns.start:
-            out[..., rows.start - top:rows.stop - top, columns.start - left:columns.stop - left] = view[..., rows, columns]
-        return out
-
-    def apply_batch(self, batch):
-        batch = np.asarray(batch)
-        h_axis, w_axis = _spatial_axes(batch)
-        steps, height, width = self._padding_steps(batch.shape[h_axis], batch.shape[w_axis])
-        crop_h, crop_w = self.size
-        if self.padding_mode == "constant" and steps:
-            left, top, right, bottom = steps[0]
-            shape = list(batch.shape)
-            shape[h_axis], shape[w_axis] = height, width
-            padded = np.zeros(shape, dtype=batch.dtype)
-            if self._fills_nonzero and h_axis == 1:  # images (N, H, W[, C])
-                padded[...] = self._fill(batch.shape[3] if batch.ndim == 4 else 1, channels_last=True)
-            elif self._fills_nonzero:
-                padded[...] = self._fill(batch.shape[-3] if batch.ndim > 3 else 1, channels_last=False)
-            inside = [slice(None)] * batch.ndim
-            inside[h_axis] = slice(top, top + batch.shape[h_axis])
-            inside[w_axis] = slice(left, left + batch.shape[w_axis])
-            padded[tuple(inside)] = batch
-            batch = padded
-        for step in steps if self.padding_mode != "constant" else ():
-            batch = pad_images(batch, step, padding_mode=self.padding_mode, axes=(h_axis, w_axis))
-        corners = np.floor(rng.draws(len(batch)).uniform(2) * [height - crop_h + 1, width - crop_w + 1]).astype(np.intp)
-        tops, lefts = corners[:, 0], corners[:, 1]
-        windows = np.lib.stride_tricks.sliding_window_view(batch, (crop_h, crop_w), axis=(h_axis, w_axis))
-        samples = np.arange(len(batch))
-        if h_axis != 1:  # tensors (N, ..., C, H, W): windows are (N, ..., C, H', W', h, w)
-            return windows[(samples,) + (slice(None),) * (batch.ndim - 3) + (tops, lefts)]
-        # Images (N, H, W[, C]): the crops come out as (N[, C], h, w); they are returned as an (N, h, w[, C]) view of
-        # that memory, which ToTensor turns back into a contiguous (N, C, h, w) without copying.
-        return np.moveaxis(windows[samples, tops, lefts], (-2, -1), (1, 2))
+    def __repr__(self):
+        return f"{type(self).__name__}(size={self.size}, padding={self.padding})"
 
 
-class RandomHorizontalFlip(_ImageTransform):
+class RandomHorizontalFlip(ImageTransform):
     """Mirror each image left-right with probability p (a tensor (..., C, H, W) called as one sample: all or none).
 
-    A Pillow image gives a Pillow image, as in torchvision."""
+    A sample that is not flipped comes back as the input itself, as in torchvision; a Pillow image gives a Pillow
+    image."""
+
+    new_array = True
 
     def __init__(self, p: float = 0.5):
-        if not isinstance(p, numbers.Real):
-            raise TypeError(f"p should be a number (a probability in [0, 1]), got p={p!r}")
-        if not 0 <= p <= 1:
-            raise ValueError(f"p should be a probability in [0, 1], got p={p!r}")
-        self.p = p
+        self.p = check_probability(p)
 
-    def __call__(self, sample):
-        if _is_pillow(sample):
-            return super().__call__(sample)
-        sample = np.asarray(sample)
-        view, image_hwc = height_width_last(sample)
-        if not rng.draws(1).uniform_list(1)[0] < self.p:
-            return sample  # as torchvision: the input itself when not flipped
-        out = view[..., ::-1].copy()
-        return out.transpose(1, 2, 0) if image_hwc else out
+    def apply(self, images: ImageBatch, in_place: bool = False):
+        chosen = [self.chosen(1)] if images.n == 1 else self.chosen(images.n)
+        return images.where(chosen, hflip, in_place)
 
-    def apply_batch(self, batch):
-        return self.apply_batch_in_place(np.copy(batch, order="K"))
+    def chosen(self, n: int):
+        """Whether each of n samples is flipped: bools (n,), or one Python bool for one sample."""
+        draws = sample_draws(self, n)
+        return draws.uniform_list(1)[0] < self.p if n == 1 else draws.uniform() < self.p
 
     def apply_batch_in_place(self, batch):
-        """`apply_batch` flipping the chosen samples of `batch` itself (Compose uses it on arrays it owns)."""
-        _, w_axis = _spatial_axes(batch)
-        chosen = np.flatnonzero(rng.draws(len(batch)).uniform() < self.p)
-        rows = np.moveaxis(batch, w_axis, -1)  # width last, so NumPy copies whole reversed rows
-        rows[chosen] = rows[chosen, ..., ::-1]
-        return batch
+        """`apply_batch` flipping the chosen samples of `batch` itself (Compose uses it on arrays it made)."""
+        return self.apply(ImageBatch.of_batch(batch, "RandomHorizontalFlip"), in_place=True)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(p={self.p})"
+

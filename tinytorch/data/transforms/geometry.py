@@ -4,8 +4,9 @@ Two paths, as in torchvision. uint8 images (H, W[, C]) are torchvision's PIL pat
 Pillow call torchvision makes (Image.resize, Image.rotate, ...), so results equal torchvision's on the same PIL
 image. Float tensors (..., C, H, W) are torchvision's tensor path, rewritten in NumPy: resampling with torch's
 interpolation weights as matrices (one matrix product for a whole batch), rotation as torch's grid_sample.
-Crops and padding are plain indexing on both paths. These transforms also take a Pillow image (mode L, RGB or RGBA)
-and then return one, as torchvision does.
+Crops and padding are plain indexing on both paths (`flip_crop`). These transforms also take a Pillow image (mode
+L, RGB or RGBA) and then return one, as torchvision does. The operations (`resize`, `resized_crop`, `rotate`) take an
+ImageBatch with one parameter per sample; `functional` and the transforms call them.
 """
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from enum import Enum
 
 import numpy as np
 
-from .. import rng
-from .base import PADDING_MODES, _ImageTransform, _describe, _padding, _pair, _spatial_axes, pad_images
+from .base import (ImageBatch, ImageTransform, check_fill, check_range, fill_values, padding_sides, pair, uniform)
+from .flip_crop import check_padding_mode, crop, pad
 
 
 class InterpolationMode(Enum):
@@ -38,7 +39,7 @@ _FROM_PILLOW = {0: "nearest", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming
 _TENSOR_RESIZE_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")
 
 
-def _interpolation(value) -> InterpolationMode:
+def interpolation_mode(value) -> InterpolationMode:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) in _FROM_PILLOW:
         return InterpolationMode(_FROM_PILLOW[int(value)])
     try:
@@ -47,67 +48,6 @@ def _interpolation(value) -> InterpolationMode:
         raise ValueError(
             f"interpolation should be an InterpolationMode (or a Pillow filter int 0-5), got interpolation={value!r}"
         ) from None
-
-
-# ----------------------------------------------------------------------------------------------- inputs and Pillow
-
-def _kind(batch: np.ndarray, name: str) -> str:
-    """'image' for a uint8 batch (N, H, W[, C]) with C in 1, 3, 4; 'tensor' for a float batch (N, ..., C, H, W) or
-    (N, H, W) (a tensor's leading axes share its sample's random decisions)."""
-    if batch.dtype == np.uint8 and (batch.ndim == 3 or (batch.ndim == 4 and batch.shape[3] in (1, 3, 4))):
-        return "image"
-    if batch.dtype.kind == "f" and batch.ndim >= 3:
-        return "tensor"
-    raise TypeError(
-        f"{name} expects uint8 images (H, W) or (H, W, C) with C = 1, 3 or 4, or float tensors (..., C, H, W) or "
-        f"(H, W), one more leading axis for a batch; got a batch that is an {_describe(batch)}"
-    )
-
-
-def _size_of(batch: np.ndarray) -> tuple[int, int]:
-    h_axis, w_axis = _spatial_axes(batch)
-    return batch.shape[h_axis], batch.shape[w_axis]
-
-
-def _as_planes(tensors: np.ndarray) -> np.ndarray:
-    """A float batch (N, ..., H, W) as (N, planes, H, W), for work that treats every (H, W) plane alike."""
-    return tensors.reshape((len(tensors), -1) + tensors.shape[-2:])
-
-
-def _uniform(draws: rng.SampleDraws, n: int, *shape: int) -> np.ndarray:
-    """`draws.uniform(*shape)`, float64 (n, *shape); for one sample and a few numbers through `uniform_list`, the same
-    numbers without NumPy's fixed cost per call (the per-sample path)."""
-    count = math.prod(shape)
-    if n == 1 and count <= 8:
-        return np.array(draws.uniform_list(count)).reshape((1,) + shape)
-    return draws.uniform(*shape)
-
-
-def _pillow_each(batch: np.ndarray, operation) -> np.ndarray:
-    """`operation(i, pil_image)` on each uint8 image of `batch` (N, H, W[, C]), results stacked as arrays."""
-    from PIL import Image
-
-    single_channel = batch.ndim == 4 and batch.shape[3] == 1
-    images = batch[..., 0] if single_channel else batch
-    out = np.stack([np.asarray(operation(i, Image.fromarray(image))) for i, image in enumerate(images)])
-    return out[..., None] if single_channel else out
-
-
-def _pillow_fill(fill, channels: int):
-    """torchvision's `_parse_fill`: a number or one value per channel, as ints for uint8 images."""
-    values = list(fill) if isinstance(fill, (tuple, list)) else [fill]
-    if len(values) == 1:
-        values = values * channels
-    if len(values) != channels:
-        raise ValueError(f"fill should hold one value or one per channel ({channels}), got fill={fill!r}")
-    values = [int(value) for value in values]
-    return values[0] if channels == 1 else tuple(values)
-
-
-def _channels(batch: np.ndarray, kind: str) -> int:
-    if kind == "tensor":
-        return batch.shape[-3] if batch.ndim >= 4 else 1
-    return 1 if batch.ndim == 3 else batch.shape[3]
 
 
 # -------------------------------------------------------------------------------------- tensor resampling (NumPy)
@@ -181,127 +121,202 @@ def _check_tensor_mode(mode: InterpolationMode, allowed, name: str):
         raise ValueError(f"{name} on float tensors supports interpolation {', '.join(allowed)}, got {mode.value!r}")
 
 
-# ------------------------------------------------------------------------------------------------------- Resize
+def _as_planes(view: np.ndarray) -> np.ndarray:
+    """A view (N, ..., H, W) as (N, planes, H, W), for work that treats every (H, W) plane alike."""
+    return view.reshape((len(view), -1) + view.shape[-2:])
 
-class Resize(_ImageTransform):
+
+def _refuse_huge(name: str, images: ImageBatch, out_h: int, out_w: int):
+    """A MemoryError naming the transform and the output, for an output that does not fit in memory."""
+    shape = images.view.shape[:-2] + (out_h, out_w)
+    size = math.prod(shape) * images.view.dtype.itemsize
+    return MemoryError(f"{name}: the output, {out_h} x {out_w} pixels (N, ..., C, H, W = {shape}, {size / 2**30:.1f} "
+                       "GiB), does not fit in memory")
+
+
+# ------------------------------------------------------------------------------------------------ the operations
+
+def resize(images: ImageBatch, out_h: int, out_w: int, interpolation, antialias=True, name: str = "resize") -> np.ndarray:
+    """Every image of `images` resized to (out_h, out_w): uint8 images with Pillow (always antialiased), tensors as
+    torch's interpolate (antialiased for bilinear and bicubic when `antialias`). A view (N, ..., C, out_h, out_w)."""
+    images.check_pillow_path(name)
+    try:
+        if images.kind == "image":
+            resample = _PILLOW_FILTERS[interpolation.value]
+            return images.pillow_each(lambda i, image: image.resize((out_w, out_h), resample))
+        _check_tensor_mode(interpolation, _TENSOR_RESIZE_MODES, name)
+        mode, antialias = interpolation.value, bool(antialias)
+        view = images.view
+        out = _resample(_as_planes(view), _axis_weights(view.shape[-2], out_h, mode, antialias),
+                        _axis_weights(view.shape[-1], out_w, mode, antialias))
+        return out.reshape(view.shape[:-2] + (out_h, out_w))
+    except MemoryError:
+        raise _refuse_huge(name, images, out_h, out_w) from None
+
+
+def resized_crop(images: ImageBatch, boxes: np.ndarray, out_h: int, out_w: int, interpolation, antialias=True,
+                 name: str = "resized_crop") -> np.ndarray:
+    """Each image's box (top, left, height, width) (`boxes` (N, 4)) resized to (out_h, out_w), as torchvision's
+    resized_crop: Pillow's crop and resize for uint8 images; for tensors the crop as weights on the whole image,
+    one matrix product for the batch."""
+    images.check_pillow_path(name)
+    try:
+        if images.kind == "image":
+            resample = _PILLOW_FILTERS[interpolation.value]
+
+            def crop_and_resize(i, image):
+                top, left, h, w = (int(v) for v in boxes[i])
+                return image.crop((left, top, left + w, top + h)).resize((out_w, out_h), resample)
+
+            return images.pillow_each(crop_and_resize)
+        _check_tensor_mode(interpolation, _TENSOR_RESIZE_MODES, name)
+        mode, antialias, view = interpolation.value, bool(antialias), images.view
+        height, width = view.shape[-2:]
+        boxes = np.asarray(boxes, dtype=np.int64)
+        tops, lefts, heights, widths = boxes.T
+        sides = (max(-int(lefts.min()), 0), max(-int(tops.min()), 0), max(int((lefts + widths).max()) - width, 0),
+                 max(int((tops + heights).max()) - height, 0))
+        if any(sides):  # a box reaching outside the image: zeros there, as torchvision's crop pads
+            view, boxes = pad(view, sides), boxes + [sides[1], sides[0], 0, 0]
+            height, width = view.shape[-2:]
+        rows, columns = np.zeros((len(view), out_h, height)), np.zeros((len(view), out_w, width))
+        for i, (top, left, h, w) in enumerate(boxes):  # each crop as weights on the full image: one product for all
+            rows[i, :, top:top + h] = _axis_weights(int(h), out_h, mode, antialias)
+            columns[i, :, left:left + w] = _axis_weights(int(w), out_w, mode, antialias)
+        return _resample(_as_planes(view), rows, columns).reshape(view.shape[:-2] + (out_h, out_w))
+    except MemoryError:
+        raise _refuse_huge(name, images, out_h, out_w) from None
+
+
+def center_corner(height: int, width: int, crop_h: int, crop_w: int) -> tuple[int, int]:
+    """(top, left) of torchvision's center_crop window: an image smaller than the crop is first padded with zeros,
+    (missing // 2) before it, so the window starts that far above or left of the image."""
+    top = -((crop_h - height) // 2) if crop_h > height else int(round((height - crop_h) / 2.0))
+    left = -((crop_w - width) // 2) if crop_w > width else int(round((width - crop_w) / 2.0))
+    return top, left
+
+
+def rotate(images: ImageBatch, angles, interpolation, expand: bool = False, center=None, fill=0,
+           name: str = "rotate") -> np.ndarray:
+    """Each image rotated by its angle (degrees, counter-clockwise; `angles` (N,)) about `center` (x, y) (default
+    the image centre), `fill` (a number or one per channel) outside, as torchvision's rotate: Pillow's rotate for
+    uint8 images, grid_sample for tensors. With `expand` every output is the size that holds the first rotated
+    image (call it one sample at a time then)."""
+    images.check_pillow_path(name)
+    fill = fill_values(check_fill(fill), images.channels, images.view.dtype)
+    if images.kind == "image":
+        resample = _PILLOW_FILTERS[interpolation.value]
+        colour = int(fill[0, 0, 0]) if images.channels == 1 else tuple(int(v) for v in fill.ravel())
+        return images.pillow_each(lambda i, image: image.rotate(float(angles[i]), resample, expand, center,
+                                                                fillcolor=colour))
+    _check_tensor_mode(interpolation, ("nearest", "bilinear"), name)
+    view = images.view
+    height, width = view.shape[-2:]
+    center = (0.0, 0.0) if center is None else (center[0] - width * 0.5, center[1] - height * 0.5)
+    matrices = np.array([_rotation_matrix(-float(angle), center) for angle in angles]).reshape(-1, 2, 3)
+    out_w, out_h = _expanded_size(matrices[0].ravel(), width, height) if expand else (width, height)
+    planes = _as_planes(view)
+    fill = np.resize(fill.ravel(), planes.shape[1])  # one value per plane: the channel values again for each leading index
+    out = _rotate_tensors(planes, matrices, out_h, out_w, interpolation.value, fill)
+    return out.reshape(view.shape[:-2] + (out_h, out_w))
+
+
+# ------------------------------------------------------------------------------------------- Resize, CenterCrop, Pad
+
+class Resize(ImageTransform):
     """Each image resized to `size`: (h, w), or an int for the smaller edge (aspect ratio kept, longer edge at most
-    `max_size`). uint8 images resample with Pillow as torchvision does (always antialiased); float tensors as
-    torch's interpolate, antialiased for bilinear and bicubic when `antialias` is True.
+    `max_size`). uint8 images resample with Pillow as torchvision does (always antialiased, so `antialias=False`
+    warns, as torchvision warns for PIL images); float tensors as torch's interpolate, antialiased for bilinear and
+    bicubic when `antialias` is True. An image already of the output size comes back as the input itself.
 
     A batch is resized in one call (its images share one size); images of different sizes go one at a time.
     """
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
-        sizes = [size] if isinstance(size, numbers.Integral) else list(size) if isinstance(size, (tuple, list)) else []
-        if len(sizes) not in (1, 2) or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
-                                               for s in sizes):
-            raise ValueError(f"size should be a positive int or a sequence of 1 or 2 of them, got size={size!r}")
+        if not isinstance(size, (numbers.Integral, tuple, list)) or isinstance(size, bool):
+            raise TypeError(f"Size should be int or sequence. Got {type(size)}")
+        sizes = [size] if isinstance(size, numbers.Integral) else list(size)
+        if len(sizes) not in (1, 2):
+            raise ValueError(f"If size is a sequence, it should have 1 or 2 values, got size={size!r}")
+        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+            raise ValueError(f"size should hold positive ints, got size={size!r}")
         if max_size is not None:
             if len(sizes) != 1:
-                raise ValueError(f"max_size is only allowed when size is an int (the smaller edge), got size={size!r}")
+                raise ValueError("max_size should only be passed if size specifies the length of the smaller edge, "
+                                 f"i.e. size should be an int or a sequence of length 1, got size={size!r}")
             if not isinstance(max_size, numbers.Integral) or max_size <= sizes[0]:
-                raise ValueError(f"max_size should be an int greater than size={size!r}, got max_size={max_size!r}")
+                raise ValueError(f"max_size = {max_size} must be strictly greater than the requested size for the "
+                                 f"smaller edge size = {size}")
         self.size = size
-        self.interpolation = _interpolation(interpolation)
+        self.interpolation = interpolation_mode(interpolation)
         self.max_size = max_size
         self.antialias = antialias
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """The (height, width) an image of this size is resized to (torchvision's rule)."""
-        if not isinstance(self.size, numbers.Integral) and len(self.size) == 2:
-            return int(self.size[0]), int(self.size[1])
-        requested = int(self.size if isinstance(self.size, numbers.Integral) else self.size[0])
-        short, long = (width, height) if width <= height else (height, width)
-        new_short, new_long = requested, int(requested * long / short)
-        if self.max_size is not None and new_long > self.max_size:
-            new_short, new_long = int(self.max_size * new_short / new_long), self.max_size
-        return (new_long, new_short) if width <= height else (new_short, new_long)
+        return output_size(height, width, self.size, self.max_size)
 
-    def apply_batch(self, batch):
-        batch = np.asarray(batch)
-        kind = _kind(batch, "Resize")
-        height, width = _size_of(batch)
-        out_h, out_w = self.output_size(height, width)
-        if (out_h, out_w) == (height, width):
-            return batch
-        if kind == "image":
-            resample = _PILLOW_FILTERS[self.interpolation.value]
-            return _pillow_each(batch, lambda i, image: image.resize((out_w, out_h), resample))
-        _check_tensor_mode(self.interpolation, _TENSOR_RESIZE_MODES, "Resize")
-        mode, antialias = self.interpolation.value, bool(self.antialias)
-        out = _resample(_as_planes(batch), _axis_weights(height, out_h, mode, antialias),
-                        _axis_weights(width, out_w, mode, antialias))
-        return out.reshape(batch.shape[:-2] + (out_h, out_w))
+    def apply(self, images: ImageBatch):
+        return resize_images(images, self.size, self.interpolation, self.max_size, self.antialias, "Resize")
 
 
-# --------------------------------------------------------------------------------------------- CenterCrop, Pad
+def resize_images(images: ImageBatch, size, interpolation, max_size=None, antialias=True, name: str = "resize"):
+    """torchvision's resize of `images` to `size` (see Resize), in the input's form: the input itself when it
+    already has the output size. `antialias=False` warns on images, which Pillow always antialiases."""
+    out_h, out_w = output_size(images.height, images.width, size, max_size)
+    if (out_h, out_w) == (images.height, images.width):
+        return images.unchanged()
+    if images.kind == "image" and antialias is False:
+        warnings.warn("Anti-alias option is always applied for PIL Image input. Argument antialias is ignored.")
+    return images.give(resize(images, out_h, out_w, interpolation, antialias, name))
 
-def _window(batch: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
-    index = [slice(None)] * batch.ndim
-    h_axis, w_axis = _spatial_axes(batch)
-    index[h_axis], index[w_axis] = slice(top, top + height), slice(left, left + width)
-    return batch[tuple(index)]
+
+def output_size(height: int, width: int, size, max_size=None) -> tuple[int, int]:
+    """The (height, width) torchvision's resize gives an image of this size: `size` (h, w), or an int (or (s,)) for
+    the smaller edge, the longer edge then at most `max_size`."""
+    if not isinstance(size, numbers.Integral) and len(size) == 2:
+        return int(size[0]), int(size[1])
+    requested = int(size if isinstance(size, numbers.Integral) else size[0])
+    short, long = (width, height) if width <= height else (height, width)
+    new_short, new_long = requested, int(requested * long / short)
+    if max_size is not None and new_long > max_size:
+        new_short, new_long = int(max_size * new_short / new_long), max_size
+    return (new_long, new_short) if width <= height else (new_short, new_long)
 
 
-class CenterCrop(_ImageTransform):
+class CenterCrop(ImageTransform):
     """The central `size` (h, w) window of each image; an image smaller than that is first padded with zeros."""
 
+    new_array = True
+
     def __init__(self, size):
-        if isinstance(size, (tuple, list)) and len(size) == 1:
-            size = size[0]
-        self.size = _pair(size, "size")
+        self.size = pair(size, "size")
 
-    def apply_batch(self, batch):
-        batch = np.asarray(batch)
-        _kind(batch, "CenterCrop")  # checks the input
-        height, width = _size_of(batch)
-        crop_h, crop_w = self.size
-        if crop_h > height or crop_w > width:
-            pad_w, pad_h = max(crop_w - width, 0), max(crop_h - height, 0)
-            batch = pad_images(batch, (pad_w // 2, pad_h // 2, (pad_w + 1) // 2, (pad_h + 1) // 2))
-            height, width = _size_of(batch)
-        top, left = int(round((height - crop_h) / 2.0)), int(round((width - crop_w) / 2.0))
-        return _window(batch, top, left, crop_h, crop_w).copy()
+    def apply(self, images: ImageBatch):
+        top, left = center_corner(images.height, images.width, *self.size)
+        return images.give(crop(images.view, top, left, *self.size))
 
 
-class Pad(_ImageTransform):
+class Pad(ImageTransform):
     """Each image padded by `padding` (int, (left/right, top/bottom) or (left, top, right, bottom)) in
     `padding_mode` 'constant' (with `fill`: a number, or one per channel), 'edge', 'reflect' or 'symmetric'."""
 
+    new_array = True
+
     def __init__(self, padding, fill=0, padding_mode="constant"):
+        self._sides = padding_sides(padding)
         if isinstance(padding, (tuple, list)) and len(padding) == 1:
             padding = padding[0]
-        self._sides = _padding(padding)
-        if not isinstance(fill, (numbers.Real, tuple, list)):
-            raise TypeError(f"fill should be a number or a sequence of them, got fill={fill!r}")
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"padding_mode should be 'constant', 'edge', 'reflect' or 'symmetric', got {padding_mode!r}")
-        self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
+        self.padding, self.fill, self.padding_mode = padding, check_fill(fill), check_padding_mode(padding_mode)
 
-    def apply_batch(self, batch):
-        batch = np.asarray(batch)
-        kind = _kind(batch, "Pad")
-        axes = _spatial_axes(batch)
-        if self.padding_mode != "constant" or not isinstance(self.fill, (tuple, list)):
-            fill = int(self.fill) if kind == "image" and self.padding_mode == "constant" else self.fill
-            return pad_images(batch, self._sides, fill, self.padding_mode, axes=axes)
-        channels = _channels(batch, kind)  # one fill value per channel
-        fill = np.asarray(_pillow_fill(self.fill, channels) if kind == "image" else self.fill, dtype=batch.dtype)
-        if fill.size not in (1, channels):
-            raise ValueError(f"fill should hold one value or one per channel ({channels}), got fill={self.fill!r}")
-        left, top, right, bottom = self._sides
-        shape = list(batch.shape)
-        shape[axes[0]] += top + bottom
-        shape[axes[1]] += left + right
-        padded = np.empty(shape, batch.dtype)
-        padded[...] = fill.reshape(-1, 1, 1) if kind == "tensor" else fill
-        _window(padded, top, left, batch.shape[axes[0]], batch.shape[axes[1]])[...] = batch
-        return padded
+    def apply(self, images: ImageBatch):
+        fill = fill_values(self.fill, images.channels, images.view.dtype) if self.padding_mode == "constant" else None
+        return images.give(pad(images.view, self._sides, fill, self.padding_mode))
 
 
 # ---------------------------------------------------------------------------------------------- RandomResizedCrop
 
-def _area_aspect_sides(draws: np.ndarray, area: int, scale, ratio) -> tuple[np.ndarray, np.ndarray]:
+def area_aspect_sides(draws: np.ndarray, area: int, scale, ratio) -> tuple[np.ndarray, np.ndarray]:
     """torchvision's rectangle proposals: for uniform draws (..., 2), a random area fraction in `scale` and a
     log-uniform aspect ratio in `ratio`; returns round(sqrt(area * aspect)) and round(sqrt(area / aspect))."""
     target = area * (scale[0] + draws[..., 0] * (scale[1] - scale[0]))
@@ -310,82 +325,69 @@ def _area_aspect_sides(draws: np.ndarray, area: int, scale, ratio) -> tuple[np.n
     return np.rint(np.sqrt(target * aspect)).astype(np.int64), np.rint(np.sqrt(target / aspect)).astype(np.int64)
 
 
-def _first_try(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def first_try(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index (rows, tries) of each row's first True in `valid` (n, tries); the first try for rows without one."""
     return np.arange(len(valid)), valid.argmax(axis=1)
 
 
-def _check_range(values, argument: str, low=-math.inf, high=math.inf):
-    if not isinstance(values, (tuple, list)) or len(values) != 2 or not all(isinstance(v, numbers.Real) for v in values):
-        raise TypeError(f"{argument} should be a sequence (min, max) of numbers, got {argument}={values!r}")
-    if not (low <= values[0] and values[1] <= high):
-        raise ValueError(f"{argument} should lie in [{low}, {high}], got {argument}={values!r}")
-    if values[0] > values[1]:
-        warnings.warn(f"{argument} should be of kind (min, max), got {argument}={values!r}")
+def resized_crop_boxes(source, n: int, height: int, width: int, scale, ratio) -> np.ndarray:
+    """(n, 4) int64 boxes (top, left, height, width), torchvision's RandomResizedCrop rule (10 tries, then a central
+    crop with the aspect ratio clamped into `ratio`), from the samples' draws."""
+    draws = uniform(source, n, 10, 4)
+    widths, heights = area_aspect_sides(draws[..., :2], height * width, scale, ratio)
+    valid = (widths > 0) & (widths <= width) & (heights > 0) & (heights <= height)
+    first = first_try(valid)
+    h, w = heights[first], widths[first]
+    tops = np.floor(draws[..., 2][first] * (height - h + 1)).astype(np.int64)
+    lefts = np.floor(draws[..., 3][first] * (width - w + 1)).astype(np.int64)
+    found = valid.any(axis=1)
+    if not found.all():
+        in_ratio = width / height
+        fall_h, fall_w = height, width
+        if in_ratio < min(ratio):
+            fall_h = int(round(width / min(ratio)))
+        elif in_ratio > max(ratio):
+            fall_w = int(round(height * max(ratio)))
+        h[~found], w[~found] = fall_h, fall_w
+        tops[~found], lefts[~found] = (height - fall_h) // 2, (width - fall_w) // 2
+    return np.stack([tops, lefts, h, w], axis=1)
 
 
-class RandomResizedCrop(_ImageTransform):
+class RandomResizedCrop(ImageTransform):
     """A random crop (area fraction in `scale`, aspect ratio in `ratio`, torchvision's 10 tries then a central crop),
     resized to `size` (h, w). uint8 images crop and resize with Pillow; float tensors resample as torch does.
 
     The crops of a batch are resized in one matrix product (tensors) or one Pillow call per image (uint8).
     """
 
+    new_array = True
+
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
-        if isinstance(size, (tuple, list)) and len(size) == 1:
-            size = size[0]
-        self.size = _pair(size, "size")
-        _check_range(scale, "scale", low=0)
-        _check_range(ratio, "ratio", low=0)
+        self.size = pair(size, "size")
+        check_range(scale, "scale", low=0)
+        check_range(ratio, "ratio", low=0)
         if ratio[0] <= 0:
-            raise ValueError(f"ratio should be positive, got ratio={ratio!r}")
+            raise ValueError(f"Ratio should be positive, got ratio={ratio!r}")
         self.scale, self.ratio = scale, ratio
-        self.interpolation = _interpolation(interpolation)
+        self.interpolation = interpolation_mode(interpolation)
         self.antialias = antialias
 
+    @staticmethod
+    def get_params(img, scale, ratio) -> tuple[int, int, int, int]:
+        """torchvision's (top, left, height, width) of a random crop of `img` for `scale` and `ratio`, drawn as
+        RandomResizedCrop draws: `functional.resized_crop(img, *params, size)` then equals the transform."""
+        images = ImageBatch.of(img, "RandomResizedCrop.get_params")
+        return tuple(int(v) for v in resized_crop_boxes(RandomResizedCrop, 1, images.height, images.width, scale, ratio)[0])
+
     def boxes(self, n: int, height: int, width: int) -> np.ndarray:
-        """(n, 4) int64 crop boxes (top, left, height, width) for n images of this size, from `rng.draws(n)`."""
-        draws = rng.draws(n).uniform(10, 4)
-        widths, heights = _area_aspect_sides(draws[..., :2], height * width, self.scale, self.ratio)
-        valid = (widths > 0) & (widths <= width) & (heights > 0) & (heights <= height)
-        first = _first_try(valid)
-        h, w = heights[first], widths[first]
-        tops = np.floor(draws[..., 2][first] * (height - h + 1)).astype(np.int64)
-        lefts = np.floor(draws[..., 3][first] * (width - w + 1)).astype(np.int64)
-        found = valid.any(axis=1)
-        if not found.all():  # torchvision's fallback: the central crop with the aspect ratio clamped into `ratio`
-            in_ratio = width / height
-            fall_h, fall_w = height, width
-            if in_ratio < min(self.ratio):
-                fall_h = int(round(width / min(self.ratio)))
-            elif in_ratio > max(self.ratio):
-                fall_w = int(round(height * max(self.ratio)))
-            h[~found], w[~found] = fall_h, fall_w
-            tops[~found], lefts[~found] = (height - fall_h) // 2, (width - fall_w) // 2
-        return np.stack([tops, lefts, h, w], axis=1)
+        """(n, 4) int64 crop boxes (top, left, height, width) for n images of this size, from the samples' draws."""
+        return resized_crop_boxes(self, n, height, width, self.scale, self.ratio)
 
-    def apply_batch(self, batch):
-        batch = np.asarray(batch)
-        kind = _kind(batch, "RandomResizedCrop")
-        height, width = _size_of(batch)
-        boxes = self.boxes(len(batch), height, width)
-        out_h, out_w = self.size
-        if kind == "image":
-            resample = _PILLOW_FILTERS[self.interpolation.value]
-
-            def crop_and_resize(i, image):
-                top, left, h, w = (int(v) for v in boxes[i])
-                return image.crop((left, top, left + w, top + h)).resize((out_w, out_h), resample)
-
-            return _pillow_each(batch, crop_and_resize)
-        _check_tensor_mode(self.interpolation, _TENSOR_RESIZE_MODES, "RandomResizedCrop")
-        mode, antialias = self.interpolation.value, bool(self.antialias)
-        rows, columns = np.zeros((len(batch), out_h, height)), np.zeros((len(batch), out_w, width))
-        for i, (top, left, h, w) in enumerate(boxes):  # each crop as weights on the full image: one product for all
-            rows[i, :, top:top + h] = _axis_weights(h, out_h, mode, antialias)
-            columns[i, :, left:left + w] = _axis_weights(w, out_w, mode, antialias)
-        return _resample(_as_planes(batch), rows, columns).reshape(batch.shape[:-2] + (out_h, out_w))
+    def apply(self, images: ImageBatch):
+        boxes = self.boxes(images.n, images.height, images.width)
+        return images.give(resized_crop(images, boxes, *self.size, self.interpolation, self.antialias,
+                                        "RandomResizedCrop"))
 
 
 # ------------------------------------------------------------------------------------------------ RandomRotation
@@ -444,7 +446,7 @@ def _rotate_tensors(batch: np.ndarray, matrices: np.ndarray, out_h: int, out_w: 
     return (out * mask + (1 - mask) * fill).astype(dtype)
 
 
-class RandomRotation(_ImageTransform):
+class RandomRotation(ImageTransform):
     """Each image rotated by an angle drawn uniformly from `degrees` (a number d means (-d, d)), counter-clockwise,
     about `center` (x, y) (default the image centre), with `fill` outside; `expand` grows the output to hold the
     whole rotated image. uint8 images rotate with Pillow; float tensors as torchvision's tensor path (grid_sample).
@@ -452,54 +454,50 @@ class RandomRotation(_ImageTransform):
     With `expand=True` each sample has its own output size, so the transform goes one sample at a time.
     """
 
+    new_array = True
+
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
-        if isinstance(degrees, numbers.Real):
+        if isinstance(degrees, numbers.Real) and not isinstance(degrees, bool):
             if degrees < 0:
-                raise ValueError(f"degrees should be non-negative when it is a single number, got degrees={degrees!r}")
+                raise ValueError(f"If degrees is a single number, it must be positive, got degrees={degrees!r}")
             degrees = (-degrees, degrees)
-        _check_range(degrees, "degrees")
+        elif not isinstance(degrees, (tuple, list)):
+            raise TypeError(f"degrees should be a sequence of length 2, got degrees={degrees!r}")
+        elif len(degrees) != 2:
+            raise ValueError(f"degrees should be a sequence of length 2, got degrees={degrees!r}")
         self.degrees = [float(degrees[0]), float(degrees[1])]
-        self.interpolation = _interpolation(interpolation)
+        self.interpolation = interpolation_mode(interpolation)
         if self.interpolation.value not in ("nearest", "bilinear", "bicubic"):
             raise ValueError(f"RandomRotation supports interpolation nearest, bilinear and bicubic (uint8 images), "
                              f"got interpolation={interpolation!r}")
-        if center is not None and (not isinstance(center, (tuple, list)) or len(center) != 2):
-            raise ValueError(f"center should be a sequence (x, y), got center={center!r}")
-        if fill is None:
-            fill = 0
-        if not isinstance(fill, (numbers.Real, tuple, list)):
-            raise TypeError(f"fill should be a number or a sequence of them, got fill={fill!r}")
-        self.expand, self.center, self.fill = expand, center, fill
+        if center is not None and not isinstance(center, (tuple, list)):
+            raise TypeError(f"center should be a sequence of length 2, got center={center!r}")
+        if center is not None and len(center) != 2:
+            raise ValueError(f"center should be a sequence of length 2, got center={center!r}")
+        self.expand, self.center, self.fill = expand, center, check_fill(fill)
 
     @property
     def batched(self):
         return not self.expand
 
-    def angles(self, n: int) -> np.ndarray:
-        """(n,) float64 angles in degrees for n samples, from `rng.draws(n)`."""
-        low, high = self.degrees
-        return low + _uniform(rng.draws(n), n) * (high - low)
+    @staticmethod
+    def get_params(degrees) -> float:
+        """torchvision's random angle in [degrees[0], degrees[1]], drawn as RandomRotation draws."""
+        return float(rotation_angles(RandomRotation, 1, degrees)[0])
 
-    def apply_batch(self, batch):
-        batch = np.asarray(batch)
-        kind = _kind(batch, "RandomRotation")
-        angles = self.angles(len(batch))
-        if self.expand and len(batch) > 1:
+    def angles(self, n: int) -> np.ndarray:
+        """(n,) float64 angles in degrees for n samples, from the samples' draws."""
+        return rotation_angles(self, n, self.degrees)
+
+    def apply(self, images: ImageBatch):
+        angles = self.angles(images.n)
+        if self.expand and images.n > 1:
             raise ValueError("RandomRotation(expand=True) gives each sample its own size: apply it one sample at a time")
-        if kind == "image":
-            resample = _PILLOW_FILTERS[self.interpolation.value]
-            fill = _pillow_fill(self.fill, _channels(batch, kind))
-            return _pillow_each(batch, lambda i, image: image.rotate(float(angles[i]), resample, self.expand,
-                                                                    self.center, fillcolor=fill))
-        _check_tensor_mode(self.interpolation, ("nearest", "bilinear"), "RandomRotation")
-        height, width = _size_of(batch)
-        center = (0.0, 0.0) if self.center is None else (self.center[0] - width * 0.5, self.center[1] - height * 0.5)
-        matrices = np.array([_rotation_matrix(-angle, center) for angle in angles]).reshape(-1, 2, 3)
-        out_w, out_h = _expanded_size(matrices[0].ravel(), width, height) if self.expand else (width, height)
-        channels, planes = _channels(batch, kind), _as_planes(batch)
-        fill = [float(v) for v in self.fill] if isinstance(self.fill, (tuple, list)) else [float(self.fill)]
-        if len(fill) not in (1, channels):
-            raise ValueError(f"fill should hold one value or one per channel ({channels}), got fill={self.fill!r}")
-        fill = np.resize(fill, planes.shape[1])  # one value per plane: the channel values again for each leading index
-        out = _rotate_tensors(planes, matrices, out_h, out_w, self.interpolation.value, fill)
-        return out.reshape(batch.shape[:-2] + (out_h, out_w))
+        return images.give(rotate(images, angles, self.interpolation, self.expand, self.center, self.fill,
+                                  "RandomRotation"))
+
+
+def rotation_angles(source, n: int, degrees) -> np.ndarray:
+    """(n,) angles drawn uniformly from [degrees[0], degrees[1]], one per sample."""
+    low, high = float(degrees[0]), float(degrees[1])
+    return low + uniform(source, n) * (high - low)

@@ -1,62 +1,161 @@
-"""Conversions between images and tensors (ToTensor, ToPILImage, Flatten), and Normalize."""
+"""Conversions between images and tensors (to_tensor, to_pil_image and their transforms ToTensor, ToPILImage),
+normalize and Normalize, and Flatten."""
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
-from .base import Transform, _describe
-
+from .base import Transform, describe, is_pillow
 
 _BYTE_RANGE = np.float32(255)
+_PILLOW_DTYPES = {"I": np.int32, "I;16" if sys.byteorder == "little" else "I;16B": np.int16, "F": np.float32}
+
+
+def to_tensor(pic) -> np.ndarray:
+    """torchvision's to_tensor: a Pillow image or an array (H, W) or (H, W, C) -> an array (C, H, W).
+
+    uint8 becomes float32 in [0, 1] (bytes divided by 255 in float32, bit for bit as torchvision); every other dtype
+    keeps its dtype and its exact values, as torchvision keeps int32 or float64 (a Pillow 'I' image is int32,
+    'I;16' int16, 'F' float32, '1' 0 or 1.0).
+    """
+    if is_pillow(pic):
+        array = np.array(pic, _PILLOW_DTYPES.get(pic.mode, np.uint8))
+        pic = array * np.uint8(255) if pic.mode == "1" else array
+    elif not isinstance(pic, np.ndarray):
+        raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
+    if pic.ndim not in (2, 3):
+        raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions (shape {pic.shape}).")
+    tensor = pic[None] if pic.ndim == 2 else pic.transpose(2, 0, 1)
+    if pic.dtype == np.uint8:
+        return np.divide(tensor, _BYTE_RANGE, dtype=np.float32, order="C")
+    return np.array(tensor, order="C")
 
 
 class ToTensor(Transform):
-    """uint8 image (H, W) or (H, W, C), or a Pillow image -> float32 tensor (C, H, W) in [0, 1].
+    """uint8 image (H, W) or (H, W, C), or a Pillow image -> float32 tensor (C, H, W) in [0, 1] (`to_tensor`).
 
-    Bytes are divided by 255 in float32, bit for bit as torchvision. Arrays of other dtypes keep their values
-    (cast to float32, where torchvision keeps their dtype).
+    Arrays of other dtypes keep their dtype and values, as in torchvision. A batch (N, H, W[, C]) gives (N, C, H, W).
     """
 
-    def __call__(self, picture):
-        picture = np.asarray(picture)
-        if picture.ndim not in (2, 3):
-            raise ValueError(f"ToTensor expects an image (H, W) or (H, W, C), got shape {picture.shape}")
-        tensor = picture[None] if picture.ndim == 2 else picture.transpose(2, 0, 1)
-        if picture.dtype == np.uint8:
-            return np.divide(tensor, _BYTE_RANGE, dtype=np.float32, order="C")
-        return tensor.astype(np.float32, order="C")
+    new_array = True
+
+    def __call__(self, pic):
+        return to_tensor(pic)
 
     def apply_batch(self, batch):
-        batch = np.asarray(batch)
+        if not isinstance(batch, np.ndarray):
+            raise TypeError(f"ToTensor.apply_batch takes an ndarray batch (N, H, W) or (N, H, W, C), got {describe(batch)}")
         if batch.ndim == 3:
             batch = batch[:, None]
         elif batch.ndim == 4:
             batch = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))  # bytes are cheap to move; floats later are not
         else:
             raise ValueError(f"ToTensor expects images (H, W) or (H, W, C), got a batch of shape {batch.shape}")
+        if batch.dtype != np.uint8:
+            return np.array(batch, order="C")
         tensor = batch.astype(np.float32)  # then scaling in place: faster than one mixed-type division
-        if batch.dtype == np.uint8:
-            tensor /= _BYTE_RANGE
+        tensor /= _BYTE_RANGE
         return tensor
+
+
+def to_pil_image(pic, mode=None):
+    """torchvision's to_pil_image: a float tensor (C, H, W) or (H, W), or an image array (H, W[, C]), -> a Pillow image.
+
+    Floats become bytes as torchvision's `mul(255)` then a cast: truncated, not rounded (unless mode='F'). One
+    channel gives mode L (uint8), I;16 (int16), I (int32) or F (float32); 2, 3 and 4 channels LA, RGB and RGBA, or
+    the `mode` asked for among torchvision's permitted ones.
+    """
+    from PIL import Image
+
+    if not isinstance(pic, np.ndarray):
+        raise TypeError(f"pic should be Tensor or ndarray. Got {type(pic)}.")
+    if pic.dtype.kind == "f" and pic.ndim == 3:  # a tensor (C, H, W), as torchvision permutes a torch tensor
+        pic = pic.transpose(1, 2, 0)
+    if pic.ndim == 2:
+        pic = pic[:, :, None]
+    if pic.ndim != 3:
+        raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
+    if pic.shape[-1] > 4:
+        raise ValueError(f"pic should not have > 4 channels. Got {pic.shape[-1]} channels.")
+    if pic.dtype.kind == "f" and mode != "F":
+        with np.errstate(invalid="ignore"):  # NaN -> 0, out of range wraps around: torch's byte()
+            pic = (pic * pic.dtype.type(255)).astype(np.int64).astype(np.uint8)
+    channels = pic.shape[2]
+    if channels == 1:
+        pic = pic[:, :, 0]
+        expected = {np.dtype(np.uint8): "L", np.dtype(np.int16): "I;16" if sys.byteorder == "little" else "I;16B",
+                    np.dtype(np.int32): "I", np.dtype(np.float32): "F"}.get(pic.dtype)
+        if mode is not None and mode != expected:
+            raise ValueError(f"Incorrect mode ({mode}) supplied for input type {pic.dtype}. Should be {expected}")
+        mode = expected
+    else:
+        permitted = {2: ["LA"], 3: ["RGB", "YCbCr", "HSV"], 4: ["RGBA", "CMYK", "RGBX"]}[channels]
+        if mode is not None and mode not in permitted:
+            raise ValueError(f"Only modes {permitted} are supported for {channels}D inputs")
+        if mode is None and pic.dtype == np.uint8:
+            mode = permitted[0]
+    if mode is None:
+        raise TypeError(f"Input type {pic.dtype} is not supported")
+    # frombuffer reads the bytes in `mode` (Image.fromarray's mode argument, which did so, is deprecated)
+    return Image.frombuffer(mode, (pic.shape[1], pic.shape[0]), np.ascontiguousarray(pic), "raw", mode, 0, 1)
+
+
+class ToPILImage(Transform):
+    """A tensor (C, H, W) or (H, W), or an image array (H, W[, C]) -> a Pillow image (`to_pil_image`; one sample only)."""
+
+    def __init__(self, mode=None):
+        self.mode = mode
+
+    def __call__(self, pic):
+        return to_pil_image(pic, self.mode)
+
+    @property
+    def batched(self):
+        return False
+
+    def __repr__(self):
+        return f"{type(self).__name__}(" + (f"mode={self.mode}" if self.mode is not None else "") + ")"
+
+
+def _channel_values(values, argument: str) -> np.ndarray:
+    """`mean` or `std` as float64: one value per channel as (C, 1, 1), one value as (), an array (C, H, W) as is."""
+    array = np.asarray(values, dtype=np.float64)
+    if not array.size:
+        raise ValueError(f"{argument} should hold one value or one per channel, got {argument}={values!r}")
+    if array.ndim == 1 and array.size > 1:
+        return array.reshape(-1, 1, 1)
+    return array.reshape(()) if array.size == 1 else array
+
+
+def normalize(tensor, mean, std, inplace: bool = False) -> np.ndarray:
+    """torchvision's normalize: (tensor - mean) / std on a float tensor (..., C, H, W), in its dtype. `mean` and `std`
+    hold one value, one per channel, or broadcast as arrays (C, H, W). A new array unless `inplace`."""
+    return Normalize(mean, std, inplace)(tensor)
 
 
 class Normalize(Transform):
     """(tensor - mean) / std per channel on float tensors (..., C, H, W), in the tensor's dtype, as torchvision.
 
-    `mean` and `std` have one value or one per channel. A new array unless `inplace=True`.
+    `mean` and `std` have one value, one per channel, or are arrays broadcasting against (C, H, W). A new array
+    unless `inplace=True`.
     """
 
     def __init__(self, mean, std, inplace: bool = False):
-        self.mean = np.asarray(mean, dtype=np.float64).reshape(-1)
-        self.std = np.asarray(std, dtype=np.float64).reshape(-1)
-        if not self.mean.size or not self.std.size:
-            raise ValueError(f"mean and std should hold one value or one per channel, got mean={mean!r}, std={std!r}")
-        if self.mean.size > 1 and self.std.size > 1 and self.mean.size != self.std.size:
+        self.mean, self.std, self.inplace = mean, std, inplace
+        self._mean, self._std = _channel_values(mean, "mean"), _channel_values(std, "std")
+        counts = {values.shape[0] for values in (self._mean, self._std) if values.ndim == 3}
+        if len(counts) > 1:
             raise ValueError(f"mean and std should have the same number of channel values, got mean={mean!r}, std={std!r}")
-        if np.any(self.std.astype(np.float32) == 0):
-            raise ValueError(f"std evaluated to zero after conversion to float32, leading to division by zero: std={std!r}")
-        self.inplace = inplace
-        self._channels = max(self.mean.size, self.std.size) if max(self.mean.size, self.std.size) > 1 else None
-        self._constants = {}  # dtype -> (mean, std) in that dtype: scalars, or shaped (C, 1, 1)
+        self._channels = counts.pop() if counts else 1  # the channels a tensor must have, when more than one
+        if np.any(self._std.astype(np.float32) == 0):
+            raise ValueError(f"std evaluated to zero after conversion to float32, leading to division by zero. "
+                             f"Got std={std!r}")
+        self._constants = {}  # dtype -> (mean, std) in that dtype: scalars, or broadcasting arrays
+
+    @property
+    def new_array(self):
+        return not self.inplace
 
     def __call__(self, tensor):
         return self._normalize(tensor, self.inplace, 3)
@@ -65,19 +164,20 @@ class Normalize(Transform):
         return self._normalize(batch, self.inplace, 4)
 
     def apply_batch_in_place(self, batch):
-        """`apply_batch` writing into `batch` itself (Compose uses it on intermediate arrays it owns)."""
+        """`apply_batch` writing into `batch` itself (Compose uses it on arrays it made)."""
         return self._normalize(batch, True, 4)
 
     def _normalize(self, tensor, inplace: bool, min_ndim: int):
         constants = self._constants.get(getattr(tensor, "dtype", None))
         if constants is None:
             constants = self._constants_for(tensor)
-        if tensor.ndim < min_ndim or (self._channels is not None and tensor.shape[-3] != self._channels):
-            expected = "a tensor (..., C, H, W)" if min_ndim == 3 else "a batch of tensors (N, ..., C, H, W)"
-            if tensor.ndim < min_ndim:
-                raise ValueError(f"Normalize expects {expected}, got shape {tensor.shape}")
-            raise ValueError(f"Normalize has {self._channels} channel values, the tensor {tensor.shape[-3]} channels")
         mean, std = constants
+        if tensor.ndim < min_ndim:
+            expected = "a tensor image of size (..., C, H, W)" if min_ndim == 3 else "a batch (N, ..., C, H, W)"
+            raise ValueError(f"Expected tensor to be {expected}. Got tensor.size() = {tensor.shape}")
+        if self._channels > 1 and tensor.shape[-3] != self._channels:
+            raise ValueError(f"Normalize has {self._channels} channel values, the tensor {tensor.shape[-3]} channels "
+                             f"(shape {tensor.shape})")
         if inplace:
             tensor -= mean
         else:
@@ -87,13 +187,19 @@ class Normalize(Transform):
 
     def _constants_for(self, tensor) -> tuple:
         """mean and std in the dtype of `tensor` (a float array, else TypeError), as torchvision converts them."""
-        if not isinstance(tensor, np.ndarray) or tensor.dtype.kind != "f":
-            raise TypeError(f"Normalize expects float tensors (C, H, W); apply ToTensor first (got {_describe(tensor)})")
+        if not isinstance(tensor, np.ndarray):
+            raise TypeError(f"img should be Tensor Image. Got {type(tensor)} (apply ToTensor first)")
+        if tensor.dtype.kind != "f":
+            raise TypeError(f"Input tensor should be a float tensor. Got {tensor.dtype} (apply ToTensor first).")
+        mean, std = self._mean.astype(tensor.dtype), self._std.astype(tensor.dtype)
+        if np.any(std == 0):
+            raise ValueError(f"std evaluated to zero after conversion to {tensor.dtype}, leading to division by zero.")
         # One value: a scalar, which NumPy applies faster than a broadcast array.
-        self._constants[tensor.dtype] = tuple(
-            values.astype(tensor.dtype)[0] if values.size == 1 else values.astype(tensor.dtype).reshape(-1, 1, 1)
-            for values in (self.mean, self.std))
+        self._constants[tensor.dtype] = tuple(v[()] if v.ndim == 0 else v for v in (mean, std))
         return self._constants[tensor.dtype]
+
+    def __repr__(self):
+        return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
 
 
 class Flatten(Transform):
@@ -105,33 +211,3 @@ class Flatten(Transform):
     def apply_batch(self, batch):
         batch = np.asarray(batch)
         return batch.reshape(len(batch), -1)
-
-
-class ToPILImage(Transform):
-    """A tensor (C, H, W) or (H, W), or an image array (H, W[, C]) -> a Pillow image (one sample only).
-
-    Float tensors become bytes as torchvision's `mul(255).byte()`: truncated, not rounded (unless mode='F').
-    """
-
-    def __init__(self, mode=None):
-        self.mode = mode
-
-    def __call__(self, picture):
-        from PIL import Image
-
-        array = np.asarray(picture)
-        if array.dtype.kind == "f":
-            if array.ndim == 3:
-                array = array.transpose(1, 2, 0)
-            if self.mode != "F":
-                with np.errstate(invalid="ignore"):  # NaN -> 0, out of range wraps around: torch's byte()
-                    array = (array * array.dtype.type(255)).astype(np.int64).astype(np.uint8)
-        if array.ndim == 3 and array.shape[2] == 1:
-            array = array[:, :, 0]
-        if array.ndim not in (2, 3):
-            raise ValueError(f"ToPILImage expects (C, H, W), (H, W) or (H, W, C), got shape {array.shape}")
-        return Image.fromarray(array, mode=self.mode) if self.mode else Image.fromarray(array)
-
-    @property
-    def batched(self):
-        return False
