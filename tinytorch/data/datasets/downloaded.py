@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import shlex
+import types
 from pathlib import Path
 
 from .storage.cache import default_root, md5, record_written, written_digests
@@ -34,7 +35,7 @@ class _ClassOrInstanceMethod:
 
     def __get__(self, instance, owner):
         if instance is None:
-            return functools.partial(self.function, owner)
+            return types.MethodType(self.function, owner)
         return functools.partial(self.function, owner, instance.root)
 
 
