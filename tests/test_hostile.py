@@ -246,9 +246,10 @@ def test_a_link_planted_at_the_memos_temporary_file_is_not_written_through(tmp_p
     victim.write_bytes(b"precious")
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "f").write_bytes(DATA)
-    (tmp_path / "data" / f"{cache.RECORD}.{os.getpid()}").symlink_to(victim)
+    planted = tmp_path / "data" / f"{cache.RECORD}.{os.getpid()}.part"  # the name atomic.replacing writes first
+    planted.symlink_to(victim)
     assert cache.md5(tmp_path / "data" / "f") == DIGEST and cache.known_md5(tmp_path / "data" / "f") == DIGEST
-    assert victim.read_bytes() == b"precious"
+    assert victim.read_bytes() == b"precious" and not planted.is_symlink()
 
 
 def test_a_file_that_cannot_be_read_is_named_when_hashing(tmp_path):
