@@ -218,7 +218,7 @@ def test_pad_class(m, mul, padding):
 
 @needs_functional
 @pytest.mark.parametrize("m", PAD_MODES)
-@pytest.mark.parametrize("mul", [1, -1])
+@pytest.mark.parametrize("mul", [1, pytest.param(-1, marks=NEGATIVE)])
 def test_pad_functional(m, mul):
     fill = 127 if m == "constant" else 0
     _test_functional_op(F.pad, fn_kwargs={"padding": mul * 2, "fill": fill, "padding_mode": m})
