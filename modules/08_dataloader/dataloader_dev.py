@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -26,35 +27,25 @@
 # 6. `random_horizontal_flip`: augmentation applied to a whole batch;
 # 7. an analysis: you time your loader one sample at a time against one NumPy call per batch.
 #
-# **How to work.** Write your code where it says `raise NotImplementedError`, then run the cell after it: each
-# check prints ✅ or ❌. Those few checks catch the obvious mistakes. `python -m tinytorch.grade 08_dataloader`
-# holds your code against `tinytorch.data` on hundreds of generated cases and tells you what is still wrong.
-# When the grader gives full marks, train a real model with your loader:
-# `python milestones/03_1986_mlp/01_rumelhart_tinydigits.py --loader student`.
+# **How to work.** `make notebook` opens this module in JupyterLab (the `.py` and the `.ipynb` are paired by
+# jupytext: edit either, the other follows). Write your code where it says `raise NotImplementedError`, then run the
+# cell after it: it runs the grader's own checks on their first few cases and prints ✅, ❌ with a hint, or ⏳ for a
+# part not written yet. `python -m tinytorch.grade 08_dataloader` (or `make grade`) runs the same checks on all their
+# cases, hundreds of them, against `tinytorch.data`, and tells you what is still wrong; it grades the `.ipynb` just
+# as well (`make grade FILE=modules/08_dataloader/dataloader.ipynb`). When the grader gives full marks, train a real
+# model with your loader: `python milestones/03_1986_mlp/01_rumelhart_tinydigits.py --loader student`.
 #
-# Arrays are NumPy arrays throughout. Run this file as a script (`python dataloader.py`) or open it as a notebook.
+# Arrays are NumPy arrays throughout. The grader runs your file on its own, with NumPy only: keep every import of
+# `tinytorch` inside the `if __name__ == "__main__":` cells, as the self-checks do.
 
 # %%
 import math
-import struct
 import time
 
 import numpy as np
 
-
-def check(claim: str, passed) -> None:
-    """Print one line of a self-check: ✅ when `passed` is true, ❌ otherwise."""
-    print(("✅ " if passed else "❌ ") + claim)
-
-
-def run_checks(part: str, checks) -> None:
-    """Run one part's self-checks; a part you have not written yet says so instead of printing a traceback."""
-    try:
-        checks()
-    except NotImplementedError as missing:
-        print(f"⏳ {part}: not implemented yet ({missing})")
-    except Exception as error:  # a self-check reports, it does not stop the notebook
-        print(f"❌ {part}: raised {type(error).__name__}: {error}")
+if __name__ == "__main__":  # in the notebook, or run as a script: the self-checks are the grader's checks
+    from tinytorch.grade import self_check
 
 
 # %% [markdown]
@@ -121,24 +112,8 @@ class TensorDataset(Dataset):
 
 
 # %%
-def check_tensor_dataset():
-    images, labels = np.arange(24, dtype=np.float32).reshape(6, 2, 2), np.array([3, 1, 4, 1, 5, 9])
-    dataset = TensorDataset(images, labels)
-    check("len(dataset) is the number of rows", len(dataset) == 6)
-    image, label = dataset[2]
-    check("dataset[2] is (images[2], labels[2])", np.array_equal(image, images[2]) and label == 4)
-    batch_images, batch_labels = dataset.get_batch(np.array([5, 0]))
-    check("get_batch([5, 0]) stacks rows 5 and 0", np.array_equal(batch_images, images[[5, 0]])
-          and batch_labels.tolist() == [9, 3])
-    try:
-        TensorDataset(images, labels[:5])
-        check("arrays of different lengths raise ValueError", False)
-    except ValueError:
-        check("arrays of different lengths raise ValueError", True)
-
-
 if __name__ == "__main__":
-    run_checks("TensorDataset", check_tensor_dataset)
+    self_check("TensorDataset", globals())
 
 # %% [markdown]
 # ## Part 2: collate — a list of samples becomes one batch
@@ -175,16 +150,8 @@ def collate(samples: list):
 
 
 # %%
-def check_collate():
-    samples = [(np.full((2, 2), i, dtype=np.float32), i % 3) for i in range(4)]
-    images, labels = collate(samples)
-    check("images are stacked to shape (4, 2, 2), float32", images.shape == (4, 2, 2) and images.dtype == np.float32)
-    check("int labels become int64 [0, 1, 2, 0]", labels.dtype == np.int64 and labels.tolist() == [0, 1, 2, 0])
-    check("float fields become float64", collate([(1.5,), (2.5,)])[0].dtype == np.float64)
-
-
 if __name__ == "__main__":
-    run_checks("collate", check_collate)
+    self_check("collate", globals())
 
 # %% [markdown]
 # ## Part 3: DataLoader — batches, shuffling and seeds
@@ -277,22 +244,8 @@ class DataLoader:
 
 
 # %%
-def check_loader():
-    dataset = TensorDataset(np.arange(10, dtype=np.float32), np.arange(10) % 2)
-    sizes = [len(labels) for _, labels in DataLoader(dataset, batch_size=4)]
-    check("10 samples in batches of 4: sizes [4, 4, 2]", sizes == [4, 4, 2])
-    check("drop_last=True: sizes [4, 4]", [len(y) for _, y in DataLoader(dataset, 4, drop_last=True)] == [4, 4])
-    check("len(loader) is 3, or 2 with drop_last", (len(DataLoader(dataset, 4)), len(DataLoader(dataset, 4, drop_last=True))) == (3, 2))
-    loader = DataLoader(dataset, batch_size=10, shuffle=True, seed=0)
-    first, second = [next(iter(loader))[0].tolist() for _ in range(2)]
-    check("a shuffled epoch holds every sample once", sorted(first) == list(range(10)))
-    check("the second epoch has a new order", first != second)
-    again = DataLoader(dataset, batch_size=10, shuffle=True, seed=0)
-    check("the same seed gives the same orders", [next(iter(again))[0].tolist() for _ in range(2)] == [first, second])
-
-
 if __name__ == "__main__":
-    run_checks("DataLoader", check_loader)
+    self_check("DataLoader", globals())
 
 # %% [markdown]
 # ## Part 4: reading MNIST's IDX files
@@ -343,22 +296,8 @@ def read_idx(data: bytes) -> np.ndarray:
 
 
 # %%
-def check_read_idx():
-    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
-    data = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 2, 3, 4) + images.tobytes()
-    array = read_idx(data)
-    check("a (2, 3, 4) uint8 file reads back equal", array.shape == (2, 3, 4) and np.array_equal(array, images))
-    big = bytes([0, 0, 0x08, 1]) + struct.pack(">I", 300) + bytes(300)
-    check("the shape is big-endian: 300 labels", read_idx(big).shape == (300,))
-    try:
-        read_idx(data[:-1])
-        check("a truncated file raises ValueError", False)
-    except ValueError:
-        check("a truncated file raises ValueError", True)
-
-
 if __name__ == "__main__":
-    run_checks("read_idx", check_read_idx)
+    self_check("read_idx", globals())
 
 # %% [markdown]
 # ## Part 5: Normalizer — statistics from the training data only
@@ -408,20 +347,8 @@ def normalize_splits(train_images: np.ndarray, test_images: np.ndarray) -> tuple
 
 
 # %%
-def check_normalizer():
-    rng = np.random.default_rng(0)
-    train = rng.normal([[[[10.0]], [[-3.0]]]], 4.0, size=(50, 2, 3, 3)).astype(np.float32)
-    normalized = Normalizer().fit(train)(train)
-    check("each channel has mean 0 after fitting", np.allclose(normalized.mean(axis=(0, 2, 3)), 0, atol=1e-5))
-    check("each channel has std 1 after fitting", np.allclose(normalized.std(axis=(0, 2, 3)), 1, atol=1e-5))
-    check("the result is float32", normalized.dtype == np.float32)
-    test = train[:5] + 100
-    _, test_normalized = normalize_splits(train, test)
-    check("the test split uses the training statistics", np.allclose(test_normalized, Normalizer().fit(train)(test)))
-
-
 if __name__ == "__main__":
-    run_checks("Normalizer", check_normalizer)
+    self_check("Normalizer", globals())
 
 # %% [markdown]
 # ## Part 6: a batched random horizontal flip
@@ -453,20 +380,9 @@ def random_horizontal_flip(batch: tuple, rng: np.random.Generator, p: float = 0.
 
 
 # %%
-def check_flip():
-    images, labels = np.arange(8 * 3, dtype=np.float32).reshape(8, 1, 1, 3), np.arange(8)
-    mirrored, same_labels = random_horizontal_flip((images, labels), np.random.default_rng(0), p=1.0)
-    check("p=1 mirrors every image along its width", np.array_equal(mirrored, images[..., ::-1]))
-    check("labels come back unchanged", np.array_equal(same_labels, labels))
-    many = np.arange(64 * 2, dtype=np.float32).reshape(64, 1, 2)
-    out, _ = random_horizontal_flip((many, np.zeros(64, np.int64)), np.random.default_rng(1), p=0.5)
-    flipped = (out != many).any(axis=(1, 2))
-    check("p=0.5 flips some images and not others", 0 < flipped.sum() < 64)
-    check("the input batch is left as it was", np.array_equal(many, np.arange(128, dtype=np.float32).reshape(64, 1, 2)))
-
-
 if __name__ == "__main__":
-    run_checks("random_horizontal_flip", check_flip)
+    self_check("random_horizontal_flip", globals())
+    self_check("inputs", globals())  # every part so far leaves the arrays it is given unchanged
 
 # %% [markdown]
 # ## Part 7: analyse — one sample at a time, or one NumPy call per batch?
@@ -480,12 +396,14 @@ if __name__ == "__main__":
 # noise to any single measurement). The table compares, on MNIST-sized data (10,000 samples of 784 float32
 # pixels): your loader one sample at a time, your loader with `get_batch`, and `tinytorch.data.DataLoader`.
 #
-# Questions to answer from your table:
+# Questions to answer from your table (write each answer in the cell under the table; the grader collects them
+# for your teacher):
 #
-# 1. Why does the `get_batch` column fall from batch size 1 to 16 while the one-by-one column hardly moves? (Count
-#    the Python calls per epoch: one by one, n calls to `__getitem__` whatever the batch size; with `get_batch`,
-#    n / batch_size calls.)
-# 2. Why does the `get_batch` column stop falling after 64? (What is left is copying the bytes:
+# 1. Both loaders get faster from batch size 1 to 16, then stop. At 16 and beyond, why does the one-by-one column
+#    stay several times above the `get_batch` column? (Count the Python calls per epoch: one by one, n calls to
+#    `__getitem__` whatever the batch size; with `get_batch`, n / batch_size calls. And what does each loader pay
+#    once per batch, that falls from batch size 1 to 16?)
+# 2. Why does the `get_batch` column stop falling after 16? (What is left is copying the bytes:
 #    10,000 x 784 x 4 bytes = 31 MB per epoch, at several GB/s.)
 # 3. If `tinytorch.data` is slower than your batched loader at batch size 1, what might it do per batch that yours
 #    does not? (Look at `tinytorch/data/fetch.py`: random streams for the transforms, state for resuming.)
@@ -541,7 +459,11 @@ def analyse_loading_speed(batch_sizes=(1, 16, 64, 256), n: int = 10_000) -> list
 
 
 if __name__ == "__main__":
-    run_checks("analyse", analyse_loading_speed)
+    self_check("time_epoch", globals())
+    try:
+        analyse_loading_speed()
+    except NotImplementedError as missing:
+        print(f"⏳ the analysis needs {missing} first")
 
 # %% [markdown]
 # For comparison, one run on the 2-core machine this module was written on (milliseconds per epoch; yours will
@@ -555,6 +477,15 @@ if __name__ == "__main__":
 # | 256 | 23.9 | 4.5 | 4.7 | 5.3x |
 
 # %% [markdown]
+# **Your answer to question 1:**
+
+# %% [markdown]
+# **Your answer to question 2:**
+
+# %% [markdown]
+# **Your answer to question 3:**
+
+# %% [markdown]
 # ## What you built, and what comes next
 #
 # Your loader batches, shuffles with a fresh order each epoch, repeats itself for the same seed, reads MNIST's own
@@ -564,6 +495,10 @@ if __name__ == "__main__":
 #
 # 1. `python -m tinytorch.grade 08_dataloader`: the grader tests each part against `tinytorch.data` on generated
 #    cases (dataset sizes, batch sizes, seeds, IDX files of random shapes) and names what is wrong, with the
-#    smallest example it found.
+#    smallest example it found. Its last check trains the TinyDigits MLP through your loader; the next cell runs it.
 # 2. `python milestones/03_1986_mlp/01_rumelhart_tinydigits.py --loader student`: a multi-layer perceptron learns
 #    to read digits from batches served by your `DataLoader`.
+
+# %%
+if __name__ == "__main__":
+    self_check("end to end", globals())

@@ -1,45 +1,56 @@
 """The grader of the course modules: a student's file against tinytorch.data, on hidden generated cases.
 
-A module's grading is a list of `Check`s. A check generates its cases from a seeded NumPy generator, smallest
-first, and runs each one on the student's code and on the reference; it returns None when they agree, else what
-differs. The first case that fails is the smallest failing example reported, with the check's hint.
+A module's grading is a list of `Check`s, each about one concept. A check generates its cases from the grader's
+seed, smallest first; for each it computes the expected answer here, with tinytorch.data, then asks the student's
+code (through `submit(op, **inputs)`) and compares. The first case that differs is reported with the check's hint.
 
-Each check runs in a child process with a time limit, so a student's endless loop, crash or `sys.exit` costs that
-check and nothing else; a part still raising NotImplementedError reports "not implemented yet", and any other
-exception is named with the line of the student's file it came from, never as a traceback.
+The student's code never runs in this process: `sandbox.Sandbox` runs it in an interpreter of its own that cannot
+import tinytorch, holds no object of the grader and learns neither the seed nor where the results go; inputs and
+answers cross as plain data (JSON and .npy, never pickle). A check whose prerequisites failed is not run: it says
+"fix <prerequisite> first". The verdict, the report and results.json are made here alone, after the submission's
+processes have all been killed. The notebook's self-checks are these checks, on their first few cases.
 """
 from __future__ import annotations
 
-import importlib.util
-import io
+import ast
 import json
-import multiprocessing
-import sys
+import os
+import resource
 import time
-import traceback
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from .harness import load, wire  # noqa: F401  (load: the milestones import the student's file with it)
+
+STATIC_FLAGS = {"importlib": "imports importlib", "__import__": "calls __import__", "_getframe": "uses sys._getframe",
+                "inspect": "uses inspect", "gc": "uses gc", "ctypes": "uses ctypes", "subprocess": "uses subprocess",
+                "fork": "calls os.fork", "_exit": "calls os._exit", "setsid": "calls os.setsid", "kill": "calls os.kill"}
+ANSWER = "**Your answer to question "
+
 
 @dataclass
 class Check:
-    """One graded behaviour: `run(student, case)` -> None (agrees with the reference) or what differs."""
+    """One graded concept: `run(submit, case)` -> None (the student's code agrees with the reference) or what
+    differs. `part` is the module's part it grades (the notebook's self-check cell of that part runs it); `needs`
+    names the checks that must pass before this one means anything."""
 
     name: str
     hint: str  # the concept, shown when the check fails
     cases: Callable[[np.random.Generator], list]  # the cases to try, smallest first
-    run: Callable[[object, dict], "str | None"]
+    run: Callable[[Callable, dict], "str | None"]
+    part: str = ""
+    needs: tuple = ()
     points: int = 1
 
 
 @dataclass
 class Result:
     check: Check
-    status: str  # passed, failed, not implemented, error, timeout, import error
+    status: str  # passed, failed, error, timeout, crashed, refused, not implemented, blocked, import error
     detail: str = ""
 
     @property
@@ -47,140 +58,303 @@ class Result:
         return self.check.points if self.status == "passed" else 0
 
 
-def checks_of(module: str) -> list[Check]:
-    """The checks of course module `module`, e.g. '08_dataloader'."""
+@dataclass
+class Submission:
+    """A student's file as the grader reads it: the code to run, where each line came from, Part 7's answers."""
+
+    path: Path
+    code: str
+    cells: list = field(default_factory=list)  # (first line in `code`, cell number) of each code cell of a notebook
+    answers: dict = field(default_factory=dict)  # question number -> the student's answer
+
+    @classmethod
+    def read(cls, path) -> "Submission":
+        """A .py file (jupytext's percent format), or an .ipynb notebook whose code cells are joined in order."""
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        if path.suffix != ".ipynb":
+            return cls(path, text, answers=answers_in(markdown_cells_of_percent(text)))
+        try:
+            notebook = json.loads(text)
+            cells = [(cell["cell_type"], "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"])
+                     for cell in notebook["cells"]]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path} is not a Jupyter notebook ({error})") from None
+        code, starts = [], []
+        for number, (kind, source) in enumerate(cells, start=1):
+            if kind == "code":
+                starts.append((sum(part.count("\n") + 2 for part in code) + 1, number))
+                code.append("\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line  # IPython magics
+                                      for line in source.splitlines()))
+        return cls(path, "\n\n".join(code) + "\n", starts,
+                   answers_in([source for kind, source in cells if kind == "markdown"]))
+
+    def where(self, raised: dict) -> str:
+        """'in <function>, line <n>' of the student's file (cell and line in a notebook), or ''."""
+        line, function = raised.get("line"), raised.get("function")
+        if line is None:
+            return ""
+        place = f"line {line}"
+        if self.cells:
+            first, number = max((start for start in self.cells if start[0] <= line), default=(1, 1))
+            place = f"cell {number}, line {line - first + 1}"
+        return f"in {function}, {place}" if function and function != "<module>" else place
+
+
+def markdown_cells_of_percent(text: str) -> list[str]:
+    """The markdown cells of a jupytext percent-format file, without their '# ' prefixes."""
+    cells, current = [], None
+    for line in text.splitlines():
+        if line.startswith("# %%"):
+            current = [] if "[markdown]" in line else None
+            if current is not None:
+                cells.append(current)
+        elif current is not None:
+            current.append(line[2:] if line.startswith("# ") else line.lstrip("#"))
+    return ["\n".join(cell).strip() for cell in cells]
+
+
+def answers_in(markdown: list[str]) -> dict:
+    """{question number: answer text} from the cells that start with '**Your answer to question N:**'."""
+    answers = {}
+    for cell in markdown:
+        if cell.startswith(ANSWER):
+            number, _, rest = cell[len(ANSWER):].partition(":**")
+            if number.strip().isdigit():
+                answers[int(number)] = rest.strip()
+    return answers
+
+
+def flags_of(code: str) -> list[str]:
+    """For the teacher to look at: lines of the student's code that use what a submission has no reason to use."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        names = [alias.name.split(".")[0] for alias in node.names] if isinstance(node, ast.Import) else \
+            [node.module.split(".")[0]] + [alias.name for alias in node.names] if isinstance(node, ast.ImportFrom) and node.module else \
+            [node.attr] if isinstance(node, ast.Attribute) else [node.id] if isinstance(node, ast.Name) else []
+        found += [(node.lineno, STATIC_FLAGS[name]) for name in names if name in STATIC_FLAGS]
+    return [f"line {line}: {what}" for line, what in sorted(set(found))]
+
+
+@dataclass
+class Grading:
+    """A grading run: a result per check, what the submission printed, the static scan, Part 7's answers."""
+
+    module: str
+    path: Path
+    results: list
+    printed: str = ""
+    printed_size: int = 0
+    flags: list = field(default_factory=list)
+    answers: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+    @property
+    def score(self) -> int:
+        return sum(result.score for result in self.results)
+
+    @property
+    def total(self) -> int:
+        return sum(result.check.points for result in self.results)
+
+
+def modules() -> dict:
+    """{module: (its harness's operations module, its checks)}."""
     from . import dataloader08
 
-    known = {"08_dataloader": dataloader08.CHECKS}
+    return {"08_dataloader": ("dataloader08", dataloader08.CHECKS)}
+
+
+def checks_of(module: str) -> list[Check]:
+    """The checks of course module `module`, e.g. '08_dataloader'."""
+    known = modules()
     if module not in known:
         raise ValueError(f"no grader for module {module!r}; graded modules: {', '.join(known)}")
-    return known[module]
+    return known[module][1]
 
 
-def grade(module: str, path, timeout: float = 10.0, seed: int = 0) -> list[Result]:
-    """Run every check of `module` on the student's file `path`, each in its own process limited to `timeout` s."""
-    path, checks = str(Path(path).resolve()), checks_of(module)
-    status, detail = in_child(module, None, path, seed, timeout)  # first, does the file load at all?
-    if status != "passed":
-        if status == "timeout":
-            detail = f"your file did not finish loading within {timeout:g} s: does code outside the functions run forever?"
-        return [Result(check, "import error", detail) for check in checks]
-    return [Result(check, *in_child(module, index, path, seed, timeout)) for index, check in enumerate(checks)]
+def grade(module: str, path, timeout: float = 10.0, seed: int = 0, only=None) -> Grading:
+    """Grade the student's file `path` (.py or .ipynb): every check of `module` (or those named in `only`, whose
+    prerequisites then count as passed), each allowed `timeout` seconds for all its cases."""
+    from .sandbox import Sandbox
 
-
-def in_child(module: str, index: int | None, path: str, seed: int, timeout: float) -> tuple[str, str]:
-    """(status, detail) of check `index` (None: only load the file) run in a child process, killed after `timeout` s."""
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=run_check, args=(module, index, path, seed, sender), daemon=True)
-    child.start()
-    sender.close()
-    deadline, trying = time.monotonic() + timeout, None
+    start, cpu = time.perf_counter(), cpu_time()
+    checks, ops = [check for check in checks_of(module) if only is None or check.name in only], modules()[module][0]
     try:
-        while receiver.poll(max(0.0, deadline - time.monotonic())):
-            status, detail = receiver.recv()
-            if status != "trying":
-                break
-            trying = detail  # the child is about to run this case
-        else:
-            status, detail = "timeout", f"no answer within {timeout:g} s: an endless loop, or far too slow?"
-            if trying:
-                detail = f"smallest failing example: {trying}\n{detail}"
-    except EOFError:
-        status, detail = "error", f"the check's process ended without an answer (exit code {child.exitcode}): " \
-                                  "does your code call sys.exit() or crash Python?"
-    child.kill()
-    child.join()
-    return status, detail
+        submission = Submission.read(path)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return Grading(module, Path(path), [Result(check, "import error", f"cannot read {path}: {error}")
+                                            for check in checks])
+    with Sandbox(submission.code, ops, submission.where) as sandbox:
+        results, causes = {}, {}
+        loaded = sandbox.start(time.monotonic() + timeout)
+        if not loaded["loaded"]:
+            problem = loaded["failure"].detail if "failure" in loaded else load_problem(loaded["raised"], submission)
+            results = {check.name: Result(check, "import error", problem) for check in checks}
+        for check in checks:
+            if check.name in results:
+                continue
+            failed = [causes.get(need, need) for need in check.needs if need in results and results[need].status != "passed"]
+            if failed:  # named by the first check that really failed, not by one that was itself blocked
+                results[check.name], causes[check.name] = Result(check, "blocked", f"fix “{failed[0]}” first"), failed[0]
+                continue
+            deadline = time.monotonic() + timeout  # for all the check's cases
+            results[check.name] = run_check(check, lambda op, **inputs: sandbox.call(op, inputs, deadline), seed)
+        sandbox.stop()
+        printed, size = sandbox.printed()
+    return Grading(module, Path(path), [results[check.name] for check in checks], printed, size,
+                   flags_of(submission.code), submission.answers, time.perf_counter() - start, cpu_time() - cpu)
 
 
-def run_check(module: str, index: int | None, path: str, seed: int, sender) -> None:
-    """In the child process: load the student's file, try the check's cases in order (saying which, as it goes),
-    send (status, detail)."""
-    sys.stdout = sys.stderr = io.StringIO()  # what the student's code prints stays out of the report
+def cpu_time() -> float:
+    """CPU seconds of this process and of its children that have ended (the submissions' interpreters)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def load_problem(raised: dict, submission: Submission) -> str:
+    location = submission.where(raised)
+    text = f"{raised['type']}: {raised['message']}".rstrip(": ")
+    return f"your file does not load: {text}" + (f" ({location})" if location else "")
+
+
+def run_check(check: Check, submit, seed: int, limit: int | None = None) -> Result:
+    """Try the check's cases (the first `limit` of them) in order; the first that fails is the smallest example."""
+    from .sandbox import SubmissionError
+
+    case = None
     try:
-        student = load(path)
-    except BaseException as error:  # a syntax error or an exception at import: nothing to grade
-        sender.send(("import error", f"your file does not load: {describe(error, path)}"))
-        return
-    if index is None:
-        sender.send(("passed", ""))
-        return
-    check, case = checks_of(module)[index], None
-    try:
-        for case in check.cases(np.random.default_rng([seed, zlib.crc32(check.name.encode())])):  # per check
-            sender.send(("trying", show(case)))
-            problem = check.run(student, case)
+        for case in check.cases(np.random.default_rng([seed, zlib.crc32(check.name.encode())]))[:limit]:
+            problem = check.run(submit, case)
             if problem:
-                sender.send(("failed", f"smallest failing example: {show(case)}\n{problem}"))
-                return
-        sender.send(("passed", ""))
-    except NotImplementedError as error:
-        sender.send(("not implemented", str(error) or where(error, path)))
-    except BaseException as error:  # the student's code raised: name it, with the case it raised on
-        sender.send(("error", f"smallest failing example: {show(case)}\nraised {describe(error, path)}"))
-
-
-def load(path: str):
-    """Import the student's file as a module (its `if __name__ == "__main__":` cells do not run)."""
-    spec = importlib.util.spec_from_file_location("student_module", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def where(error: BaseException, path: str) -> str:
-    """The function and line of the student's file where `error` was raised, or '' when it did not come from there."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == path]
-    return f"in {frames[-1].name}, line {frames[-1].lineno}" if frames else ""
-
-
-def describe(error: BaseException, path: str) -> str:
-    if isinstance(error, SyntaxError) and error.lineno:
-        return f"SyntaxError: {error.msg} (line {error.lineno})"
-    text = f"{type(error).__name__}: {error}".rstrip(": ")
-    text, location = (text if len(text) <= 300 else text[:297] + "..."), where(error, path)
-    return f"{text} ({location})" if location else text
+                return Result(check, "failed", f"smallest failing example: {show(case)}\n{problem}")
+        return Result(check, "passed")
+    except SubmissionError as error:
+        if error.status == "not implemented":
+            return Result(check, "not implemented", error.detail)
+        return Result(check, error.status, (f"smallest failing example: {show(case)}\n" if case else "") + error.detail)
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:  # an answer of an unexpected shape
+        return Result(check, "failed", f"smallest failing example: {show(case)}\nyour code's answer could not be "
+                                       f"read as expected ({type(error).__name__}: {error})")
 
 
 def show(case) -> str:
     return ", ".join(f"{key}={value}" for key, value in case.items()) if isinstance(case, dict) else repr(case)
 
 
-def report(results: list[Result], path, module: str) -> str:
-    """The text report: one ✅/❌ line per check, the hint and the smallest failing example under each ❌, the score."""
-    lines = [f"Grading {path} (module {module}) against tinytorch.data: {len(results)} checks"]
+# ---- what the student and the teacher read ---------------------------------------------------------------------------
+
+def check_lines(result: Result) -> list[str]:
+    if result.status == "passed":
+        return [f"✅ {result.check.name}"]
+    if result.status == "import error":
+        return [f"❌ {result.check.name}: not graded, the file does not load"]
+    if result.status == "not implemented":
+        return [f"❌ {result.check.name}: not implemented yet ({result.detail})"]
+    if result.status == "blocked":
+        return [f"❌ {result.check.name}: {result.detail}"]
+    return [f"❌ {result.check.name}", f"   hint: {result.check.hint}", *(f"   {line}" for line in result.detail.splitlines())]
+
+
+def printed_block(grading: Grading) -> list[str]:
+    """What the submission printed, labelled and set apart (every line behind '│ '), cut to a bounded length."""
+    if not grading.printed_size:
+        return []
+    cut = "" if grading.printed_size <= len(grading.printed) else f", the first {len(grading.printed)} shown"
+    return [f"---- what your file printed while being graded ({grading.printed_size} characters{cut}) ----",
+            *(f"│ {line}" for line in grading.printed.splitlines()), "---- end of what your file printed ----"]
+
+
+def report(grading: Grading) -> str:
+    """The text report: what the submission printed (set apart), one ✅/❌ line per check with the hint and the
+    smallest failing example under each ❌, the static scan's flags, and the score last."""
+    results = grading.results
+    lines = printed_block(grading) + [f"Grading {grading.path} (module {grading.module}) against tinytorch.data: "
+                                      f"{len(results)} checks"]
     if results and results[0].status == "import error":
         lines.append(f"❌ {results[0].detail}")
     for result in results:
-        if result.status == "passed":
-            lines.append(f"✅ {result.check.name}")
-        elif result.status == "import error":
-            lines.append(f"❌ {result.check.name}: not graded, the file does not load")
-        elif result.status == "not implemented":
-            lines.append(f"❌ {result.check.name}: not implemented yet ({result.detail})")
-        else:
-            lines.append(f"❌ {result.check.name}")
-            lines.append(f"   hint: {result.check.hint}")
-            lines += [f"   {line}" for line in result.detail.splitlines()]
-    score, total = sum(r.score for r in results), sum(r.check.points for r in results)
-    lines.append(f"Score: {score}/{total}" + (" — full marks!" if score == total else ""))
+        lines += check_lines(result)
+    if grading.answers:
+        answered = [str(number) for number, text in sorted(grading.answers.items()) if text]
+        lines.append(f"📝 Part 7: {len(answered)} of {len(grading.answers)} questions answered "
+                     f"({', '.join(answered) or 'none yet'}); your teacher reads the answers")
+    lines += [f"⚠ for your teacher: {flag}" for flag in grading.flags]
+    lines.append(f"Score: {grading.score}/{grading.total}" + (" — full marks!" if grading.score == grading.total else ""))
     return "\n".join(lines)
 
 
-def gradescope(results: list[Result], seconds: float) -> dict:
-    """Gradescope's autograder results.json: the score, and per test its name, score, max_score and output."""
+def gradescope(grading: Grading) -> dict:
+    """Gradescope's autograder results.json: per check its name, score, max_score, status and output; Part 7's
+    answers as tests worth 0 points (graded by hand); the static scan and the submission's output in `output`."""
     tests = []
-    for number, result in enumerate(results, start=1):
-        output = "" if result.status == "passed" else (
-            f"not implemented yet ({result.detail})" if result.status == "not implemented"
-            else f"hint: {result.check.hint}\n{result.detail}")
+    for number, result in enumerate(grading.results, start=1):
         tests.append({"name": result.check.name, "number": str(number), "score": result.score,
                       "max_score": result.check.points, "status": "passed" if result.status == "passed" else "failed",
-                      "output": output})
-    return {"score": sum(r.score for r in results), "execution_time": round(seconds, 2), "tests": tests}
+                      "output": "\n".join(check_lines(result)[1:]) if result.status in
+                      {"failed", "error", "timeout", "crashed", "refused"} else "\n".join(check_lines(result))[2:]})
+    for question, answer in sorted(grading.answers.items()):
+        tests.append({"name": f"Part 7, question {question} (graded by hand)", "number": f"7.{question}", "score": 0,
+                      "max_score": 0, "output": answer or "(no answer)"})
+    output = [f"Flagged for the teacher: {flag}" for flag in grading.flags] + printed_block(grading)
+    return {"score": grading.score, "execution_time": round(grading.seconds, 2), "output": "\n".join(output),
+            "tests": tests}
 
 
-def write_gradescope(results: list[Result], seconds: float, file) -> None:
-    Path(file).write_text(json.dumps(gradescope(results, seconds), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+def write_results(grading: Grading, file) -> None:
+    """Write Gradescope's results.json atomically: a temporary file beside it, then a rename."""
+    file = Path(file)
+    temporary = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(gradescope(grading), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temporary, file)
 
+
+# ---- the notebook's self-checks ----------------------------------------------------------------------------------------
+
+def self_check(part: str, namespace: dict, module: str = "08_dataloader", cases: int = 3) -> list[Result]:
+    """Run the grader's checks of `part` on the first `cases` cases, on the code in `namespace` (the notebook's
+    globals()), and print a ✅/❌ line per check: the same checks as the grader, so the two cannot disagree."""
+    from .harness import describe
+    from .sandbox import SubmissionError, error_status
+
+    ops = __import__(f"{__name__}.harness.{modules()[module][0]}", fromlist=["OPS"]).OPS
+    student = Namespace(namespace)
+
+    def submit(op, **inputs):
+        try:
+            answer = ops[op](student, **wire.decode(wire.encode(inputs)))  # the student's code gets copies
+        except Exception as error:
+            raised = describe(error, None)
+            location = f" ({raised['function']}, line {raised['line']})" if raised["line"] else ""
+            raise SubmissionError(error_status(raised), raised["message"] if error_status(raised) == "not implemented"
+                                  else f"raised {raised['type']}: {raised['message']}{location}") from None
+        return wire.decode(wire.encode(answer))
+
+    results = [run_check(check, submit, seed=0, limit=cases) for check in checks_of(module) if check.part == part]
+    for result in results:
+        if result.status == "not implemented":
+            print(f"⏳ {result.check.name}: not implemented yet ({result.detail})")
+        else:
+            print("\n".join(check_lines(result)))
+    return results
+
+
+class Namespace:
+    """The notebook's globals seen as a module: reading and setting attributes reads and sets its names."""
+
+    def __init__(self, names: dict):
+        object.__setattr__(self, "names", names)
+
+    def __getattr__(self, name):
+        try:
+            return self.names[name]
+        except KeyError:
+            raise AttributeError(f"your notebook defines no {name}: run the cell that defines it") from None
+
+    def __setattr__(self, name, value):
+        self.names[name] = value

@@ -4,10 +4,18 @@ A module lives in `modules/<NN_name>/` of a checkout (the course is taught from 
 installed with the package). In the teacher's file each solution sits between `### BEGIN SOLUTION` and
 `### END SOLUTION` lines (nbgrader's convention); the student's file has, in its place, `raise NotImplementedError`
 naming the function to write. Everything else (text, TODOs, self-checks) is the same in both.
+
+The files are in jupytext's percent format (`# %%` starts a code cell, `# %% [markdown]` a text cell), so each is
+also a notebook: `notebook_text` writes the paired `.ipynb`. `release_repository` writes a whole student
+repository: the checkout without any answer key, with each module's student `.py` and `.ipynb`.
 """
 from __future__ import annotations
 
+import fnmatch
+import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -78,3 +86,78 @@ def release(name: str, root: Path | None = None) -> Path:
     dev, student = module_paths(name, root)
     student.write_text(student_text(dev.read_text(encoding="utf-8"), name, dev.name), encoding="utf-8")
     return student
+
+
+def notebook_text(text: str) -> str:
+    """The .ipynb (nbformat 4) of a percent-format file: its header becomes the notebook's jupytext metadata (so
+    jupytext keeps the two paired), each `# %%` cell a cell; markdown cells lose their '# ' prefixes."""
+    cells, kind, lines = [], None, []
+
+    def close():
+        source = "\n".join(lines).strip("\n")
+        if kind is not None and source:
+            if kind == "markdown":
+                source = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in source.split("\n"))
+            cell = {"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
+            if kind == "code":
+                cell.update(execution_count=None, outputs=[])
+            cells.append(cell)
+
+    body = text.split("\n# ---\n", 1)[1] if text.startswith("# ---\n") else text
+    for line in body.split("\n"):
+        if line.startswith("# %%"):
+            close()
+            kind, lines = ("markdown" if "[markdown]" in line else "code"), []
+        elif kind is not None:
+            lines.append(line)
+    close()
+    metadata = {"jupytext": {"formats": "ipynb,py:percent"},
+                "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+    return json.dumps({"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}, indent=1,
+                      ensure_ascii=False) + "\n"
+
+
+ANSWER_KEYS = ("modules/*_dev.py", "tests/test_module[0-9][0-9]*", "tests/module[0-9][0-9]/*")  # fnmatch: * spans /
+
+
+def release_repository(out: Path, root: Path | None = None) -> list[Path]:
+    """Write the student's repository into `out` (which must not exist): the checkout's files (those git tracks,
+    when it is a git clone) without the answer keys (`*_dev.py`, and the module tests built from them), plus each
+    module's student `.py` and `.ipynb`. Returns the student files written. Refuses to finish if any file written
+    still holds a solution (a line that is a `### BEGIN SOLUTION` marker, in a .py or in a notebook's JSON)."""
+    root = (root or modules_dir()).parent
+    out = Path(out)
+    if out.exists():
+        raise FileExistsError(f"{out} already exists: give a new folder for the student repository")
+    for relative in repository_files(root):
+        if any(fnmatch.fnmatch(relative.as_posix(), pattern) for pattern in ANSWER_KEYS):
+            continue
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / relative, out / relative)
+    written = []
+    for dev in sorted((root / "modules").glob("*/*_dev.py")):
+        name = dev.parent.name
+        text = student_text(dev.read_text(encoding="utf-8"), name, dev.name)
+        student = out / "modules" / name / dev.name.replace("_dev.py", ".py")
+        student.parent.mkdir(parents=True, exist_ok=True)
+        student.write_text(text, encoding="utf-8")
+        student.with_suffix(".ipynb").write_text(notebook_text(text), encoding="utf-8")
+        written += [student, student.with_suffix(".ipynb")]
+    leaks = [path for path in out.rglob("*") if path.is_file() and any(
+        line.strip().strip('",') in (BEGIN, BEGIN + "\\n") for line in path.read_text(errors="replace").splitlines())]
+    if leaks:
+        shutil.rmtree(out)
+        raise RuntimeError(f"the student repository would hold solutions ({', '.join(map(str, leaks))}): not written")
+    return written
+
+
+def repository_files(root: Path) -> list[Path]:
+    """The files of the checkout `root` relative to it: git's tracked files in a clone, else every file outside
+    the virtual environment, caches and build folders."""
+    try:
+        listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True, check=True).stdout
+        return [Path(name) for name in listed.decode().split("\0") if name and (root / name).is_file()]
+    except (OSError, subprocess.CalledProcessError):
+        skipped = {".git", ".venv", "__pycache__", "build", "dist", ".pytest_cache"}
+        return [path.relative_to(root) for path in sorted(root.rglob("*")) if path.is_file()
+                and not skipped & set(path.relative_to(root).parts) and not path.parts[-2].endswith(".egg-info")]

@@ -1,0 +1,112 @@
+"""The grader's side inside the submission's interpreter: load the student's file, answer requests with plain data.
+
+The grading process starts `python -I -S run.py` in a temporary folder holding only this package, the student's
+code (`submission.py`) and NumPy, so `tinytorch` cannot be imported there. Each request names an operation of the
+module's harness (e.g. `dataloader08.OPS["collate"]`) and carries its inputs; the reply is what the student's code
+returned, or the exception it raised with the line of the student's file. The reply is only an answer: the
+grading process computed the expected one beforehand and decides.
+
+Before the student's file runs, an audit hook (which Python cannot remove) refuses what a submission has no
+reason to do: import tinytorch, open the grader's files (or another process's in /proc), start, signal or connect
+to other processes, load C libraries (ctypes). What the submission could still reach in its own interpreter (the
+harness's objects) only changes its own answers, which the grading process checks against its own reference.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+
+SUBMISSION = "submission.py"
+REFUSED_EVENTS = ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system", "os.kill",
+                  "os.killpg", "signal.pthread_kill", "subprocess.Popen", "pty.spawn", "socket.", "ctypes.",
+                  "resource.setrlimit", "resource.prlimit", "sys.addaudithook")
+REFUSED_IMPORTS = ("tinytorch", "_posixsubprocess")
+
+
+class Refused(PermissionError):
+    """What the audit hook raises for an action the grader does not allow a submission."""
+
+
+def describe(error: BaseException, path: str | None) -> dict:
+    """An exception as plain data: its type (and base classes), message, and the student's function and line (the
+    last frame in the file `path`; with None, the last frame outside the harness)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    frames = [(frame.f_code, line) for frame, line in traceback.walk_tb(error.__traceback__)
+              if (frame.f_code.co_filename == path if path else not frame.f_code.co_filename.startswith(here))]
+    code, line = frames[-1] if frames else (None, None)
+    function = getattr(code, "co_qualname", getattr(code, "co_name", None))  # Class.method from Python 3.11
+    if isinstance(error, SyntaxError) and error.filename == path:
+        line, function = error.lineno, None
+    message = error.msg if isinstance(error, SyntaxError) else str(error)
+    if isinstance(error, SystemExit):
+        message = f"your code called sys.exit({error.code!r})"
+    return {"type": type(error).__name__, "bases": [kind.__name__ for kind in type(error).__mro__],
+            "message": message if len(message) <= 300 else message[:297] + "...", "line": line, "function": function}
+
+
+def install_guard(roots: dict) -> None:
+    """The audit hook. `roots["forbidden"]` are folders the submission may not open files in, except those in `roots["allowed"]`."""
+    pid, realpath, startswith, isinstance_, str_ = os.getpid(), os.path.realpath, str.startswith, isinstance, str
+    forbidden, allowed = (tuple(root.rstrip("/") + "/" for root in roots[kind]) for kind in ("forbidden", "allowed"))
+    proc_self = (f"/proc/{pid}/", "/proc/self/", "/proc/thread-self/")
+
+    def refuse(what: str):
+        raise Refused(f"the grader does not let a submission {what}")
+
+    def hook(event, args):
+        if event == "import" and (args[0] in REFUSED_IMPORTS or startswith(args[0], "tinytorch.")):
+            if startswith(args[0], "tinytorch"):
+                raise ImportError("the grader runs your file without tinytorch: write each part yourself instead of "
+                                  f"importing {args[0]}")
+            refuse(f"import {args[0]}")
+        elif event == "open" and isinstance_(args[0], (str_, bytes)):
+            path = realpath(args[0] if isinstance_(args[0], str_) else args[0].decode(errors="replace"))
+            if startswith(path + "/", allowed):
+                return
+            if startswith(path + "/", forbidden) or (startswith(path, "/proc/") and path[6:7].isdigit()
+                                                 and not startswith(path + "/", proc_self)):
+                refuse(f"open {args[0]!r}: only your own code and NumPy are available while grading")
+        elif startswith(event, REFUSED_EVENTS):
+            refuse(f"start, signal or connect to other processes, or load C libraries ({event})")
+
+    sys.addaudithook(hook)
+
+
+def load(path: str, name: str = "submission"):
+    """Import the student's file as a module named `name` (its `if __name__ == "__main__":` blocks do not run)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def serve(folder: str, request_fd: int, reply_fd: int, ops_name: str, roots: dict) -> None:
+    """The submission process's loop: load the student's file, then answer requests until the grader closes."""
+    from . import wire
+
+    ops = importlib.import_module(f"{__name__}.{ops_name}").OPS
+    path = os.path.join(folder, SUBMISSION)
+    install_guard(roots)
+    try:
+        student = load(path)
+        reply = {"loaded": True}
+    except BaseException as error:  # a syntax error, an exception or sys.exit() at import: nothing to grade
+        reply, student = {"loaded": False, "raised": describe(error, path)}, None
+    wire.send(reply_fd, reply)
+    while student is not None:
+        try:
+            request = wire.receive(request_fd)
+        except EOFError:
+            return
+        wire.send(reply_fd, answer(ops, student, request, path))
+
+
+def answer(ops, student, request, path) -> dict:
+    """Run one request {"op": name, "inputs": {...}} on the student's module: {"ok": outputs} or {"raised": ...}."""
+    try:
+        return {"ok": ops[request["op"]](student, **request["inputs"])}
+    except BaseException as error:  # the student's code raised (or exited): report it, keep serving
+        return {"raised": describe(error, path)}

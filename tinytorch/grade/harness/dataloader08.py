@@ -1,0 +1,297 @@
+"""Module 08's operations in the submission's interpreter: each builds the inputs it is given into the objects a
+check needs, calls the student's code, and returns what came back (plus what it observed: calls, changed inputs,
+np.random's global state) as plain data. NumPy and the standard library only: tinytorch is not importable here.
+
+The grading process imports this file too, for the one definition of the datasets the loader checks use.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import time
+
+import numpy as np
+
+
+# ---- datasets whose samples say who they are ------------------------------------------------------------------
+
+def label_of(index):
+    """The label of sample `index` (int or array): labels travel with their samples, so a batch can be checked."""
+    return (np.asarray(index) * 7 + 3) % 10
+
+
+class Samples:
+    """n samples (features, label): features (n, *shape) float32 whose first value is the sample's index, label
+    `label_of(index)` as a Python int. Served one by one only; counts the calls."""
+
+    def __init__(self, n: int, shape: tuple):
+        rng = np.random.default_rng(n)
+        self.features = rng.random((n, *shape), dtype=np.float32)
+        self.features.reshape(n, -1)[:, 0] = np.arange(n)
+        self.labels = label_of(np.arange(n)).astype(np.int64)
+        self.getitem_calls, self.get_batch_calls = 0, []
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        self.getitem_calls += 1
+        return self.features[index], int(self.labels[index])
+
+
+class BatchedSamples(Samples):
+    """The same samples, also served a batch at a time by get_batch (which records the indices asked for)."""
+
+    def get_batch(self, indices):
+        indices = np.asarray(indices)
+        self.get_batch_calls.append(indices.astype(np.int64).ravel())
+        return self.features[indices], self.labels[indices]
+
+
+def samples(n: int, shape, batched: bool) -> Samples:
+    return (BatchedSamples if batched else Samples)(n, tuple(shape))
+
+
+def collate(samples: list):
+    """The reference collate (tinytorch.data.default_collate on NumPy arrays and Python numbers), for the checks
+    that grade another part: a tuple per field, ints -> int64, floats -> float64, arrays stacked."""
+    first = samples[0]
+    if isinstance(first, tuple):
+        return tuple(collate(list(field)) for field in zip(*samples))
+    if isinstance(first, bool) or not isinstance(first, (int, float)):
+        return np.stack(samples)
+    return np.array(samples, dtype=np.int64 if isinstance(first, int) else np.float64)
+
+
+# ---- what the operations share -------------------------------------------------------------------------------------
+
+def copies(arrays) -> list:
+    return [np.array(array, copy=True) for array in arrays]
+
+
+def changed(arrays, pristine) -> bool:
+    return not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(arrays, pristine))
+
+
+def fields(value):
+    """A batch or sample as a tuple when it is a tuple or list (torch's collate gives lists), else as it is."""
+    return tuple(value) if isinstance(value, (tuple, list)) else value
+
+
+class Indices(np.ndarray):
+    """An index array that notices being walked element by element (iterated, or indexed with one integer)."""
+
+    touched = [0]
+
+    def __iter__(self):
+        Indices.touched[0] += 1
+        return super().__iter__()
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            Indices.touched[0] += 1
+        return super().__getitem__(key)
+
+
+class Counting(np.ndarray):
+    """A data array that counts how often it is indexed."""
+
+    calls = [0]
+
+    def __getitem__(self, key):
+        Counting.calls[0] += 1
+        return super().__getitem__(key)
+
+
+# ---- Part 1: TensorDataset -----------------------------------------------------------------------------------------
+
+def tensor_dataset(student, arrays, items, batch=None, as_lists=False):
+    """TensorDataset(*arrays) (given as Python lists with `as_lists`): its len, the samples at `items`, and
+    get_batch(batch) with whether it walked the indices element by element."""
+    pristine = copies(arrays)
+    dataset = student.TensorDataset(*(array.tolist() if as_lists else array for array in arrays))
+    out = {"len": len(dataset), "items": [fields(dataset[int(i)]) for i in items]}
+    if batch is not None:
+        kept = getattr(dataset, "arrays", None)
+        if isinstance(kept, (tuple, list)) and all(type(array) is np.ndarray for array in kept):
+            dataset.arrays = type(kept)(array.view(Counting) for array in kept)
+        Indices.touched[0] = Counting.calls[0] = 0
+        out["batch"] = fields(dataset.get_batch(np.asarray(batch, dtype=np.int64).view(Indices)))
+        out["element_by_element"] = Indices.touched[0] > 0 or Counting.calls[0] > len(arrays)
+    out["changed"] = changed(arrays, pristine)
+    return out
+
+
+def unequal_tensor_dataset(student, arrays):
+    """Whether TensorDataset(*arrays) raised ValueError (the arrays have different lengths)."""
+    try:
+        student.TensorDataset(*arrays)
+    except ValueError:
+        return {"raised": True}
+    return {"raised": False}
+
+
+# ---- Part 2: collate -----------------------------------------------------------------------------------------------
+
+def collate_op(student, samples):
+    pristine = copies(np.asarray(value) for sample in samples for value in (sample if isinstance(sample, tuple) else (sample,)))
+    batch = student.collate(samples)
+    after = [np.asarray(value) for sample in samples for value in (sample if isinstance(sample, tuple) else (sample,))]
+    return {"batch": fields(batch), "changed": changed(after, pristine)}
+
+
+# ---- Part 3: DataLoader --------------------------------------------------------------------------------------------
+
+def loader(student, n, shape, batched, batch_size, drop_last, runs, shuffle=True, own_len=False, own_collate=False):
+    """Loaders of the student's DataLoader over one dataset, each run doing its plan; the parts the check does not
+    grade are the reference's: len() (unless `own_len`) and collate (unless `own_collate`).
+
+    A run is {"seed": s (None: no seed given), "plan": [...]}; a plan step is "len", "epoch" (the batches of one
+    epoch, cut one past the expected count), "cut" (one batch, then the epoch is dropped), "two" (two iterators
+    taken before either is read, then read in turn) or ["draw", k] (other code drawing k numbers from np.random)."""
+    data = samples(n, shape, batched)
+    pristine = copies([data.features, data.labels])
+    expected = n // batch_size if drop_last else math.ceil(n / batch_size)
+    kind = student.DataLoader
+    if not own_len:
+        kind = type("DataLoader", (kind,), {"__len__": lambda self: expected})
+    saved = getattr(student, "collate", None)
+    if not own_collate:
+        student.collate = collate
+    try:
+        results = [run_plan(kind, data, batch_size, drop_last, shuffle, run, expected) for run in runs]
+    finally:
+        if not own_collate:
+            student.collate = saved
+    return {"runs": results, "getitem_calls": data.getitem_calls, "get_batch_calls": data.get_batch_calls,
+            "changed": changed([data.features, data.labels], pristine)}
+
+
+def run_plan(kind, data, batch_size, drop_last, shuffle, run, expected):
+    options = {"shuffle": shuffle, "drop_last": drop_last}
+    if run["seed"] is not None:
+        options["seed"] = run["seed"]
+    state = np.random.get_state()[1].copy()
+    loader = kind(data, batch_size, **options)
+    steps, global_state_changed = [], not np.array_equal(state, np.random.get_state()[1])
+    for step in run["plan"]:
+        if isinstance(step, list):  # ["draw", k]: other code draws from np.random
+            np.random.random(step[1])
+            continue
+        state = np.random.get_state()[1].copy()
+        if step == "len":
+            steps.append(len(loader))
+        elif step == "epoch":
+            steps.append([fields(batch) for batch in itertools.islice(iter(loader), expected + 1)])
+        elif step == "cut":
+            steps.append([fields(next(iter(loader)))])
+        elif step == "two":
+            first, second = iter(loader), iter(loader)
+            steps.append([[fields(batch) for batch in itertools.islice(it, expected + 1)] for it in (first, second)])
+        global_state_changed |= not np.array_equal(state, np.random.get_state()[1])
+    return {"steps": steps, "global_state_changed": bool(global_state_changed)}
+
+
+# ---- Part 4: read_idx ----------------------------------------------------------------------------------------------
+
+def read_idx(student, data):
+    return {"array": student.read_idx(data.tobytes())}
+
+
+def damaged_idx(student, data):
+    try:
+        student.read_idx(data.tobytes())
+    except ValueError:
+        return {"raised": True}
+    return {"raised": False}
+
+
+# ---- Part 5: Normalizer --------------------------------------------------------------------------------------------
+
+def normalizer(student, x):
+    pristine = copies([x])
+    made = student.Normalizer()
+    fitted = made.fit(x)
+    if fitted is not made:
+        return {"fit_returned": type(fitted).__name__, "changed": changed([x], pristine)}
+    return {"mean": getattr(fitted, "mean", None), "std": getattr(fitted, "std", None), "out": fitted(x),
+            "changed": changed([x], pristine)}
+
+
+def normalize_splits(student, train, test):
+    pristine = copies([train, test])
+    return {"out": fields(student.normalize_splits(train, test)), "changed": changed([train, test], pristine)}
+
+
+# ---- Part 6: random_horizontal_flip --------------------------------------------------------------------------------
+
+def flip(student, images, labels, seed, p):
+    pristine = copies([images, labels])
+    out = student.random_horizontal_flip((images, labels), np.random.default_rng(seed), p=p)
+    return {"out": fields(out), "changed": changed([images, labels], pristine)}
+
+
+# ---- Part 7: time_epoch --------------------------------------------------------------------------------------------
+
+class Timed:
+    """A loader whose epoch e takes durations[e] seconds (sleeping, in 4 batches); records how long each took."""
+
+    def __init__(self, durations):
+        self.durations, self.epochs, self.measured = durations, 0, []
+
+    def __iter__(self):
+        start, duration = time.perf_counter(), self.durations[self.epochs % len(self.durations)]
+        self.epochs += 1
+        for _ in range(4):
+            time.sleep(duration / 4)
+            yield np.zeros(1), np.zeros(1)
+        self.measured.append(time.perf_counter() - start)
+
+    def __len__(self):
+        return 4
+
+
+class Plain:
+    """A minimal correct loader of (features, labels) in order: batched (one indexing per batch) or one by one."""
+
+    def __init__(self, features, labels, batch_size, batched):
+        self.features, self.labels, self.batch_size, self.batched = features, labels, batch_size, batched
+
+    def __len__(self):
+        return math.ceil(len(self.labels) / self.batch_size)
+
+    def __iter__(self):
+        for start in range(0, len(self.labels), self.batch_size):
+            if self.batched:
+                yield self.features[start:start + self.batch_size], self.labels[start:start + self.batch_size]
+            else:
+                rows = range(start, min(start + self.batch_size, len(self.labels)))
+                yield collate([(self.features[i], int(self.labels[i])) for i in rows])
+
+
+def time_epoch_sleeping(student, durations, repeats):
+    timed = Timed(durations)
+    value = student.time_epoch(timed, repeats)
+    return {"value": value, "measured": timed.measured, "started": timed.epochs}
+
+
+def time_epoch_batched(student, n, width, batch_size):
+    rng = np.random.default_rng(0)
+    features, labels = rng.random((n, width), dtype=np.float32), rng.integers(0, 10, n)
+    return {"batched": student.time_epoch(Plain(features, labels, batch_size, True), 3),
+            "one_by_one": student.time_epoch(Plain(features, labels, batch_size, False), 3)}
+
+
+# ---- end to end -------------------------------------------------------------------------------------------------------
+
+def training_batches(student, images, labels, batch_size, seed, epochs):
+    """The batches of `epochs` shuffled epochs of the student's DataLoader over their TensorDataset(images, labels)."""
+    loader = student.DataLoader(student.TensorDataset(images, labels), batch_size, shuffle=True, seed=seed)
+    limit = math.ceil(len(labels) / batch_size) + 1
+    return {"epochs": [[fields(batch) for batch in itertools.islice(iter(loader), limit)] for _ in range(epochs)]}
+
+
+OPS = {"tensor_dataset": tensor_dataset, "unequal_tensor_dataset": unequal_tensor_dataset, "collate": collate_op,
+       "loader": loader, "read_idx": read_idx, "damaged_idx": damaged_idx, "normalizer": normalizer,
+       "normalize_splits": normalize_splits, "flip": flip, "time_epoch_sleeping": time_epoch_sleeping,
+       "time_epoch_batched": time_epoch_batched, "training_batches": training_batches}

@@ -1,0 +1,251 @@
+"""The student's code in an interpreter of its own, which the grading process talks to with plain data.
+
+`Sandbox` writes a temporary folder (the harness, the student's code as `submission.py`, a link to NumPy) and
+starts `python -I -S run.py` there: isolated mode, no site-packages (so no editable install of tinytorch), a clean
+environment, a session of its own, and, when the grader runs as root (as on Gradescope), a user id of its own that
+owns no file. The child learns nothing of the grading: not the seed, not where results go, not the checks.
+
+`call(op, inputs)` sends one request and waits for the reply until the check's deadline. A submission that runs
+past it, exits or crashes costs that check only: its whole process group (and, under its own user id, every process
+of that user, even one that left the group) is killed, and the next check starts a fresh interpreter.
+What the submission prints is collected apart, up to `OUTPUT_LIMIT` characters.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import harness
+from .harness import wire
+
+OUTPUT_LIMIT = 4000
+RUN = """import json
+import os
+import sys
+folder = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [folder, folder + "/site"]  # the harness, and NumPy: nothing else installed
+import numpy  # noqa: E402,F401  (loaded before the guard: the student's code uses it)
+import resource  # noqa: E402
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+if {separate_user}:
+    resource.setrlimit(resource.RLIMIT_NPROC, (32, 32))
+from harness import serve  # noqa: E402
+serve(folder, int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4]))
+"""
+
+
+class SubmissionError(Exception):
+    """The submission did not answer a request: `status` is one of "not implemented", "error", "timeout",
+    "crashed", "refused"; `detail` says what happened, for the report."""
+
+    def __init__(self, status: str, detail: str):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+def roots(folder: Path) -> dict:
+    """Where the submission may not open files (the grader's package, the checkout it lives in, Gradescope's
+    folders) and, within those, where it may (NumPy, its own folder)."""
+    package = Path(harness.__file__).resolve().parents[2]  # tinytorch/
+    forbidden = [str(package), "/autograder"]
+    if (package.parent / "modules").is_dir() or (package.parent / "setup.cfg").is_file():
+        forbidden.append(str(package.parent))
+    numpy_dir = Path(np.__file__).resolve().parent
+    return {"forbidden": forbidden, "allowed": [str(folder), str(numpy_dir), f"{numpy_dir}.libs"]}
+
+
+def error_status(raised: dict) -> str:
+    if "NotImplementedError" in raised["bases"]:
+        return "not implemented"
+    if raised["type"] == "Refused" or raised["message"].startswith("the grader runs your file without tinytorch"):
+        return "refused"
+    return "error"
+
+
+class Sandbox:
+    """One submission's interpreter, started on demand and restarted after a timeout or a crash."""
+
+    def __init__(self, code: str, ops: str, where=lambda raised: ""):
+        self.ops, self.where = ops, where
+        self.folder = Path(tempfile.mkdtemp(prefix="tinytorch-grade-"))
+        self.python, self.uid = sys.executable, None
+        if os.geteuid() == 0:  # the submission runs under a user id of its own, with an interpreter it can run
+            self.python = interpreter_for_others()
+            self.uid = fresh_uid() if self.python else None
+            self.python = self.python or sys.executable
+        shutil.copytree(Path(harness.__file__).parent, self.folder / "harness",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        (self.folder / "run.py").write_text(RUN.format(separate_user=self.uid is not None), encoding="utf-8")
+        (self.folder / harness.SUBMISSION).write_text(code, encoding="utf-8")
+        site = self.folder / "site"
+        site.mkdir()
+        numpy_dir = Path(np.__file__).resolve().parent
+        for name in ("numpy", "numpy.libs"):
+            if (numpy_dir.parent / name).exists():
+                (site / name).symlink_to(numpy_dir.parent / name)
+        for path in [self.folder, *self.folder.rglob("*")]:  # readable by the submission's user, writable by none
+            if not path.is_symlink():
+                path.chmod(0o755 if path.is_dir() else 0o644)
+        self.output, self.output_size, self.process, self.loaded = bytearray(), 0, None, None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def start(self, deadline: float) -> dict:
+        """Start the interpreter and load the student's file: {"loaded": True} or {"loaded": False, "raised": ...}."""
+        request_read, self.request_fd = os.pipe()
+        self.reply_fd, reply_write = os.pipe()
+        argv = [self.python, "-I", "-S", "-B", str(self.folder / "run.py"), str(request_read), str(reply_write),
+                self.ops, json.dumps(roots(self.folder))]
+        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1"}
+        user = {} if self.uid is None else {"user": self.uid, "group": self.uid, "extra_groups": []}
+        self.process = subprocess.Popen(argv, cwd=self.folder, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(request_read, reply_write),
+                                        start_new_session=True, **user)
+        os.close(request_read)
+        os.close(reply_write)
+        self.reader = threading.Thread(target=self.collect, args=(self.process.stdout,), daemon=True)
+        self.reader.start()
+        try:
+            self.loaded = self.receive(deadline)
+        except SubmissionError as error:
+            self.loaded = {"loaded": False, "failure": error}
+        return self.loaded
+
+    def call(self, op: str, inputs: dict, deadline: float):
+        """What the student's code answered to `op` with `inputs`; SubmissionError when it did not answer."""
+        if self.process is None:
+            loaded = self.start(deadline)
+            if not loaded["loaded"]:
+                self.stop()
+                raise loaded.get("failure") or SubmissionError("error", "your file no longer loads")
+        try:
+            wire.send(self.request_fd, {"op": op, "inputs": inputs})
+        except OSError:
+            pass  # the child is gone: receive() says how
+        reply = self.receive(deadline)
+        if "raised" in reply:
+            raised = reply["raised"]
+            location = self.where(raised)
+            text = f"{raised['type']}: {raised['message']}".rstrip(": ")
+            raise SubmissionError(error_status(raised),
+                                  (raised["message"] or raised["type"]) if error_status(raised) == "not implemented"
+                                  else f"raised {text}" + (f" ({location})" if location else ""))
+        return reply["ok"]
+
+    def receive(self, deadline: float) -> dict:
+        def wait(fd):
+            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                raise TimeoutError
+
+        try:
+            reply = wire.receive(self.reply_fd, wait)
+            if not isinstance(reply, dict) or not ({"ok", "raised", "loaded"} & set(reply)):
+                raise wire.WireError(f"an answer that is not the harness's: {wire.safe_repr(reply)}")
+            return reply
+        except TimeoutError:
+            self.stop()
+            raise SubmissionError("timeout", "no answer in time: an endless loop, or far too slow?") from None
+        except EOFError:
+            code = self.stop(exiting=True)
+            raise SubmissionError("crashed", f"your code ended the interpreter that runs it ({exit_text(code)}): "
+                                             "does it call os._exit(), or crash Python?") from None
+        except wire.WireError as error:
+            self.stop()
+            raise SubmissionError("crashed", f"the submission's process sent {error}: does your code write to "
+                                             "file descriptors it did not open?") from None
+
+    def stop(self, exiting: bool = False):
+        """Kill the submission's processes (its group; under its own user id, all of that user's) and return the
+        interpreter's exit code (negative: the signal that ended it), or None when none was running."""
+        if self.process is None:
+            return None
+        code = self.process.poll()
+        if code is None and exiting:  # it closed its end: a moment to collect the real exit code
+            try:
+                code = self.process.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+        for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), self.kill_user):
+            try:
+                kill()
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.process.wait()
+        code = self.process.returncode if code is None else code
+        self.reader.join(timeout=5)
+        for fd in (self.request_fd, self.reply_fd):
+            os.close(fd)
+        self.process = None
+        return code
+
+    def kill_user(self):
+        """Every process of the submission's own user id (also one that left the process group), by kill(-1)."""
+        if self.uid is not None:
+            subprocess.run([self.python, "-I", "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
+                           user=self.uid, group=self.uid, extra_groups=[], env={}, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def collect(self, stream):
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            self.output_size += len(chunk)
+            self.output += chunk[: max(0, OUTPUT_LIMIT * 4 - len(self.output))]
+        stream.close()
+
+    def printed(self) -> tuple[str, int]:
+        """(the first OUTPUT_LIMIT characters the submission printed, how many characters it printed in all)."""
+        text = bytes(self.output).decode("utf-8", errors="replace")
+        return text[:OUTPUT_LIMIT], len(text) + max(0, self.output_size - len(self.output))
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def interpreter_for_others() -> str | None:
+    """This Python, or the same version in /usr/local/bin or /usr/bin, when a user without any rights can run it
+    and read its standard library (a pyenv or conda Python under /root is out of its reach); else None."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (sys.executable, f"/usr/local/bin/{version}", f"/usr/bin/{version}"):
+        real = Path(candidate).resolve()
+        stdlib = real.parent.parent / "lib" / version
+        if real.is_file() and stdlib.is_dir() and open_to_others(real, 0o001) and open_to_others(stdlib, 0o005):
+            return str(real)
+    return None
+
+
+def open_to_others(path: Path, mode: int) -> bool:
+    """Whether users other than the owner can reach `path` (every folder above it searchable) with `mode` bits."""
+    return all(folder.stat().st_mode & 0o001 for folder in path.parents) and path.stat().st_mode & mode == mode
+
+
+def fresh_uid() -> int:
+    """An unused user id for one submission (root only): it owns no file, so it can write nowhere that matters,
+    and its processes can all be found and killed afterwards."""
+    return 200_000 + int.from_bytes(os.urandom(3), "big")
+
+
+def exit_text(code) -> str:
+    if code is None:
+        return "it is still running"
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
