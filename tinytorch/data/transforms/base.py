@@ -169,8 +169,9 @@ class ImageBatch:
         elif ndim == 2:
             view, kind = sample[None, None], "image"
         else:
-            raise ValueError(f"{name} expects an image (H, W) or (H, W, C) or a float tensor (..., C, H, W) or (H, W), "
-                             f"got {sample.dtype} array of shape {sample.shape}")
+            message = (f"{name} expects an image (H, W) or (H, W, C) or a float tensor (..., C, H, W) or (H, W), got "
+                       f"{sample.dtype} array of shape {sample.shape}")
+            raise TypeError(f"Tensor is not a torch image. {message}") if ndim < 2 else ValueError(message)
         images = cls(view, kind, form, ndim > 2, given)
         return images if view.shape[-1] and view.shape[-2] else images.check_size(name)
 

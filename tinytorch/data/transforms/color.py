@@ -306,12 +306,16 @@ def gaussian_blur(images: ImageBatch, kernel_size: tuple[int, int], sigma_x, sig
 
 
 def kernel_pair(kernel_size) -> tuple[int, int]:
-    """torchvision's GaussianBlur reading of `kernel_size`: an odd positive int or two of them (kx, ky)."""
-    sizes = pair(kernel_size, "kernel_size", "Kernel size should be a tuple/list of two integers") \
-        if not isinstance(kernel_size, numbers.Integral) or kernel_size > 0 else (kernel_size, kernel_size)
-    if any(size <= 0 or size % 2 == 0 for size in sizes):
+    """torchvision's GaussianBlur reading of `kernel_size`: an odd positive int, or two of them (kx, ky)."""
+    if isinstance(kernel_size, numbers.Real) and not isinstance(kernel_size, bool):
+        sizes = (int(kernel_size), int(kernel_size))
+    elif hasattr(kernel_size, "__len__") and len(kernel_size) in (1, 2) and not isinstance(kernel_size, str):
+        sizes = tuple(kernel_size) * (3 - len(kernel_size))
+    else:
+        raise ValueError(f"Kernel size should be a tuple/list of two integers. Got kernel_size={kernel_size!r}")
+    if any(not isinstance(size, numbers.Integral) or size <= 0 or size % 2 == 0 for size in sizes):
         raise ValueError(f"Kernel size value should be an odd and positive number. Got kernel_size={kernel_size!r}")
-    return sizes
+    return int(sizes[0]), int(sizes[1])
 
 
 class GaussianBlur(ImageTransform):
