@@ -125,7 +125,6 @@ def test_to_grayscale(meth_kwargs, method):
     _test_class_op(method, meth_kwargs=meth_kwargs, test_exact_match=False, tol=1.0 + 1e-10, agg_method="max")
 
 
-@bug("Normalize on an integer image: TypeError message is not torchvision's 'Input tensor should be a float tensor'")
 def test_normalize_refuses_integer_images():
     fn = T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
     tensor, _ = _create_data(26, 34)
