@@ -1,7 +1,8 @@
 """Shared fixtures. `loopback`: an HTTP server on 127.0.0.1 for download tests (see tests/http_server.py);
-`fake_mnist`, `fake_cifar`: small datasets in the real file formats served by it. `PerSample`: the dataset a
-PyTorch user writes, for tests of the loader's per-sample path (import it: `from conftest import PerSample`; a
-spawned worker cannot import it back when tests/upstream's conftest is loaded too, so spawn tests use another)."""
+`fake_mnist`, `fake_cifar`: small datasets in the real file formats served by it. `per_sample`: the class of the
+dataset a PyTorch user writes, for tests of the loader's per-sample path (a fixture, not an import: when
+tests/upstream is collected too, `import conftest` finds its conftest.py; for the same reason a spawned worker
+cannot import this class back, so spawn tests use another dataset)."""
 import numpy as np
 import pytest
 
@@ -23,6 +24,12 @@ class PerSample(Dataset):
     def __getitem__(self, i):
         image = self.images[i] if self.transform is None else self.transform(self.images[i])
         return image, int(self.labels[i])
+
+
+@pytest.fixture
+def per_sample():
+    """The `PerSample` class."""
+    return PerSample
 from tinytorch.data.datasets.storage import download
 
 SIZES = {"train": 120, "t10k": 30}  # the fake MNIST's splits

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import PerSample
 from tinytorch.data import (BatchSampler, DataLoader, Dataset, ImageDataset, IterableDataset, SequentialSampler,
                             TensorDataset, default_collate, get_worker_info)
 from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
@@ -39,14 +38,14 @@ def test_batches_shapes_len_and_order():
     assert len(DataLoader(TensorDataset(np.arange(10)), batch_size=4, drop_last=True)) == 2
 
 
-def test_fast_path_and_per_sample_path_give_identical_batches():
+def test_fast_path_and_per_sample_path_give_identical_batches(per_sample):
     fast = DataLoader(ImageDataset(IMAGES, LABELS, transform=augmented()), batch_size=16, shuffle=True, generator=3)
-    slow = DataLoader(PerSample(IMAGES, LABELS, augmented()), batch_size=16, shuffle=True, generator=3)
+    slow = DataLoader(per_sample(IMAGES, LABELS, augmented()), batch_size=16, shuffle=True, generator=3)
     assert_same_stream(epochs(fast)[1], epochs(slow)[1])
 
 
-def test_getitems_datasets_are_collated():
-    class Batched(PerSample):
+def test_getitems_datasets_are_collated(per_sample):
+    class Batched(per_sample):
         calls = 0
 
         def __getitems__(self, indices):
@@ -321,9 +320,9 @@ def test_load_state_dict_refuses_a_state_of_another_loader(make, words):
         make().load_state_dict(saved_state())
 
 
-def test_without_a_generator_numpy_global_seed_makes_the_run_reproducible():
+def test_without_a_generator_numpy_global_seed_makes_the_run_reproducible(per_sample):
     def run():
-        return epochs(DataLoader(PerSample(IMAGES, LABELS, augmented()), batch_size=16, shuffle=True))
+        return epochs(DataLoader(per_sample(IMAGES, LABELS, augmented()), batch_size=16, shuffle=True))
 
     np.random.seed(0)
     first = run()
@@ -542,10 +541,13 @@ def test_samples_holding_torch_tensors_are_stacked_with_torch():
     assert labels.tolist() == [0, 1, 2, 3]
 
 
-@pytest.mark.parametrize("make", [lambda: TensorDataset(IMAGES, LABELS),  # the whole-batch fast path
-                                  lambda: PerSample(IMAGES, LABELS, ToTensor())])
-def test_as_tensors_hands_batches_over_as_torch_tensors(make):
+@pytest.mark.parametrize("fast", [True, False], ids=["get_batch", "per-sample"])
+def test_as_tensors_hands_batches_over_as_torch_tensors(fast, per_sample):
     torch = pytest.importorskip("torch")
+
+    def make():
+        return TensorDataset(IMAGES, LABELS) if fast else per_sample(IMAGES, LABELS, ToTensor())
+
     ours = list(DataLoader(make(), batch_size=50))
     tensors = list(DataLoader(make(), batch_size=50, as_tensors=True))
     for (x, y), (tx, ty) in zip(ours, tensors):

@@ -17,7 +17,6 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conftest import PerSample
 from tinytorch.data import DataLoader, Dataset, ImageDataset, IterableDataset, StackDataset, get_worker_info
 from tinytorch.data.workers.shared_memory import SEGMENT_PREFIX
 from tinytorch.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
@@ -32,8 +31,10 @@ def augmented():
     return Compose([RandomCrop(6, padding=2), RandomHorizontalFlip(), ToTensor(), Normalize((0.5,) * 3, (0.2,) * 3)])
 
 
-def per_sample(transform=None):
-    return PerSample(IMAGES, LABELS, transform)
+@pytest.fixture
+def images(per_sample):
+    """make(transform=None): the per-sample dataset (conftest's PerSample) over IMAGES."""
+    return lambda transform=None: per_sample(IMAGES, LABELS, transform)
 
 
 def spawnable(transform=None):
@@ -52,11 +53,14 @@ class Pids(Dataset):
         return i, os.getpid(), info.id, info.num_workers, info.seed
 
 
-class Failing(PerSample):
+class Failing(Dataset):
+    def __len__(self):
+        return 20
+
     def __getitem__(self, i):
         if i == 13:
             raise ValueError(f"sample {i} is unreadable")
-        return super().__getitem__(i)
+        return i
 
 
 class Stuck(Dataset):
@@ -116,10 +120,13 @@ def released():
 
 # Same batches, whatever the number of workers --------------------------------------------------------------------
 
-@pytest.mark.parametrize("make", [lambda: per_sample(augmented()),
-                                  lambda: StackDataset(ImageDataset(IMAGES, LABELS, transform=augmented()))],
-                         ids=["getitem", "image-dataset-per-sample"])
-def test_batches_with_random_transforms_do_not_depend_on_the_number_of_workers(make):
+@pytest.mark.parametrize("recipe", ["getitem", "image-dataset-per-sample"])
+def test_batches_with_random_transforms_do_not_depend_on_the_number_of_workers(recipe, images):
+    def make():
+        if recipe == "getitem":
+            return images(augmented())
+        return StackDataset(ImageDataset(IMAGES, LABELS, transform=augmented()))
+
     expected = stream(DataLoader(ImageDataset(IMAGES, LABELS, transform=augmented()), batch_size=8, shuffle=True,
                                  generator=7), epochs=2)  # the fast path
     for workers in (1, 2, 3):
@@ -141,20 +148,20 @@ def test_the_batched_fast_path_stays_in_the_main_process():
     assert_same([got], stream(make(0)))
 
 
-def test_unbatched_and_persistent_loaders_give_the_in_process_stream():
-    expected = stream(DataLoader(per_sample(augmented()), batch_size=None, shuffle=True, generator=1))
-    got = stream(DataLoader(per_sample(augmented()), batch_size=None, shuffle=True, generator=1,
+def test_unbatched_and_persistent_loaders_give_the_in_process_stream(images):
+    expected = stream(DataLoader(images(augmented()), batch_size=None, shuffle=True, generator=1))
+    got = stream(DataLoader(images(augmented()), batch_size=None, shuffle=True, generator=1,
                             num_workers=2, timeout=TIMEOUT))
     assert_same(got, expected)
     kwargs = dict(batch_size=5, shuffle=True, generator=2)
-    loader = DataLoader(per_sample(augmented()), num_workers=2, persistent_workers=True, timeout=TIMEOUT, **kwargs)
-    assert_same(stream(loader, epochs=3), stream(DataLoader(per_sample(augmented()), **kwargs), epochs=3))
+    loader = DataLoader(images(augmented()), num_workers=2, persistent_workers=True, timeout=TIMEOUT, **kwargs)
+    assert_same(stream(loader, epochs=3), stream(DataLoader(images(augmented()), **kwargs), epochs=3))
     del loader
 
 
-def test_loading_a_state_restarts_persistent_workers_with_its_seed():
+def test_loading_a_state_restarts_persistent_workers_with_its_seed(images):
     def make(seed, workers):
-        return DataLoader(per_sample(augmented()), batch_size=8, shuffle=True, generator=seed,
+        return DataLoader(images(augmented()), batch_size=8, shuffle=True, generator=seed,
                           num_workers=workers, persistent_workers=workers > 0, timeout=TIMEOUT)
 
     loader = make(1, 2)
@@ -177,9 +184,9 @@ def worker_seeds(loader) -> dict:
     return {int(p): int(s) for batch in loader for p, s in zip(batch[1], batch[4])}
 
 
-def test_resume_with_workers_continues_the_uninterrupted_stream():
+def test_resume_with_workers_continues_the_uninterrupted_stream(images):
     def make(workers):
-        return DataLoader(per_sample(augmented()), batch_size=4, shuffle=True, generator=5,
+        return DataLoader(images(augmented()), batch_size=4, shuffle=True, generator=5,
                           num_workers=workers, timeout=TIMEOUT, persistent_workers=workers > 0)
 
     expected = stream(make(0), epochs=2)
@@ -249,14 +256,14 @@ def test_batches_of_any_structure_arrive_unchanged(tree):
 
 
 @pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="lists Linux's /dev/shm")
-def test_segment_names_carry_a_random_token_and_leave_stale_segments_alone():
+def test_segment_names_carry_a_random_token_and_leave_stale_segments_alone(images):
     """A segment left by an earlier process with this pid (pid reuse) never collides with a new one."""
     from multiprocessing.shared_memory import SharedMemory
 
     stale = [SharedMemory(f"{SEGMENT_PREFIX}{os.getpid()}_{suffix}", create=True, size=8) for suffix in ("0_0", "0", "x_0")]
     try:
         stale_names = our_segments()
-        loaders = [DataLoader(per_sample(), batch_size=4, num_workers=1, persistent_workers=True, timeout=TIMEOUT)
+        loaders = [DataLoader(images(), batch_size=4, num_workers=1, persistent_workers=True, timeout=TIMEOUT)
                    for _ in range(2)]
         for loader in loaders:
             assert len(stream(loader)[0]) == 19
@@ -341,10 +348,10 @@ class NumpyRandomCrop:
 
 
 @pytest.mark.parametrize("persistent", [False, True])
-def test_numpy_global_draws_in_workers_differ_between_epochs_and_repeat_with_the_seed(persistent):
+def test_numpy_global_draws_in_workers_differ_between_epochs_and_repeat_with_the_seed(persistent, images):
     """Issue 18: non-persistent workers reseeded NumPy with the same seed every epoch, freezing the augmentation."""
     def run(seed):
-        loader = DataLoader(per_sample(NumpyRandomCrop(4)), batch_size=5, num_workers=2, generator=seed,
+        loader = DataLoader(images(NumpyRandomCrop(4)), batch_size=5, num_workers=2, generator=seed,
                             persistent_workers=persistent, timeout=TIMEOUT)
         return [np.concatenate([images for images, _ in loader]) for _ in range(2)]
 
@@ -520,7 +527,7 @@ def rss_anon_kb():
 # Failures ---------------------------------------------------------------------------------------------------------
 
 def test_an_error_in_a_worker_is_reraised_with_its_traceback_and_indices():
-    loader = DataLoader(Failing(IMAGES, LABELS), batch_size=4, num_workers=2, timeout=TIMEOUT)
+    loader = DataLoader(Failing(), batch_size=4, num_workers=2, timeout=TIMEOUT)
     with pytest.raises(ValueError) as caught:
         list(loader)
     message = str(caught.value)
@@ -528,8 +535,8 @@ def test_an_error_in_a_worker_is_reraised_with_its_traceback_and_indices():
     assert "indices [12, 13, 14, 15]" in message and "in __getitem__" in message and "Traceback" in message
 
 
-def test_key_errors_keep_a_readable_message_and_odd_exception_types_become_runtime_errors():
-    class Missing(PerSample):
+def test_key_errors_keep_a_readable_message_and_odd_exception_types_become_runtime_errors(per_sample):
+    class Missing(per_sample):
         def __getitem__(self, i):
             return {}["absent"]
 
@@ -537,7 +544,7 @@ def test_key_errors_keep_a_readable_message_and_odd_exception_types_become_runti
         def __init__(self, code, detail):
             super().__init__(code, detail)
 
-    class Raising(PerSample):
+    class Raising(per_sample):
         def __getitem__(self, i):
             raise Odd(3, "odd")
 
@@ -576,15 +583,15 @@ def test_timeout_raises_when_no_batch_arrives():
 
 # Every way out of an epoch ends the workers and frees the segments ------------------------------------------------
 
-def test_break_ends_workers_and_frees_segments():
-    for batch in DataLoader(per_sample(), batch_size=2, num_workers=2, timeout=TIMEOUT):
+def test_break_ends_workers_and_frees_segments(images):
+    for batch in DataLoader(images(), batch_size=2, num_workers=2, timeout=TIMEOUT):
         break
     assert_all_released()
 
 
-def test_an_exception_in_the_training_loop_ends_workers():
+def test_an_exception_in_the_training_loop_ends_workers(images):
     with pytest.raises(ZeroDivisionError):
-        for batch in DataLoader(per_sample(), batch_size=2, num_workers=2, timeout=TIMEOUT):
+        for batch in DataLoader(images(), batch_size=2, num_workers=2, timeout=TIMEOUT):
             1 / 0
     assert_all_released()
 
@@ -611,16 +618,16 @@ def test_keyboard_interrupt_while_waiting_for_a_batch_ends_workers():
     assert_all_released()
 
 
-def test_garbage_collecting_an_unfinished_iterator_ends_workers():
-    iterator = iter(DataLoader(per_sample(), batch_size=2, num_workers=2, timeout=TIMEOUT))
+def test_garbage_collecting_an_unfinished_iterator_ends_workers(images):
+    iterator = iter(DataLoader(images(), batch_size=2, num_workers=2, timeout=TIMEOUT))
     next(iterator)
     assert len(multiprocessing.active_children()) == 2
     del iterator
     assert_all_released()
 
 
-def test_garbage_collecting_a_persistent_loader_ends_workers():
-    loader = DataLoader(per_sample(), batch_size=2, num_workers=2, persistent_workers=True, timeout=TIMEOUT)
+def test_garbage_collecting_a_persistent_loader_ends_workers(images):
+    loader = DataLoader(images(), batch_size=2, num_workers=2, persistent_workers=True, timeout=TIMEOUT)
     next(iter(loader))
     assert len(multiprocessing.active_children()) == 2
     del loader
@@ -730,3 +737,14 @@ def test_workers_never_import_torch_themselves():
                             text=True, timeout=TIMEOUT)  # fork: the workers import nothing
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['no torch', 'no torch']"
+
+
+def test_worker_info_is_read_only_as_torchs():
+    def try_to_assign(worker_id):
+        info = get_worker_info()
+        with pytest.raises(RuntimeError, match="Cannot assign attributes to WorkerInfo objects"):
+            info.id = 5
+        assert info.id == worker_id and repr(info).startswith(f"WorkerInfo(id={worker_id}, num_workers=2, seed=")
+
+    assert [batch[2].tolist() for batch in DataLoader(Pids(), batch_size=12, num_workers=2, timeout=TIMEOUT,
+                                                      worker_init_fn=try_to_assign)] == [[0] * 12, [1] * 12]

@@ -39,14 +39,24 @@ _DRAIN_SECONDS = 10.0  # how long ending an epoch of persistent workers waits fo
 _task_keys = itertools.count()  # task numbers, unique in this process
 
 
-@dataclass(frozen=True)
 class WorkerInfo:
-    """id in [0, num_workers); seed: this worker's base seed; dataset: this worker's copy of the dataset."""
+    """id in [0, num_workers); seed: this worker's seed this epoch; dataset: this worker's copy of the dataset.
 
-    id: int
-    num_workers: int
-    seed: int
-    dataset: object
+    Read-only, as torch's: assigning an attribute raises RuntimeError.
+    """
+
+    __slots__ = ("id", "num_workers", "seed", "dataset")
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset):
+        for name, value in zip(self.__slots__, (id, num_workers, seed, dataset)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
+
+    def __repr__(self):
+        fields = ", ".join(f"{name}={getattr(self, name)}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
 
 
 _worker_info: WorkerInfo | None = None
