@@ -265,8 +265,9 @@ def printed_block(grading: Grading) -> list[str]:
     """What the submission printed, labelled and set apart (every line behind '│ '), cut to a bounded length."""
     if not grading.printed_size:
         return []
-    cut = "" if grading.printed_size <= len(grading.printed) else f", the first {len(grading.printed)} shown"
-    return [f"---- what your file printed while being graded ({grading.printed_size} characters{cut}) ----",
+    cut = "" if grading.printed_size <= len(grading.printed.encode()) else f", the first {len(grading.printed)} " \
+                                                                           "characters shown"
+    return [f"---- what your file printed while being graded ({grading.printed_size} bytes{cut}) ----",
             *(f"│ {line}" for line in grading.printed.splitlines()), "---- end of what your file printed ----"]
 
 

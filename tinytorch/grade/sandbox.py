@@ -68,7 +68,7 @@ def roots(folder: Path) -> dict:
 def error_status(raised: dict) -> str:
     if "NotImplementedError" in raised["bases"]:
         return "not implemented"
-    if raised["type"] == "Refused" or raised["message"].startswith("the grader runs your file without tinytorch"):
+    if raised["type"] == "Refused" or raised["message"].startswith(harness.NO_TINYTORCH):
         return "refused"
     return "error"
 
@@ -97,7 +97,7 @@ class Sandbox:
         for path in [self.folder, *self.folder.rglob("*")]:  # readable by the submission's user, writable by none
             if not path.is_symlink():
                 path.chmod(0o755 if path.is_dir() else 0o644)
-        self.output, self.output_size, self.process, self.loaded = bytearray(), 0, None, None
+        self.output, self.output_size, self.process, self.loaded, self.requests = bytearray(), 0, None, None, 0
 
     def __enter__(self):
         return self
@@ -109,7 +109,7 @@ class Sandbox:
         """Start the interpreter and load the student's file: {"loaded": True} or {"loaded": False, "raised": ...}."""
         request_read, self.request_fd = os.pipe()
         self.reply_fd, reply_write = os.pipe()
-        argv = [self.python, "-I", "-S", "-B", str(self.folder / "run.py"), str(request_read), str(reply_write),
+        argv = [self.python, "-I", "-S", "-B", "-u", str(self.folder / "run.py"), str(request_read), str(reply_write),
                 self.ops, json.dumps(roots(self.folder))]
         env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1"}
@@ -134,11 +134,12 @@ class Sandbox:
             if not loaded["loaded"]:
                 self.stop()
                 raise loaded.get("failure") or SubmissionError("error", "your file no longer loads")
+        self.requests += 1
         try:
-            wire.send(self.request_fd, {"op": op, "inputs": inputs})
+            wire.send(self.request_fd, {"id": self.requests, "op": op, "inputs": inputs})
         except OSError:
             pass  # the child is gone: receive() says how
-        reply = self.receive(deadline)
+        reply = self.receive(deadline, self.requests)
         if "raised" in reply:
             raised = reply["raised"]
             location = self.where(raised)
@@ -148,14 +149,16 @@ class Sandbox:
                                   else f"raised {text}" + (f" ({location})" if location else ""))
         return reply["ok"]
 
-    def receive(self, deadline: float) -> dict:
+    def receive(self, deadline: float, request: int | None = None) -> dict:
+        """The reply to request number `request` (None: the reply to loading the file), checked to be the harness's
+        answer to it: anything else on the channel means the submission wrote to it, and the interpreter is stopped."""
         def wait(fd):
             if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
                 raise TimeoutError
 
         try:
             reply = wire.receive(self.reply_fd, wait)
-            if not isinstance(reply, dict) or not ({"ok", "raised", "loaded"} & set(reply)):
+            if not well_formed(reply, request):
                 raise wire.WireError(f"an answer that is not the harness's: {wire.safe_repr(reply)}")
             return reply
         except TimeoutError:
@@ -208,9 +211,8 @@ class Sandbox:
         stream.close()
 
     def printed(self) -> tuple[str, int]:
-        """(the first OUTPUT_LIMIT characters the submission printed, how many characters it printed in all)."""
-        text = bytes(self.output).decode("utf-8", errors="replace")
-        return text[:OUTPUT_LIMIT], len(text) + max(0, self.output_size - len(self.output))
+        """(the first OUTPUT_LIMIT characters the submission printed, how many bytes it printed in all)."""
+        return bytes(self.output).decode("utf-8", errors="replace")[:OUTPUT_LIMIT], self.output_size
 
     def close(self):
         self.stop()
@@ -232,6 +234,23 @@ def interpreter_for_others() -> str | None:
 def open_to_others(path: Path, mode: int) -> bool:
     """Whether users other than the owner can reach `path` (every folder above it searchable) with `mode` bits."""
     return all(folder.stat().st_mode & 0o001 for folder in path.parents) and path.stat().st_mode & mode == mode
+
+
+def well_formed(reply, request: int | None) -> bool:
+    """Whether `reply` is the harness's answer to request `request` (None: to loading the file)."""
+    if not isinstance(reply, dict):
+        return False
+    if request is None:
+        return reply == {"loaded": True} or (set(reply) == {"loaded", "raised"} and reply["loaded"] is False
+                                             and raised_ok(reply["raised"]))
+    return reply.get("id") == request and (set(reply) == {"id", "ok"} or set(reply) == {"id", "raised"}
+                                           and raised_ok(reply["raised"]))
+
+
+def raised_ok(raised) -> bool:
+    return isinstance(raised, dict) and isinstance(raised.get("type"), str) and isinstance(raised.get("message"), str) \
+        and isinstance(raised.get("bases"), list) and isinstance(raised.get("line"), (int, type(None))) \
+        and isinstance(raised.get("function"), (str, type(None)))
 
 
 def fresh_uid() -> int:
