@@ -39,9 +39,21 @@ milestones: $(READY)
 	$(PY) milestones/03_1986_mlp/03_rumelhart_fashion_mnist.py --check
 	$(PY) milestones/04_1998_cnn/02_lecun_cifar10.py --check
 
-# Course module 08: grade the student's modules/08_dataloader/dataloader.py (or FILE=path) against tinytorch.data.
+# Course module 08: grade the student's modules/08_dataloader/dataloader.py (or FILE=path, a .py or an .ipynb)
+# against tinytorch.data.
 grade: $(READY)
 	$(PY) -m tinytorch.grade 08_dataloader $(FILE)
+
+# Course module 08 as a notebook: JupyterLab and jupytext (the dev extra) into .venv once, the .ipynb made from the
+# .py (or the older of the two brought up to date), then JupyterLab, where jupytext keeps both files paired.
+.PHONY: notebook
+notebook: $(VENV)/.dev
+	$(PY) -m jupytext --sync modules/08_dataloader/dataloader.py
+	$(PY) -m jupyter lab modules/08_dataloader/dataloader.ipynb
+
+$(VENV)/.dev: $(READY) setup.cfg
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'
+	touch $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
