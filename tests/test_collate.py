@@ -260,3 +260,26 @@ def test_a_1d_array_of_strings_is_returned_unchanged_as_torch():
     assert default_collate(np.array([b"x", b"y"])).tolist() == [b"x", b"y"]
     with pytest.raises(TypeError, match="non-empty list of samples"):
         default_collate(np.array([[["a", "b"]]]))  # other arrays are not batches (README: Differences)
+
+
+def test_default_convert_is_torchs_for_one_unbatched_sample():
+    from tinytorch.data.collate import default_convert
+
+    converted = default_convert((np.int64(3), np.float32(0.5), "a", np.str_("b"), [np.uint8(1)], {"k": np.bool_(True)}))
+    assert isinstance(converted, tuple) and converted[2:4] == ("a", "b")
+    for value, dtype in [(converted[0], np.int64), (converted[1], np.float32), (converted[4][0], np.uint8),
+                         (converted[5]["k"], np.bool_)]:
+        assert isinstance(value, np.ndarray) and value.shape == () and value.dtype == dtype  # torch: 0-d tensors
+    array = np.arange(3)
+    assert default_convert(array) is array and default_convert(7) == 7
+    assert default_convert(range(2)) == [0, 1]
+    assert default_convert(Point(np.int64(1), 2)).x.shape == ()
+    assert type(default_convert(UserList([1, 2]))) is UserList
+
+
+def test_a_loader_without_batching_converts_each_sample_as_torch():
+    from tinytorch.data import DataLoader, TensorDataset
+
+    samples = list(DataLoader(TensorDataset(np.arange(3)), batch_size=None))
+    assert [type(sample) for sample in samples] == [tuple] * 3
+    assert [(type(x), x.shape, int(x)) for (x,) in samples] == [(np.ndarray, (), i) for i in range(3)]

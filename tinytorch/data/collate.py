@@ -74,6 +74,42 @@ def _collate(samples: list, path: str):
     )
 
 
+def default_convert(data):
+    """One sample as `DataLoader(batch_size=None)` hands it over, as torch's `default_convert`: a NumPy scalar becomes
+    a 0-d array (torch: a 0-d tensor), arrays and other leaves stay as they are, and mappings, namedtuples and
+    sequences are rebuilt with their items converted (their type kept where it can be rebuilt, else a list; tuples
+    stay tuples, as in `default_collate`)."""
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_)):
+        return np.asarray(data)
+    if isinstance(data, Mapping):
+        converted = {key: default_convert(data[key]) for key in data}
+        try:
+            if isinstance(data, MutableMapping):
+                rebuilt = copy.copy(data)
+                rebuilt.update(converted)
+                return rebuilt
+            return type(data)(converted)
+        except TypeError:
+            return converted
+    if isinstance(data, tuple):
+        items = [default_convert(item) for item in data]
+        return type(data)(*items) if hasattr(data, "_fields") else tuple(items)
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        items = [default_convert(item) for item in data]
+        try:
+            if isinstance(data, MutableSequence):
+                rebuilt = copy.copy(data)
+                for i, item in enumerate(items):
+                    rebuilt[i] = item
+                return rebuilt
+            return type(data)(items)
+        except TypeError:  # a type that cannot be rebuilt from its items (a range, say)
+            return items
+    return data
+
+
 def map_leaves(tree, function, leaf: type):
     """`tree` (tuples, lists, dicts, namedtuples nested, as a collated batch) with `function` applied to every leaf
     of type `leaf`; other leaves stay as they are."""

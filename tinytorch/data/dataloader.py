@@ -20,7 +20,7 @@ from typing import Generic
 import numpy as np
 
 from .arguments import boolean, positive_int, seconds, state_int
-from .collate import as_torch, default_collate
+from .collate import as_torch, default_collate, default_convert
 from .dataset import IterableDataset, T_co
 from .fetch import Stream, batch_in_one_call, fetch
 from .rng import seed_from
@@ -105,7 +105,7 @@ class DataLoader(Generic[T_co]):
         unseeded = isinstance(order, RandomSampler) and (order.generator is None or shuffle and generator is None)
         self._torch_draws = 1 + unseeded  # what torch's loader takes from torch's generator per epoch (take_torch_draws)
         self._auto_collation = batch_sampler is not None or isinstance(dataset, IterableDataset) and batch_size is not None
-        self.collate_fn = collate_fn or (default_collate if self._auto_collation else _unchanged)
+        self.collate_fn = collate_fn or (default_collate if self._auto_collation else default_convert)
         self.worker_init_fn, self.generator = worker_init_fn, generator
         if multiprocessing_context is not None:
             if not self.num_workers:  # torch's words
@@ -379,7 +379,3 @@ def take_torch_draws(count: int) -> None:
     if torch is not None:
         for _ in range(count):
             torch.empty((), dtype=torch.int64).random_()
-
-
-def _unchanged(sample):
-    return sample
