@@ -1,5 +1,5 @@
 """tinytorch.data: torch.utils.data's datasets, samplers, collation and DataLoader, plus transforms and datasets, on NumPy."""
-from .collate import default_collate
+from .collate import default_collate, default_convert
 from .dataloader import DataLoader
 from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset, TensorDataset,
                       random_split)
