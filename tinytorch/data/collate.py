@@ -56,18 +56,8 @@ def _collate(samples: list, path: str):
         return _collate_mapping(samples, path)
     if isinstance(first, Sequence):
         _check_lengths(samples, path)
-        fields = [_collate(list(column), f"{path}[{i}]") for i, column in enumerate(zip(*samples))]
-        if isinstance(first, tuple):
-            return type(first)(*fields) if hasattr(first, "_fields") else tuple(fields)
-        try:
-            if isinstance(first, MutableSequence):  # a copy keeps what the type holds besides its items, as torch
-                rebuilt = copy.copy(first)
-                for i, field in enumerate(fields):
-                    rebuilt[i] = field
-                return rebuilt
-            return type(first)(fields)
-        except TypeError:  # a type that cannot be rebuilt from its items (a range, say)
-            return fields
+        return _like_sequence(first, [_collate(list(column), f"{path}[{i}]")
+                                      for i, column in enumerate(zip(*samples))])
     raise TypeError(
         f"default_collate: {path} is a {type(first).__name__}; samples must hold arrays, numbers, strings, "
         "mappings or sequences (pass collate_fn= to batch other types)"
@@ -84,30 +74,40 @@ def default_convert(data):
     if isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_)):
         return np.asarray(data)
     if isinstance(data, Mapping):
-        converted = {key: default_convert(data[key]) for key in data}
-        try:
-            if isinstance(data, MutableMapping):
-                rebuilt = copy.copy(data)
-                rebuilt.update(converted)
-                return rebuilt
-            return type(data)(converted)
-        except TypeError:
-            return converted
-    if isinstance(data, tuple):
-        items = [default_convert(item) for item in data]
-        return type(data)(*items) if hasattr(data, "_fields") else tuple(items)
+        return _like_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
-        items = [default_convert(item) for item in data]
-        try:
-            if isinstance(data, MutableSequence):
-                rebuilt = copy.copy(data)
-                for i, item in enumerate(items):
-                    rebuilt[i] = item
-                return rebuilt
-            return type(data)(items)
-        except TypeError:  # a type that cannot be rebuilt from its items (a range, say)
-            return items
+        return _like_sequence(data, [default_convert(item) for item in data])
     return data
+
+
+def _like_sequence(like, items: list):
+    """`items` in a sequence of `like`'s type: a namedtuple or tuple, a copy of a mutable sequence (which keeps what
+    the type holds besides its items, as torch), or the type built from the list; a list when the type cannot be
+    rebuilt from its items (a range, say)."""
+    if isinstance(like, tuple):
+        return type(like)(*items) if hasattr(like, "_fields") else tuple(items)
+    try:
+        if isinstance(like, MutableSequence):
+            rebuilt = copy.copy(like)
+            for i, item in enumerate(items):
+                rebuilt[i] = item
+            return rebuilt
+        return type(like)(items)
+    except TypeError:
+        return items
+
+
+def _like_mapping(like, items: dict):
+    """`items` in a mapping of `like`'s type: a copy of a mutable mapping (a defaultdict keeps its factory, as
+    torch), or the type built from the dict; the dict when the type cannot be copied or built from one."""
+    try:
+        if isinstance(like, MutableMapping):
+            rebuilt = copy.copy(like)
+            rebuilt.update(items)
+            return rebuilt
+        return type(like)(items)
+    except TypeError:
+        return items
 
 
 def map_leaves(tree, function, leaf: type):
@@ -161,15 +161,7 @@ def _collate_mapping(samples: list, path: str):
     for position, sample in enumerate(samples):
         if not isinstance(sample, Mapping) or set(sample) != set(keys):
             raise ValueError(f"default_collate: {path} at position {position} has keys {_keys(sample)}, expected {keys}")
-    collated = {key: _collate([sample[key] for sample in samples], f"{path}[{key!r}]") for key in keys}
-    try:
-        if isinstance(first, MutableMapping):  # a copy keeps a defaultdict's factory and the like, as torch
-            rebuilt = copy.copy(first)
-            rebuilt.update(collated)
-            return rebuilt
-        return type(first)(collated)
-    except TypeError:  # a mapping type that cannot be copied or built from a dict
-        return collated
+    return _like_mapping(first, {key: _collate([sample[key] for sample in samples], f"{path}[{key!r}]") for key in keys})
 
 
 _PYTHON_NUMBERS = {bool: np.dtype(np.bool_), int: np.dtype(np.int64), float: np.dtype(np.float32),
