@@ -88,6 +88,12 @@ def crop_corners(source, n: int, rows: int, columns: int):
     return corners[:, 0], corners[:, 1]
 
 
+def flip_chosen(source, n: int, p: float):
+    """Whether each of n samples is flipped, with probability p: bools (n,), or one Python bool for one sample."""
+    draws = sample_draws(source, n)
+    return draws.uniform_list(1)[0] < p if n == 1 else draws.uniform() < p
+
+
 class RandomCrop(ImageTransform):
     """A random `size` (h, w) window of each image, after padding its borders, with torchvision's arguments.
 
@@ -175,14 +181,16 @@ class RandomHorizontalFlip(ImageTransform):
     def __init__(self, p: float = 0.5):
         self.p = check_probability(p)
 
-    def apply(self, images: ImageBatch, in_place: bool = False):
-        chosen = [self.chosen(1)] if images.n == 1 else self.chosen(images.n)
-        return images.where(chosen, hflip, in_place)
+    @staticmethod
+    def get_params(p: float = 0.5) -> bool:
+        """Whether to flip, drawn as RandomHorizontalFlip draws: `if get_params(p): image, mask = F.hflip(image),
+        F.hflip(mask)` flips a pair alike, reproducibly inside a loader. (An addition: torchvision's user code draws
+        `torch.rand(1) < p`.)"""
+        return flip_chosen(RandomHorizontalFlip, 1, p)
 
-    def chosen(self, n: int):
-        """Whether each of n samples is flipped: bools (n,), or one Python bool for one sample."""
-        draws = sample_draws(self, n)
-        return draws.uniform_list(1)[0] < self.p if n == 1 else draws.uniform() < self.p
+    def apply(self, images: ImageBatch, in_place: bool = False):
+        chosen = [flip_chosen(self, 1, self.p)] if images.n == 1 else flip_chosen(self, images.n, self.p)
+        return images.where(chosen, hflip, in_place)
 
     def apply_batch_in_place(self, batch):
         """`apply_batch` flipping the chosen samples of `batch` itself (Compose uses it on arrays it made)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import os
 import warnings
 from enum import Enum
 
@@ -126,12 +127,14 @@ def _as_planes(view: np.ndarray) -> np.ndarray:
     return view.reshape((len(view), -1) + view.shape[-2:])
 
 
-def _refuse_huge(name: str, images: ImageBatch, out_h: int, out_w: int):
-    """A MemoryError naming the transform and the output, for an output that does not fit in memory."""
+def _check_fits(name: str, images: ImageBatch, out_h: int, out_w: int):
+    """A MemoryError naming the transform and the output when the output would not fit in this machine's memory,
+    raised before Pillow or NumPy start on it."""
     shape = images.view.shape[:-2] + (out_h, out_w)
     size = math.prod(shape) * images.view.dtype.itemsize
-    return MemoryError(f"{name}: the output, {out_h} x {out_w} pixels (N, ..., C, H, W = {shape}, {size / 2**30:.1f} "
-                       "GiB), does not fit in memory")
+    if size > os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"):
+        raise MemoryError(f"{name}: the output, {out_h} x {out_w} pixels (N, ..., C, H, W = {shape}, "
+                          f"{size / 2**30:.1f} GiB), does not fit in memory")
 
 
 # ------------------------------------------------------------------------------------------------ the operations
@@ -140,6 +143,7 @@ def resize(images: ImageBatch, out_h: int, out_w: int, interpolation, antialias=
     """Every image of `images` resized to (out_h, out_w): uint8 images with Pillow (always antialiased), tensors as
     torch's interpolate (antialiased for bilinear and bicubic when `antialias`). A view (N, ..., C, out_h, out_w)."""
     images.check_pillow_path(name)
+    _check_fits(name, images, out_h, out_w)
     try:
         if images.kind == "image":
             resample = _PILLOW_FILTERS[interpolation.value]
@@ -150,8 +154,9 @@ def resize(images: ImageBatch, out_h: int, out_w: int, interpolation, antialias=
         out = _resample(_as_planes(view), _axis_weights(view.shape[-2], out_h, mode, antialias),
                         _axis_weights(view.shape[-1], out_w, mode, antialias))
         return out.reshape(view.shape[:-2] + (out_h, out_w))
-    except MemoryError:
-        raise _refuse_huge(name, images, out_h, out_w) from None
+    except MemoryError:  # it fits the machine, but not the memory free now
+        raise MemoryError(f"{name}: the output, {out_h} x {out_w} pixels of {images.channels} channels for "
+                          f"{images.n} images, does not fit in the memory free now") from None
 
 
 def resized_crop(images: ImageBatch, boxes: np.ndarray, out_h: int, out_w: int, interpolation, antialias=True,
@@ -160,6 +165,7 @@ def resized_crop(images: ImageBatch, boxes: np.ndarray, out_h: int, out_w: int, 
     resized_crop: Pillow's crop and resize for uint8 images; for tensors the crop as weights on the whole image,
     one matrix product for the batch."""
     images.check_pillow_path(name)
+    _check_fits(name, images, out_h, out_w)
     try:
         if images.kind == "image":
             resample = _PILLOW_FILTERS[interpolation.value]
@@ -184,8 +190,9 @@ def resized_crop(images: ImageBatch, boxes: np.ndarray, out_h: int, out_w: int, 
             rows[i, :, top:top + h] = _axis_weights(int(h), out_h, mode, antialias)
             columns[i, :, left:left + w] = _axis_weights(int(w), out_w, mode, antialias)
         return _resample(_as_planes(view), rows, columns).reshape(view.shape[:-2] + (out_h, out_w))
-    except MemoryError:
-        raise _refuse_huge(name, images, out_h, out_w) from None
+    except MemoryError:  # it fits the machine, but not the memory free now
+        raise MemoryError(f"{name}: the output, {out_h} x {out_w} pixels of {images.channels} channels for "
+                          f"{images.n} images, does not fit in the memory free now") from None
 
 
 def center_corner(height: int, width: int, crop_h: int, crop_w: int) -> tuple[int, int]:
