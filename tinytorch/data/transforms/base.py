@@ -161,10 +161,10 @@ class ImageBatch:
                                     f"{sample.mode!r}: convert it first, e.g. image.convert('RGB')")
                 form = "pillow"
             sample = np.asarray(sample)
-        ndim = sample.ndim
-        if sample.dtype.kind == "f" and ndim >= 2:
+        ndim, floating = sample.ndim, sample.dtype.kind == "f"
+        if floating and ndim >= 2:
             view, kind = sample[None, None] if ndim == 2 else sample[None], "tensor"
-        elif ndim == 3 and sample.dtype.kind != "f":
+        elif ndim == 3 and not floating:
             view, kind = sample.transpose(2, 0, 1)[None], "image"
         elif ndim == 2:
             view, kind = sample[None, None], "image"
@@ -173,7 +173,8 @@ class ImageBatch:
                        f"{sample.dtype} array of shape {sample.shape}")
             raise TypeError(f"Tensor is not a torch image. {message}") if ndim < 2 else ValueError(message)
         images = cls(view, kind, form, ndim > 2, given)
-        return images if view.shape[-1] and view.shape[-2] else images.check_size(name)
+        shape = view.shape
+        return images if shape[-1] and shape[-2] else images.check_size(name)
 
     @classmethod
     def of_batch(cls, batch, name: str) -> ImageBatch:

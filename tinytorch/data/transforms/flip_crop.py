@@ -52,11 +52,12 @@ def crop(view: np.ndarray, top, left, height: int, width: int, fill=None) -> np.
     in_h, in_w = view.shape[-2:]
     if not isinstance(top, np.ndarray):
         bottom, right = top + height, left + width
-        above = min(-top, height) if top < 0 else 0
-        below = min(bottom - in_h, height - above) if bottom > in_h else 0
-        before = min(-left, width) if left < 0 else 0
-        after = min(right - in_w, width - before) if right > in_w else 0
-        inside = view[..., max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+        above = (-top if -top < height else height) if top < 0 else 0
+        below = (bottom - in_h if bottom - in_h < height - above else height - above) if bottom > in_h else 0
+        before = (-left if -left < width else width) if left < 0 else 0
+        after = (right - in_w if right - in_w < width - before else width - before) if right > in_w else 0
+        inside = view[..., (top if top > 0 else 0):(bottom if bottom > 0 else 0),
+                      (left if left > 0 else 0):(right if right > 0 else 0)]
         return pad(inside, (before, above, after, below), fill) if above or below or before or after else inside.copy()
     tops, lefts = np.asarray(top), np.asarray(left)
     sides = (max(-int(lefts.min()), 0), max(-int(tops.min()), 0), max(int(lefts.max()) + width - in_w, 0),
@@ -154,10 +155,10 @@ class RandomCrop(ImageTransform):
         return steps, height, width
 
     def apply(self, images: ImageBatch):
-        steps, height, width = self._padding_steps(images.height, images.width)
-        crop_h, crop_w = self.size
-        tops, lefts = crop_corners(self, images.n, height - crop_h + 1, width - crop_w + 1)
         view = images.view
+        steps, height, width = self._padding_steps(*view.shape[-2:])
+        crop_h, crop_w = self.size
+        tops, lefts = crop_corners(self, len(view), height - crop_h + 1, width - crop_w + 1)
         if self.padding_mode == "constant":  # a window of the padded image is a window of the image, filled outside
             left, top = steps[0][:2] if steps else (0, 0)
             fill = fill_values(self.fill, images.channels, view.dtype) if self._fills_nonzero else None

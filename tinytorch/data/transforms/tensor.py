@@ -13,35 +13,32 @@ _PILLOW_DTYPES = {"I": np.int32, "I;16" if sys.byteorder == "little" else "I;16B
 
 
 def to_tensor(pic) -> np.ndarray:
-    """torchvision's to_tensor: a Pillow image or an array (H, W) or (H, W, C) -> an array (C, H, W).
-
-    uint8 becomes float32 in [0, 1] (bytes divided by 255 in float32, bit for bit as torchvision); every other dtype
-    keeps its dtype and its exact values, as torchvision keeps int32 or float64 (a Pillow 'I' image is int32,
-    'I;16' int16, 'F' float32, '1' 0 or 1.0).
-    """
-    if is_pillow(pic):
-        array = np.array(pic, _PILLOW_DTYPES.get(pic.mode, np.uint8))
-        pic = array * np.uint8(255) if pic.mode == "1" else array
-    elif not isinstance(pic, np.ndarray):
-        raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
-    if pic.ndim not in (2, 3):
-        raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions (shape {pic.shape}).")
-    tensor = pic[None] if pic.ndim == 2 else pic.transpose(2, 0, 1)
-    if pic.dtype == np.uint8:
-        return np.divide(tensor, _BYTE_RANGE, dtype=np.float32, order="C")
-    return np.array(tensor, order="C")
+    """torchvision's to_tensor: a Pillow image or an array (H, W) or (H, W, C) -> an array (C, H, W) (see ToTensor)."""
+    return ToTensor()(pic)
 
 
 class ToTensor(Transform):
-    """uint8 image (H, W) or (H, W, C), or a Pillow image -> float32 tensor (C, H, W) in [0, 1] (`to_tensor`).
+    """uint8 image (H, W) or (H, W, C), or a Pillow image -> float32 tensor (C, H, W) in [0, 1], as torchvision's.
 
-    Arrays of other dtypes keep their dtype and values, as in torchvision. A batch (N, H, W[, C]) gives (N, C, H, W).
+    Bytes are divided by 255 in float32, bit for bit as torchvision. Every other dtype keeps its dtype and its exact
+    values, as torchvision keeps int32 or float64 (a Pillow 'I' image is int32, 'I;16' int16, 'F' float32, '1' 0 or
+    1.0). A batch (N, H, W[, C]) gives (N, C, H, W).
     """
 
     new_array = True
 
     def __call__(self, pic):
-        return to_tensor(pic)
+        if not isinstance(pic, np.ndarray):
+            if not is_pillow(pic):
+                raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
+            array = np.array(pic, _PILLOW_DTYPES.get(pic.mode, np.uint8))
+            pic = array * np.uint8(255) if pic.mode == "1" else array
+        if pic.ndim not in (2, 3):
+            raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions (shape {pic.shape}).")
+        tensor = pic[None] if pic.ndim == 2 else pic.transpose(2, 0, 1)
+        if pic.dtype == np.uint8:
+            return np.divide(tensor, _BYTE_RANGE, dtype=np.float32, order="C")
+        return np.array(tensor, order="C")
 
     def apply_batch(self, batch):
         if not isinstance(batch, np.ndarray):
