@@ -360,8 +360,8 @@ ONE_CHANNEL_NDARRAYS = [
     pytest.param(np_rng.rand(4, 4, 1).astype(np.float32), "L", id="float32",
                  marks=differs("`ToPILImage` on a float NumPy array")),
     pytest.param(np_rng.randint(0, 255, (4, 4, 1)).astype(np.uint8), "L", id="uint8"),
-    pytest.param(np_rng.randint(-2**15, 2**15, (4, 4, 1)).astype(np.int16), MODE_16, id="int16"),
-    pytest.param(np_rng.randint(-2**31, 2**31, (4, 4, 1)).astype(np.int32), "I", id="int32"),
+    pytest.param(np_rng.randint(0, 2**15, (4, 4, 1)).astype(np.int16), MODE_16, id="int16"),
+    pytest.param(np_rng.randint(0, 2**31, (4, 4, 1)).astype(np.int32), "I", id="int32"),
 ]
 
 
@@ -428,8 +428,7 @@ def two_d(dtype):
         return np_rng.rand(4, 4).astype(np.float32)
     if dtype == "uint8":
         return np_rng.randint(0, 255, (4, 4)).astype(np.uint8)
-    info = np.iinfo(dtype)
-    return np_rng.randint(info.min, info.max, (4, 4)).astype(dtype)
+    return np_rng.randint(0, np.iinfo(dtype).max, (4, 4)).astype(dtype)  # torch's random_(): 0 .. max
 
 
 @pytest.mark.parametrize("with_mode", [False, True])
