@@ -139,6 +139,13 @@ def test_a_stale_cache_of_the_same_selection_is_still_replaced(tree):
     assert new != old and not old.exists() and other.exists()
 
 
+def test_a_new_class_folder_replaces_the_cache_of_the_same_selection(tree):
+    old = ImageFolder(tree, cache=True).cache_path
+    Image.fromarray(pixels(60)).save((tree / "c").mkdir() or tree / "c" / "1.bmp")
+    new = ImageFolder(tree, cache=True)
+    assert new.classes == ["a", "b", "c"] and new.cache_path != old and not old.exists()
+
+
 # --- bug 5: the key identifies the loader, or the cache is refused -----------------------------------------------
 
 class Decoder:

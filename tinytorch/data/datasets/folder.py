@@ -226,7 +226,8 @@ class ImageFolder(DatasetFolder):
     - settings: `size` and the loader, identified by its module, name and code (`cache_key`, a str, replaces the
       loader's identity: it is required for a loader that cannot be identified from one run to the next, such as a
       bound method, a lambda, a nested function, a partial or a callable object, and must change when it does);
-    - selection: which files are chosen (the extensions, or `is_valid_file` identified as the loader is);
+    - selection: what chooses the files and classes (the extensions or `is_valid_file`, and the class's
+      `find_classes` and `make_dataset`, identified as the loader is);
     - state: the listing (relative paths, classes, and each file's size, modification time, inode and change time,
       so an edit that keeps the size and the mtime, as `cp -p`, `rsync -t`, `tar x` or `touch -r` do, is seen).
     A new state replaces the cache of an earlier state of the same settings and selection, never another
@@ -312,11 +313,11 @@ class ImageFolder(DatasetFolder):
             info = os.stat(path)
             listing.update(os.fsencode(os.path.relpath(path, base)) + f"\0{target}\0{info.st_size}\0{info.st_mtime_ns}"
                            f"\0{info.st_ino}\0{info.st_ctime_ns}\n".encode())
-        rule = repr(IMG_EXTENSIONS) if is_valid_file is None else callable_key(is_valid_file)
-        if rule is None:  # a selection rule that cannot be identified: the chosen files stand for it
-            rule = repr([os.path.relpath(path, base) for path, _ in self.samples])
-        settings, selection = (_short_hash(repr(parts)) for parts in
-                               ((CACHE_VERSION, loader, self.size), (rule, sorted(self.class_to_idx.items()))))
+        rules = [repr(IMG_EXTENSIONS) if is_valid_file is None else callable_key(is_valid_file),
+                 callable_key(type(self).find_classes), callable_key(type(self).make_dataset)]
+        if None in rules:  # a rule that cannot be identified: the chosen files and classes stand for it
+            rules.append(repr([(os.path.relpath(path, base), target) for path, target in self.samples]))
+        settings, selection = _short_hash(repr((CACHE_VERSION, loader, self.size))), _short_hash(repr(rules))
         folder = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', os.path.basename(root))[:40]}-" \
                  f"{hashlib.sha256(os.fsencode(root)).hexdigest()[:16]}"
         return default_root() / "folders" / folder / f"{settings}-{selection}-{listing.hexdigest()[:32]}.npy"
