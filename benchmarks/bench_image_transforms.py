@@ -6,6 +6,10 @@ RandomErasing) against torchvision doing the same work, side by side.
    sample, and torchvision's time over tinytorch's batched and per-sample times.
 2. The usual ImageNet-style pipelines, one sample at a time on 375x500 photos (the way a folder of images of many
    sizes is read): RandomResizedCrop(224) + flip + ToTensor + Normalize, and Resize(256) + CenterCrop(224) + ...
+3. The two routes of the one crop operation (`flip_crop.crop`, RandomCrop(32, padding=4)'s windows): one window for
+   all samples (its inside part, padded by what sticks out) against a window per sample (the batch padded by the most
+   any window sticks out, then one gathering index), on one sample and on a batch of 128. The one-window route is
+   what a call on one sample takes; this table is why.
 Rounds alternate between contestants and each is timed in CPU time of this single-threaded process; medians shown.
 Without torchvision, only tinytorch's times print.
 """
@@ -18,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from tinytorch.data import rng
+from tinytorch.data.transforms import ImageBatch
+from tinytorch.data.transforms.flip_crop import crop
 from tinytorch.data.transforms import (CenterCrop, ColorJitter, Compose, GaussianBlur, Grayscale, Normalize, Pad,
                                        RandomErasing, RandomHorizontalFlip, RandomResizedCrop, RandomRotation, Resize,
                                        ToTensor)
@@ -118,6 +124,24 @@ def pipeline_table(tv):
         print(line)
 
 
+def crop_routes_table():
+    images = np.random.default_rng(2).integers(0, 256, (128, 32, 32, 3), dtype=np.uint8)
+    corners = np.random.default_rng(3).integers(-4, 5, (128, 2))
+    view = ImageBatch.of_batch(images, "bench").view
+    one = view[:1]
+    contestants = {
+        "one sample, one-window route": lambda: [crop(one, int(t), int(l), 32, 32) for t, l in corners],
+        "one sample, per-sample route": lambda: [crop(one, np.array([t]), np.array([l]), 32, 32) for t, l in corners],
+        "128 samples, per-sample route": lambda: crop(view, corners[:, 0], corners[:, 1], 32, 32),
+        "128 samples, one-window route each": lambda: [crop(view[i:i + 1], int(t), int(l), 32, 32)
+                                                      for i, (t, l) in enumerate(corners)],
+    }
+    print("\n3. The crop's two routes, 32x32x3 windows of 32x32x3 images shifted by up to 4 pixels: "
+          "microseconds per sample")
+    for label, seconds in race(contestants).items():
+        print(f"{label:38s} {seconds / len(corners) * 1e6:8.2f}")
+
+
 if __name__ == "__main__":
     torchvision = torchvision_or_none()
     if torchvision is not None:
@@ -126,3 +150,4 @@ if __name__ == "__main__":
         torch.set_num_threads(1)
     transform_table(torchvision)
     pipeline_table(torchvision)
+    crop_routes_table()
