@@ -162,6 +162,15 @@ def test_an_exception_in_a_notebook_names_its_cell_and_line(tmp_path):
         f"'field' (in collate, cell {cell + 1}, line {line})")
 
 
+def test_the_notebook_written_by_release_is_the_one_jupytext_pairs_with_the_py():
+    jupytext = pytest.importorskip("jupytext")  # the dev extra
+    text = STUDENT.read_text(encoding="utf-8")
+    ours, theirs = json.loads(notebook_text(text)), jupytext.reads(text, fmt="py:percent")
+    assert [(cell["cell_type"], "".join(cell["source"])) for cell in ours["cells"]] == \
+        [(cell.cell_type, cell.source) for cell in theirs.cells]
+    assert ours["metadata"]["jupytext"]["formats"] == theirs.metadata["jupytext"]["formats"] == "ipynb,py:percent"
+
+
 def test_command_line_exit_status_and_an_atomic_results_json(tmp_path):
     results_json = tmp_path / "results.json"
     passed = subprocess.run([sys.executable, "-m", "tinytorch.grade", "08_dataloader", str(DEV), "--json",

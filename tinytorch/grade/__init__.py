@@ -359,3 +359,6 @@ class Namespace:
 
     def __setattr__(self, name, value):
         self.names[name] = value
+
+    def __dir__(self):
+        return list(self.names)
