@@ -4,6 +4,7 @@ import hashlib
 import io
 import os
 import socket
+import sys
 import tarfile
 import threading
 from collections import namedtuple
@@ -175,8 +176,16 @@ def test_progress_bar_is_silent_when_output_is_not_a_terminal(loopback, tmp_path
     assert capsys.readouterr() == ("", "")
 
 
-def test_lock_excludes_a_second_holder_until_released(tmp_path):
-    entered, release = threading.Event(), threading.Event()
+def test_lock_excludes_a_second_holder_until_released(tmp_path, monkeypatch):
+    entered, waiting = threading.Event(), threading.Event()
+
+    class Stderr(io.StringIO):  # the waiting holder says so on stderr: the event that it is blocked
+        def write(self, text):
+            if "waiting for" in text:
+                waiting.set()
+            return super().write(text)
+
+    monkeypatch.setattr(sys, "stderr", Stderr())
 
     def second():
         with lock(tmp_path):
@@ -185,8 +194,8 @@ def test_lock_excludes_a_second_holder_until_released(tmp_path):
     with lock(tmp_path):
         thread = threading.Thread(target=second)
         thread.start()
-        assert not entered.wait(0.3)
-    thread.join(5)
+        assert waiting.wait(60) and not entered.is_set()
+    thread.join(60)
     assert entered.is_set()
 
 

@@ -1,7 +1,6 @@
 """FashionMNIST and KMNIST (MNIST's format, other mirrors, digests and classes) on the shared base, torchvision's
 attributes and repr for the whole family, and integration tests on the real Fashion-MNIST files when present."""
 import gzip
-import json
 import os
 import re
 import runpy
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import SIZES, serve_idx
-from formats import gzip_bytes, idx_bytes, md5
+from formats import idx_bytes, md5
 from tinytorch.data import CIFAR10, KMNIST, MNIST, DataLoader, FashionMNIST
 from tinytorch.data.datasets.storage import cache
 from tinytorch.data.cli import main as cli

@@ -9,3 +9,6 @@ from .folder import DatasetFolder, ImageFolder
 from .mnist import KMNIST, MNIST, FashionMNIST
 from .tinydigits import TinyDigits
 from .tinytalks import TinyTalks
+
+__all__ = ["ImageDataset", "MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "ImageFolder", "DatasetFolder",
+           "TinyDigits", "TinyTalks"]
