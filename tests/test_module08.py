@@ -199,7 +199,7 @@ def test_the_modules_self_checks_are_the_graders_checks(tmp_path):
     teacher = subprocess.run([sys.executable, str(DEV)], capture_output=True, text=True, timeout=300, env=ENV)
     assert teacher.returncode == 0 and "❌" not in teacher.stdout, teacher.stdout + teacher.stderr
     assert teacher.stdout.count("✅") == TOTAL  # each check once, on its first cases
-    assert re.search(r"^\s+256 \|\s+\d+\.\d \|", teacher.stdout, re.M)  # the analysis table
+    assert re.search(r"^\s+256 \|\s+\d+\.\d \|", teacher.stdout, re.MULTILINE)  # the analysis table
     student = subprocess.run([sys.executable, str(STUDENT)], capture_output=True, text=True, timeout=300, env=ENV)
     assert student.returncode == 0 and "✅" not in student.stdout and "Traceback" not in student.stderr
     assert "⏳ DataLoader: len(loader): not implemented yet (DataLoader.__len__)" in student.stdout

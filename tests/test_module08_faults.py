@@ -6,7 +6,7 @@ submission), two at a time.
 import multiprocessing
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -228,7 +228,7 @@ def summary(path: Path) -> dict:
             "score": grading.score, "total": grading.total, "report": report(grading)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def gradings() -> dict:
     """Every faulty file and variant graded once, two gradings at a time (in two processes)."""
     files = {name: faulty(name, replacements) for name, (replacements, _, _) in FAULTS.items()}

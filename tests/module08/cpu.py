@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import test_module08_faults as faults  # noqa: E402
+import test_module08_faults as faults
 
 
 def cpu_seconds(path: Path) -> float:

@@ -18,13 +18,13 @@ import os
 import resource
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from .harness import load, wire  # noqa: F401  (load: the milestones import the student's file with it)
+from .harness import load, wire  # noqa: F401  (load is public: the milestones import a student's file with it)
 
 STATIC_FLAGS = {"importlib": "imports importlib", "__import__": "calls __import__", "_getframe": "uses sys._getframe",
                 "inspect": "uses inspect", "gc": "uses gc", "ctypes": "uses ctypes", "subprocess": "uses subprocess",
@@ -41,7 +41,7 @@ class Check:
     name: str
     hint: str  # the concept, shown when the check fails
     cases: Callable[[np.random.Generator], list]  # the cases to try, smallest first
-    run: Callable[[Callable, dict], "str | None"]
+    run: Callable[[Callable, dict], str | None]
     part: str = ""
     needs: tuple = ()
     points: int = 1
@@ -68,7 +68,7 @@ class Submission:
     answers: dict = field(default_factory=dict)  # question number -> the student's answer
 
     @classmethod
-    def read(cls, path) -> "Submission":
+    def read(cls, path) -> Submission:
         """A .py file (jupytext's percent format), or an .ipynb notebook whose code cells are joined in order."""
         path = Path(path)
         text = path.read_text(encoding="utf-8")
@@ -204,7 +204,8 @@ def grade(module: str, path, timeout: float = 10.0, seed: int = 0, only=None) ->
                 results[check.name], causes[check.name] = Result(check, "blocked", f"fix “{failed[0]}” first"), failed[0]
                 continue
             deadline = time.monotonic() + timeout  # for all the check's cases
-            results[check.name] = run_check(check, lambda op, **inputs: sandbox.call(op, inputs, deadline), seed)
+            results[check.name] = run_check(check, lambda op, deadline=deadline, **inputs: sandbox.call(op, inputs, deadline),
+                                            seed)
         sandbox.stop()
         printed, size = sandbox.printed()
     return Grading(module, Path(path), [results[check.name] for check in checks], printed, size,

@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 
 import tinytorch.data as reference
-from tinytorch.data.datasets.storage.idx import DTYPES as IDX_DTYPES, read_idx as reference_read_idx
+from tinytorch.data.datasets.storage.idx import DTYPES as IDX_DTYPES
+from tinytorch.data.datasets.storage.idx import read_idx as reference_read_idx
 from tinytorch.data.transforms import Normalize, RandomHorizontalFlip
 
 from . import Check
 from .harness import dataloader08 as harness
 from .harness.wire import Opaque
-
 
 # ---- comparing answers ------------------------------------------------------------------------------------------
 
@@ -107,7 +107,7 @@ def tensor_rows(submit, case):
 
 
 def tensor_get_batch(submit, case, as_lists=False):
-    arrays, items, indices = tensor_inputs(case)
+    arrays, _, indices = tensor_inputs(case)
     given = [np.asarray(array.tolist()) for array in arrays] if as_lists else arrays  # what lists hold: int64, float64
     expected = reference.TensorDataset(*given).get_batch(indices)
     got = submit("tensor_dataset", arrays=arrays, items=[], batch=indices, as_lists=as_lists)

@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 
-
 # ---- datasets whose samples say who they are ------------------------------------------------------------------
 
 def label_of(index):
