@@ -5,13 +5,13 @@ left behind and nothing written outside the root. Servers are the loopback serve
 (rates, sizes) are made small instead of waiting, and nothing asserts a duration.
 """
 import errno
+import io
 import os
 import struct
 import subprocess
 import sys
 import tarfile
 import threading
-import time
 from collections import namedtuple
 from pathlib import Path
 
@@ -436,8 +436,17 @@ def test_an_endless_trickle_on_the_only_mirror_is_a_download_error_naming_the_ra
     assert not (tmp_path / "f").exists()
 
 
-def test_a_process_waiting_for_the_lock_is_told_who_holds_it(tmp_path, capsys):
-    entered = threading.Event()
+def test_a_process_waiting_for_the_lock_is_told_who_holds_it(tmp_path, monkeypatch):
+    entered, waiting = threading.Event(), threading.Event()
+
+    class Stderr(io.StringIO):  # the waiter's message is the event that it waits
+        def write(self, text):
+            written = super().write(text)
+            if "\n" in text:
+                waiting.set()
+            return written
+
+    monkeypatch.setattr(sys, "stderr", Stderr())
 
     def second():
         with lock(tmp_path):
@@ -447,16 +456,10 @@ def test_a_process_waiting_for_the_lock_is_told_who_holds_it(tmp_path, capsys):
         assert f"process {os.getpid()} since " in (tmp_path / ".lock").read_text()
         thread = threading.Thread(target=second)
         thread.start()
-        err = ""
-        for _ in range(500):  # until the waiter has said why it waits (not a timing assertion)
-            err += capsys.readouterr().err
-            if "waiting" in err:
-                break
-            time.sleep(0.01)
-        assert not entered.is_set()
-    thread.join(5)
+        assert waiting.wait(60) and not entered.is_set()
+    thread.join(60)
     assert entered.is_set()
-    assert f"waiting for {tmp_path}, locked by process {os.getpid()} since " in err
+    assert f"waiting for {tmp_path}, locked by process {os.getpid()} since " in sys.stderr.getvalue()
 
 
 @pytest.mark.parametrize("kind", ["symlink", "hardlink"])
