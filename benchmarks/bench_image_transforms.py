@@ -130,11 +130,12 @@ def crop_routes_table():
     view = ImageBatch.of_batch(images, "bench").view
     one = view[:1]
     contestants = {
-        "one sample, one-window route": lambda: [crop(one, int(t), int(l), 32, 32) for t, l in corners],
-        "one sample, per-sample route": lambda: [crop(one, np.array([t]), np.array([l]), 32, 32) for t, l in corners],
+        "one sample, one-window route": lambda: [crop(one, int(top), int(left), 32, 32) for top, left in corners],
+        "one sample, per-sample route": lambda: [crop(one, np.array([top]), np.array([left]), 32, 32)
+                                                 for top, left in corners],
         "128 samples, per-sample route": lambda: crop(view, corners[:, 0], corners[:, 1], 32, 32),
-        "128 samples, one-window route each": lambda: [crop(view[i:i + 1], int(t), int(l), 32, 32)
-                                                      for i, (t, l) in enumerate(corners)],
+        "128 samples, one-window route each": lambda: [crop(view[i:i + 1], int(top), int(left), 32, 32)
+                                                      for i, (top, left) in enumerate(corners)],
     }
     print("\n3. The crop's two routes, 32x32x3 windows of 32x32x3 images shifted by up to 4 pixels: "
           "microseconds per sample")

@@ -190,7 +190,8 @@ def test_tensor_functions_equal_torchvisions():
     np.testing.assert_array_equal(F.to_tensor(Image.fromarray(image)), tensor.numpy())
     np.testing.assert_array_equal(np.asarray(F.to_pil_image(tensor.numpy())), np.asarray(G.to_pil_image(tensor)))
     mean, std = [0.4, 0.5, 0.6], [0.2, 0.3, 0.25]
-    np.testing.assert_allclose(F.normalize(tensor.numpy(), mean, std), G.normalize(tensor, mean, std).numpy(), atol=1e-6)
+    np.testing.assert_allclose(F.normalize(tensor.numpy(), mean, std), G.normalize(tensor, mean, std).numpy(),
+                               atol=1e-6)
     per_pixel = np.random.default_rng(0).random(tensor.shape).astype(np.float32) + 0.5  # mean/std of shape (C, H, W)
     np.testing.assert_allclose(T.Normalize(per_pixel, per_pixel)(tensor.numpy()),
                                G.normalize(tensor, torch.from_numpy(per_pixel), torch.from_numpy(per_pixel)).numpy(),
@@ -255,8 +256,9 @@ def test_a_bad_p_is_the_same_error_everywhere():
 # ---------------------------------------------------------------------------------- inputs that cannot work
 
 EVERY_TRANSFORM = {
-    "Resize": lambda: T.Resize(4), "RandomResizedCrop": lambda: T.RandomResizedCrop(4), "GaussianBlur":
-    lambda: T.GaussianBlur(3), "RandomRotation": lambda: T.RandomRotation(10), "RandomErasing": lambda: T.RandomErasing(1.0),
+    "Resize": lambda: T.Resize(4), "RandomResizedCrop": lambda: T.RandomResizedCrop(4),
+    "GaussianBlur": lambda: T.GaussianBlur(3), "RandomRotation": lambda: T.RandomRotation(10),
+    "RandomErasing": lambda: T.RandomErasing(1.0),
     "CenterCrop": lambda: T.CenterCrop(2), "Pad": lambda: T.Pad(1), "RandomCrop": lambda: T.RandomCrop(2, padding=2),
     "RandomHorizontalFlip": lambda: T.RandomHorizontalFlip(), "ColorJitter": lambda: T.ColorJitter(0.5),
     "Grayscale": lambda: T.Grayscale(), "RandomGrayscale": lambda: T.RandomGrayscale(),

@@ -1,4 +1,4 @@
-"""The Transform protocol, Compose, Lambda, ImageBatch (what an input is) and the argument parsers the transforms share."""
+"""The Transform protocol, Compose, Lambda, ImageBatch (what an input is) and the argument parsers of the transforms."""
 from __future__ import annotations
 
 import functools
@@ -250,7 +250,8 @@ class ImageBatch:
         return self.give(out)
 
     def check_pillow_path(self, name: str) -> ImageBatch:
-        """Refuse images that torchvision's PIL path cannot take: integer images that are not uint8 with 1, 3, 4 channels."""
+        """Refuse images that torchvision's PIL path cannot take: integer images other than uint8 of 1, 3 or 4
+        channels."""
         if self.kind == "image" and (self.view.dtype != np.uint8 or self.channels not in (1, 3, 4)):
             raise TypeError(f"{name} expects uint8 images (H, W) or (H, W, C) with C = 1, 3 or 4, or float tensors "
                             f"(..., C, H, W) or (H, W); got an {describe(self.view)} seen as (N, C, H, W)")
@@ -286,9 +287,12 @@ class ImageTransform(Transform):
 def sample_draws(source, n: int) -> rng.SampleDraws:
     """The random streams of n samples for `source`, the transform drawing (or its class, for `get_params`).
 
-    The one place the transforms take randomness (`uniform` comes through it): inside a loader's block, the
-    samples' (seed, epoch, position) streams; outside, NumPy's global generator. For one sample, a transform may
-    take `uniform_list(count)` of it: the same numbers as Python floats, without NumPy's cost per call.
+    The one place the transforms take randomness: inside a loader's block, the samples' (seed, epoch, position)
+    streams; outside, NumPy's global generator. For one sample, a transform may take `uniform_list(count)` of it:
+    the same numbers as Python floats, without NumPy's cost per call. Each random transform draws in one named
+    function, which its transform and its `get_params` both call: `flip_crop.crop_corners` and `flip_chosen`,
+    `geometry.resized_crop_boxes` and `rotation_angles`, `color.jitter_parameters`, `blur_sigmas`, `RandomGrayscale`'s
+    coin and `RandomErasing`'s coin, rectangles (`erasing_rectangles`) and noise (`erasing_noise`).
     """
     return rng.draws(n, source)
 
@@ -373,8 +377,9 @@ def check_probability(p, name: str = "p"):
 def check_range(values, argument: str, low=-float("inf"), high=float("inf")):
     """A (min, max) sequence of numbers within [low, high]: TypeError if not a sequence, torchvision's warning if
     min > max."""
-    if not isinstance(values, (tuple, list)) or len(values) != 2 or not all(isinstance(v, numbers.Real) for v in values):
-        raise TypeError(f"{argument.capitalize()} should be a sequence (min, max) of numbers, got {argument}={values!r}")
+    if not (isinstance(values, (tuple, list)) and len(values) == 2 and all(isinstance(v, numbers.Real) for v in values)):
+        raise TypeError(f"{argument.capitalize()} should be a sequence (min, max) of numbers, got "
+                        f"{argument}={values!r}")
     if not (low <= values[0] and values[1] <= high):
         raise ValueError(f"{argument.capitalize()} should be between {low} and {high}, got {argument}={values!r}")
     if values[0] > values[1]:

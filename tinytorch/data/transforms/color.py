@@ -157,7 +157,8 @@ class Grayscale(ImageTransform):
 
     def __init__(self, num_output_channels: int = 1):
         if num_output_channels not in (1, 3):
-            raise ValueError(f"num_output_channels should be either 1 or 3, got num_output_channels={num_output_channels!r}")
+            raise ValueError(f"num_output_channels should be either 1 or 3, got "
+                             f"num_output_channels={num_output_channels!r}")
         self.num_output_channels = num_output_channels
 
     def apply(self, images: ImageBatch):

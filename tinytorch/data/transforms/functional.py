@@ -207,7 +207,7 @@ def gaussian_blur(img, kernel_size, sigma=None):
         sigma = [size * 0.15 + 0.35 for size in sizes]
     if not isinstance(sigma, (numbers.Real, list, tuple)) or isinstance(sigma, bool):
         raise TypeError(f"sigma should be either float or sequence of floats. Got {type(sigma)}")
-    sigmas = [float(sigma)] * 2 if isinstance(sigma, numbers.Real) else list(sigma) * 2 if len(sigma) == 1 else list(sigma)
+    sigmas = [float(sigma)] * 2 if isinstance(sigma, numbers.Real) else list(sigma) * (2 if len(sigma) == 1 else 1)
     if len(sigmas) != 2:
         raise ValueError(f"If sigma is a sequence, its length should be 2. Got {len(sigmas)}")
     if any(s <= 0.0 for s in sigmas):

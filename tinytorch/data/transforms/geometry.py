@@ -139,7 +139,8 @@ def _check_fits(name: str, images: ImageBatch, out_h: int, out_w: int):
 
 # ------------------------------------------------------------------------------------------------ the operations
 
-def resize(images: ImageBatch, out_h: int, out_w: int, interpolation, antialias=True, name: str = "resize") -> np.ndarray:
+def resize(images: ImageBatch, out_h: int, out_w: int, interpolation, antialias=True,
+           name: str = "resize") -> np.ndarray:
     """Every image of `images` resized to (out_h, out_w): uint8 images with Pillow (always antialiased), tensors as
     torch's interpolate (antialiased for bilinear and bicubic when `antialias`). A view (N, ..., C, out_h, out_w)."""
     images.check_pillow_path(name)
@@ -385,7 +386,8 @@ class RandomResizedCrop(ImageTransform):
         """torchvision's (top, left, height, width) of a random crop of `img` for `scale` and `ratio`, drawn as
         RandomResizedCrop draws: `functional.resized_crop(img, *params, size)` then equals the transform."""
         images = ImageBatch.of(img, "RandomResizedCrop.get_params")
-        return tuple(int(v) for v in resized_crop_boxes(RandomResizedCrop, 1, images.height, images.width, scale, ratio)[0])
+        box = resized_crop_boxes(RandomResizedCrop, 1, images.height, images.width, scale, ratio)[0]
+        return tuple(int(v) for v in box)
 
     def boxes(self, n: int, height: int, width: int) -> np.ndarray:
         """(n, 4) int64 crop boxes (top, left, height, width) for n images of this size, from the samples' draws."""

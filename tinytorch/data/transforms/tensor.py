@@ -42,7 +42,8 @@ class ToTensor(Transform):
 
     def apply_batch(self, batch):
         if not isinstance(batch, np.ndarray):
-            raise TypeError(f"ToTensor.apply_batch takes an ndarray batch (N, H, W) or (N, H, W, C), got {describe(batch)}")
+            raise TypeError(f"ToTensor.apply_batch takes an ndarray batch (N, H, W) or (N, H, W, C), got "
+                            f"{describe(batch)}")
         if batch.ndim == 3:
             batch = batch[:, None]
         elif batch.ndim == 4:
@@ -99,7 +100,8 @@ def to_pil_image(pic, mode=None):
 
 
 class ToPILImage(Transform):
-    """A tensor (C, H, W) or (H, W), or an image array (H, W[, C]) -> a Pillow image (`to_pil_image`; one sample only)."""
+    """A tensor (C, H, W) or (H, W), or an image array (H, W[, C]) -> a Pillow image (`to_pil_image`; one sample
+    only)."""
 
     def __init__(self, mode=None):
         self.mode = mode
@@ -143,7 +145,8 @@ class Normalize(Transform):
         self._mean, self._std = _channel_values(mean, "mean"), _channel_values(std, "std")
         counts = {values.shape[0] for values in (self._mean, self._std) if values.ndim == 3}
         if len(counts) > 1:
-            raise ValueError(f"mean and std should have the same number of channel values, got mean={mean!r}, std={std!r}")
+            raise ValueError(f"mean and std should have the same number of channel values, got mean={mean!r}, "
+                             f"std={std!r}")
         self._channels = counts.pop() if counts else 1  # the channels a tensor must have, when more than one
         if np.any(self._std.astype(np.float32) == 0):
             raise ValueError(f"std evaluated to zero after conversion to float32, leading to division by zero. "
