@@ -148,7 +148,7 @@ FUNCTIONS = {  # name: (ours, torchvision's name, arguments)
     "hflip": ((), {}), "vflip": ((), {}), "crop": ((2, 1, 5, 4), {}), "crop outside": ((-3, 4, 9, 30), {}),
     "center_crop": (([5, 7],), {}), "center_crop larger": (([33, 9],), {}), "pad": (([1, 2, 3, 4], 9), {}),
     "pad reflect": ((2,), {"padding_mode": "reflect"}), "resize": (([7, 11],), {}), "resize short": ((9,), {}),
-    "resized_crop": ((1, 2, 5, 6, [8, 7]), {}), "rotate": ((33.0,), {}),
+    "resized_crop": ((1, 2, 5, 6, [8, 7]), {}), "resized_crop short": ((-1, 2, 9, 6, 8), {}), "rotate": ((33.0,), {}),
     "rotate expand": ((-71.0,), {"expand": True, "fill": [10, 20, 30]}),
     "adjust_brightness": ((1.4,), {}), "adjust_contrast": ((0.6,), {}), "adjust_saturation": ((1.7,), {}),
     "adjust_hue": ((0.21,), {}), "rgb_to_grayscale": ((), {}), "rgb_to_grayscale 3": ((3,), {}),

@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from . import color, flip_crop, geometry
-from .base import ImageBatch, check_fill, fill_values, padding_sides, pair
+from .base import ImageBatch, check_fill, fill_values, is_pillow, padding_sides, pair
 from .geometry import InterpolationMode
 from .tensor import normalize, to_pil_image, to_tensor
 
@@ -108,9 +108,10 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
 
 def resized_crop(img, top: int, left: int, height: int, width: int, size,
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
-    """The (height, width) box at (top, left) of `img`, resized to `size` (an int or (h, w))."""
+    """The (height, width) box at (top, left) of `img`, resized to `size` ((h, w), or an int for the smaller edge, as
+    `resize` reads it)."""
     images = ImageBatch.of(img, "resized_crop")
-    out_h, out_w = pair(size, "size")
+    out_h, out_w = geometry.output_size(int(height), int(width), _check_size(size))
     box = np.array([[int(top), int(left), int(height), int(width)]])
     return images.give(geometry.resized_crop(images, box, out_h, out_w, geometry.interpolation_mode(interpolation),
                                              antialias, "resized_crop"))
@@ -187,8 +188,7 @@ def rgb_to_grayscale(img, num_output_channels: int = 1):
 
 def to_grayscale(img, num_output_channels: int = 1):
     """`rgb_to_grayscale` of an image (a Pillow image or a uint8 array), as torchvision's takes PIL images only."""
-    if not (isinstance(img, np.ndarray) and img.dtype == np.uint8) and not (hasattr(img, "mode") and
-                                                                           hasattr(img, "getbands")):
+    if not (isinstance(img, np.ndarray) and img.dtype == np.uint8 or is_pillow(img)):
         raise TypeError(f"Input should be PIL Image (or a uint8 image array), got {type(img)}")
     return rgb_to_grayscale(img, num_output_channels)
 
