@@ -355,6 +355,29 @@ class FullDisk:
         raise OSError(errno.ENOSPC, "No space left on device")
 
 
+def test_every_writer_goes_through_the_one_atomic_helper_and_leaves_nothing_on_a_full_disk(fake_cifar, tmp_path,
+                                                                                           monkeypatch):
+    """The md5 record, CIFAR's NumPy cache and ImageFolder's cache all write through atomic.replacing: a full disk
+    leaves no partial file (the record is skipped, CIFAR keeps its arrays in memory, ImageFolder says so)."""
+    from PIL import Image
+    from tinytorch.data import CIFAR10, ImageFolder
+
+    CIFAR10.download(tmp_path / "data", quiet=True)
+    (tmp_path / "photos" / "c").mkdir(parents=True)
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "photos" / "c" / "1.png")
+    before = sorted(p.name for p in CIFAR10.folder(tmp_path / "data").iterdir())
+    real = atomic.open_own_file
+    monkeypatch.setattr(atomic, "open_own_file", lambda path: FullDisk(real(path)))
+    monkeypatch.setenv("TINYTORCH_DATA", str(tmp_path / "cache"))
+    cache.remember(tmp_path / "photos" / "c" / "1.png", "0" * 32)  # best effort: skipped
+    assert len(CIFAR10(tmp_path / "data", train=False)) == 6  # in memory
+    with pytest.raises(DiskSpaceError, match="is full"):
+        ImageFolder(tmp_path / "photos", cache=True)
+    assert sorted(p.name for p in CIFAR10.folder(tmp_path / "data").iterdir()) == before
+    assert [p.name for p in (tmp_path / "photos" / "c").iterdir()] == ["1.png"]
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.name != ".lock"]
+
+
 def test_a_full_disk_without_content_length_stops_with_nothing_left(loopback, tmp_path, monkeypatch):
     real = atomic.open_own_file
     monkeypatch.setattr(atomic, "open_own_file", lambda path: FullDisk(real(path)))

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from .atomic import replacing
-from ...errors import UnusablePathError
+from ...errors import DiskSpaceError, UnusablePathError
 
 RECORD = ".tinytorch-md5.json"
 OLD_DERIVED_RECORD = ".tinytorch-derived.json"  # written by versions before the record was one file
@@ -60,11 +60,11 @@ def read_record(path) -> dict:
 
 def write_record(path, record: dict) -> None:
     """Replace the file at `path` by the JSON object `record`, atomically; best effort (a read-only folder or mount
-    is fine: these records only save work)."""
+    is fine, as is a full disk: these records only save work)."""
     try:
         with replacing(path) as handle:
             handle.write(json.dumps(record, indent=0).encode())
-    except (OSError, UnusablePathError):
+    except (OSError, UnusablePathError, DiskSpaceError):
         pass
 
 

@@ -90,8 +90,9 @@ def lock(folder):
                 fcntl.flock(handle, fcntl.LOCK_EX)
             handle.seek(0)
             handle.truncate()
-            handle.write(f"process {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S %Z')}".encode())
-            handle.flush()
+            with contextlib.suppress(OSError):  # who holds it is a courtesy: a full disk must not stop the work
+                os.write(handle.fileno(), f"process {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S %Z')}"
+                         .encode())  # unbuffered: nothing left to fail when the handle is closed
         yield
     finally:
         if handle is not None:
