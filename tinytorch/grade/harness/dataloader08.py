@@ -312,8 +312,8 @@ CLOCK_FUNCTIONS = ("perf_counter", "time", "monotonic", "process_time", "perf_co
 def time_epoch_batched(student, n, width, batch_size):
     rng = np.random.default_rng(0)
     features, labels = rng.random((n, width), dtype=np.float32), rng.integers(0, 10, n)
-    return {"batched": student.time_epoch(Plain(features, labels, batch_size, True), 3),
-            "one_by_one": student.time_epoch(Plain(features, labels, batch_size, False), 3)}
+    return {"batched": student.time_epoch(Plain(features, labels, batch_size, True), 5),
+            "one_by_one": student.time_epoch(Plain(features, labels, batch_size, False), 5)}
 
 
 # ---- end to end -------------------------------------------------------------------------------------------------------
