@@ -181,6 +181,31 @@ def test_functions_equal_torchvisions(name):
                                    theirs(tensor, *arguments, **tensor_keywords).numpy(), atol=2e-5)
 
 
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_function_outputs_are_new_writable_arrays(name):
+    """A result may be written into (ColorJitter writes its next adjustment into the last one's result) and never
+    shares memory with the input."""
+    function = getattr(F, name.split()[0])
+    arguments, keywords = FUNCTIONS[name]
+    image = next(random_images(3))
+    for sample in (image, image[..., 0], F.to_tensor(image)):
+        if sample.ndim == 2 and "fill" in keywords:
+            continue  # a fill of three values is for three channels
+        out = function(sample, *arguments, **keywords)
+        assert out.flags.writeable and not np.shares_memory(out, sample), name
+
+
+def test_color_jitter_writes_into_its_own_arrays_only():
+    """Regression: hue through Pillow gave a read-only array, and ColorJitter's next adjustment of part of the batch
+    then failed to write into it."""
+    batch = np.random.default_rng(4).integers(0, 256, (64, 6, 5, 3), dtype=np.uint8)
+    before = batch.copy()
+    for seed in range(20):
+        with rng.sample_randomness(seed, 0, 0, 64):
+            out = T.ColorJitter(0.4, 0.4, 0.4, 0.1).apply_batch(batch)
+        assert out.shape == batch.shape and np.array_equal(batch, before)
+
+
 @needs_torchvision
 def test_tensor_functions_equal_torchvisions():
     torch, G = torch_or_none(), tv.transforms.functional

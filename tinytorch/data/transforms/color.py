@@ -84,7 +84,8 @@ def _shift_hue_uint8(images: np.ndarray, factors: np.ndarray) -> np.ndarray:
     m, height, width, _ = images.shape
     hsv = np.array(Image.fromarray(images.reshape(m * height, width, 3)).convert("HSV")).reshape(images.shape)
     hsv[..., 0] += (factors * 255).astype(np.int32).astype(np.uint8)[:, None, None]  # wraps, as torchvision's
-    return np.asarray(Image.frombytes("HSV", (width, m * height), hsv.tobytes()).convert("RGB")).reshape(images.shape)
+    rgb = Image.frombytes("HSV", (width, m * height), hsv.tobytes()).convert("RGB")
+    return np.array(rgb).reshape(images.shape)  # a writable copy: ColorJitter writes later adjustments into it
 
 
 def _rgb_to_hsv(tensors: np.ndarray) -> np.ndarray:
@@ -116,14 +117,13 @@ def _hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
 
 def adjust(images: ImageBatch, operation: int, factors) -> np.ndarray:
     """Brightness, contrast, saturation or hue (`operation`, 0-3) of every image adjusted by its factor (`factors` a
-    number or one per sample), as torchvision's adjust_*. A new array, or the view itself where the adjustment
-    changes nothing (saturation and hue of grey images)."""
+    number or one per sample), as torchvision's adjust_*. A new array."""
     view = images.view
     rgb = check_colour_channels(images, "ColorJitter").channels == 3
     factors = np.broadcast_to(np.asarray(factors, dtype=np.float64), (len(view),))
     per_image = factors.reshape((-1,) + (1,) * (view.ndim - 1))
     if operation in (SATURATION, HUE) and not rgb:  # grey images stay as they are (Pillow and torchvision alike)
-        return view
+        return view.copy()
     if images.kind == "image":
         if operation == BRIGHTNESS:
             return _blend_uint8(0, view, per_image)
