@@ -150,6 +150,14 @@ def test_a_new_class_folder_replaces_the_cache_of_the_same_selection(tree):
     assert new.classes == ["a", "b", "c"] and new.cache_path != old and not old.exists()
 
 
+def test_a_cache_of_the_first_layout_is_removed_when_the_folder_is_cached_again(tree):
+    path = ImageFolder(tree, cache=True).cache_path
+    old = path.with_name("0123abcd-" + "0" * 32 + ".npy")  # version 1: <settings>-<state>.npy
+    old.write_bytes(b"an old cache")
+    Image.fromarray(pixels(70)).save(tree / "b" / "3.bmp")
+    assert ImageFolder(tree, cache=True).cache_path.exists() and not old.exists()
+
+
 # --- bug 5: the key identifies the loader, or the cache is refused -----------------------------------------------
 
 class Decoder:

@@ -337,8 +337,9 @@ class ImageFolder(DatasetFolder):
                 self._write_cache()
                 images = _open_cache(self.cache_path, len(self))
             settings_and_selection = self.cache_path.name.rsplit("-", 1)[0]
-            for stale in self.cache_path.parent.glob(f"{settings_and_selection}-*.npy"):  # earlier states
-                if stale != self.cache_path:
+            for stale in self.cache_path.parent.glob("*.npy"):  # earlier states, and version 1's <settings>-<state>
+                if stale != self.cache_path and (stale.name.startswith(settings_and_selection + "-")
+                                                 or stale.name.count("-") == 1):
                     stale.unlink(missing_ok=True)
         return images
 
