@@ -9,7 +9,7 @@ READY := $(VENV)/.ready
 export TINYTORCH_MNIST_RAW ?= $(abspath $(wildcard ../shared/data/mnist))
 export TINYTORCH_FASHION_MNIST_RAW ?= $(abspath $(wildcard ../shared/data/fashion-mnist))
 
-.PHONY: demo test bench milestones grade clean
+.PHONY: demo test parity bench milestones grade clean
 
 $(READY): setup.py setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,17 @@ $(READY): setup.py setup.cfg pyproject.toml
 demo: $(READY)
 	$(PY) milestones/03_1986_mlp/01_rumelhart_tinydigits.py --check
 
+# Without torch the parity tests (compared with torch or torchvision) are skipped; the last lines say how many,
+# and which real-data tests were skipped. -rfE: the short summary lists failures and errors only.
 test: $(READY)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -rfE
+
+# The parity tests too: torch (CPU) and torchvision into .venv (tests/torch_reference.py), then the whole suite.
+parity: $(READY)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet --no-deps torchvision==0.28.0
+	cd tests && ../$(PY) -c "import torch_reference as r; assert r.torchvision_or_none(), 'torchvision does not import'"
+	$(PY) -m pytest -q -rfEs
 
 bench: $(READY)
 	$(PY) benchmarks/bench_loader.py

@@ -3,6 +3,9 @@
 dataset a PyTorch user writes, for tests of the loader's per-sample path (a fixture, not an import: when
 tests/upstream is collected too, `import conftest` finds its conftest.py; for the same reason a spawned worker
 cannot import this class back, so spawn tests use another dataset)."""
+import re
+import sys
+
 import numpy as np
 import pytest
 
@@ -100,3 +103,30 @@ def fake_cifar(loopback, monkeypatch):
     monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", digests["test_batch"]]])
     monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": digests["batches.meta"]})
     return arrays
+
+
+PARITY_SKIP = re.compile(r"\b(torch|torchvision) is not installed")
+REAL_DATA = {"TINYTORCH_MNIST_RAW": ("MNIST", "../shared/data/mnist"),
+             "TINYTORCH_FASHION_MNIST_RAW": ("Fashion-MNIST", "../shared/data/fashion-mnist")}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The run's last lines: how many parity tests (compared with torch or torchvision: those skipped with "torch
+    is not installed" or "torchvision is not installed" without them) and real-data tests (skipped when
+    $TINYTORCH_MNIST_RAW or $TINYTORCH_FASHION_MNIST_RAW does not name the raw files) were skipped, and how to run
+    them, so that neither kind is skipped unnoticed."""
+    reasons = [report.longrepr[2] for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report.longrepr, tuple)]
+    parity = sum(bool(PARITY_SKIP.search(reason)) for reason in reasons)
+    write = terminalreporter.write_line
+    if parity:
+        write(f"{parity} parity tests skipped: torch or torchvision is not installed. `make parity` installs torch "
+              f"2.13 (CPU) and torchvision 0.28 into .venv and runs the suite with them.")
+    elif "torchvision" in sys.modules:
+        write("Parity tests: none skipped (torch and torchvision are installed).")
+    for variable, (name, shared) in REAL_DATA.items():
+        count = sum(variable in reason for reason in reasons)
+        if count:
+            write(f"{count} real-data tests skipped: {variable} does not name the {name} raw files (make sets it "
+                  f"to {shared} when that folder is beside the clone). Run them with "
+                  f"`make test {variable}=/path/to/the/raw/files`.")

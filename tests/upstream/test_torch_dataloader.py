@@ -22,7 +22,7 @@ import pytest
 from tinytorch.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, DistributedSampler,
                             IterableDataset, RandomSampler, Sampler, SequentialSampler, StackDataset, Subset,
                             SubsetRandomSampler, TensorDataset, WeightedRandomSampler, default_collate,
-                            get_worker_info, random_split)
+                            default_convert, get_worker_info, random_split)
 from upstream_marks import assert_equal, bug, differs
 
 CUDA = pytest.mark.skip(reason="CUDA: no GPU tensors here")
@@ -1379,29 +1379,18 @@ def test_numpy_scalars(loader_of, dt):
     assert isinstance(batch, np.ndarray) and batch.dtype == dt  # torch's tensor type for that dtype
 
 
-def default_convert():
-    import tinytorch.data
-    return tinytorch.data.default_convert
-
-
-NO_DEFAULT_CONVERT = bug("tinytorch.data has no default_convert (torch.utils.data.default_convert, public in torch)")
-
-
-@NO_DEFAULT_CONVERT
 def test_default_convert_mapping_keep_type():
     data = CustomDict({"a": 1, "b": 2})
-    assert default_convert()(data) == data
+    assert default_convert(data) == data
 
 
-@NO_DEFAULT_CONVERT
 def test_default_convert_sequence_keep_type():
     data = CustomList([1, 2, 3])
-    assert default_convert()(data) == data
+    assert default_convert(data) == data
 
 
-@NO_DEFAULT_CONVERT
 def test_default_convert_sequence_dont_keep_type():
-    assert default_convert()(range(2)) == [0, 1]
+    assert default_convert(range(2)) == [0, 1]
 
 
 def test_default_collate_dtype():
