@@ -144,3 +144,17 @@ def test_under_root_the_submission_runs_as_an_unprivileged_user(tmp_path):
     uid = int(grading.printed.split("uid ")[1].split()[0])
     assert uid != 0 and f"uid {uid} {uid} []" in grading.printed and "refused" in grading.printed
     assert target.read_text() == "the grader's\n"
+
+
+def test_the_submissions_interpreter_has_no_tinytorch_and_knows_nothing_of_the_grading(tmp_path):
+    code = ("import json, os, sys\n"
+            "print(json.dumps({'isolated': sys.flags.isolated, 'no_site': sys.flags.no_site, 'path': sys.path,\n"
+            "                  'env': sorted(os.environ), 'argv': sys.argv, 'cwd': os.getcwd(),\n"
+            "                  'modules': sorted(name for name in sys.modules if 'tinytorch' in name or 'grade' in name)}))\n")
+    grading = grade("08_dataloader", student_with(tmp_path, code), timeout=30, seed=424242)
+    seen = json.loads(grading.printed.splitlines()[0])
+    assert seen["isolated"] == 1 and seen["no_site"] == 1 and seen["modules"] == []
+    assert not [folder for folder in seen["path"] if folder.startswith(str(ROOT)) or "site-packages" in folder]
+    assert set(seen["env"]) <= {"PATH", "LC_ALL", "LC_CTYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+    assert "424242" not in grading.printed and not seen["cwd"].startswith(str(ROOT))
+    assert seen["argv"][0].endswith("run.py") and not any("results" in arg or "seed" in arg for arg in seen["argv"])

@@ -351,12 +351,12 @@ def idx_bytes(case) -> bytes:
 
 
 def reference_idx(data: bytes):
-    """tinytorch.data's reading of the IDX bytes `data`, or the exception it raises."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "file-idx-ubyte"
-        path.write_bytes(data)
+    """tinytorch.data's reading of the IDX bytes `data` (through one temporary file), or the exception it raises."""
+    with tempfile.NamedTemporaryFile(suffix="-idx-ubyte") as file:
+        file.write(data)
+        file.flush()
         try:
-            return np.array(reference_read_idx(path))
+            return np.array(reference_read_idx(Path(file.name)))
         except Exception as error:
             return error
 
