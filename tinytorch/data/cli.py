@@ -148,7 +148,8 @@ def main(argv=None) -> int:
     some = {"nargs": "*", "metavar": "NAME", "help": f"any of {', '.join(DATASETS)} (default: those here)"}
     command = commands.add_parser("download", parents=[root], help="fetch datasets and verify them")
     command.add_argument("names", nargs="+", metavar="NAME", help=f"any of {', '.join(DATASETS)}")
-    command.add_argument("--force", action="store_true", help="delete and fetch again even if present")
+    command.add_argument("--force", action="store_true",
+                         help="fetch again even if present (a file is replaced only by a verified copy)")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     commands.add_parser("verify", parents=[root], help="re-hash every file").add_argument("names", **some)
     commands.add_parser("info", parents=[root], help="where, size, verified").add_argument(
