@@ -155,7 +155,8 @@ def test_default_root_comes_from_the_environment(fake_mnist, tmp_path, monkeypat
 def test_several_processes_downloading_at_once_fetch_each_file_once(fake_mnist, loopback, tmp_path):
     release = threading.Event()  # the first download holds the folder's lock until the other three wait for it
     loopback.faults["/m1/train-images-idx3-ubyte.gz"] = [("hold", release)]
-    code = ("import json, sys; from tinytorch.data import MNIST; from tinytorch.data.datasets.storage import download; download.TIMEOUT = 60;"
+    code = ("import json, sys; from tinytorch.data import MNIST; from tinytorch.data.datasets.storage import download;"
+            "download.TIMEOUT = 60;"
             "MNIST.resources, MNIST.raw_md5s, MNIST.raw_sizes = (json.loads(a) for a in sys.argv[1].split('|'));"
             "MNIST.mirrors = [sys.argv[3]]; MNIST.download(sys.argv[4]); d = MNIST(sys.argv[4]);"
             "print(len(d), d.targets[:5].tolist())")

@@ -54,8 +54,8 @@ def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=No
     """[(path, class index)] of the valid files under each class folder, walked in sorted order, links followed.
 
     Exactly one of `extensions` and `is_valid_file` chooses the files. Only regular files (after links) are samples:
-    a FIFO, socket or device named like an image, or a link to nothing, is skipped (opening a FIFO would block). A class folder without any raises
-    FileNotFoundError unless `allow_empty`.
+    a FIFO, socket or device named like an image, or a link to nothing, is skipped (opening a FIFO would block).
+    A class folder without any raises FileNotFoundError unless `allow_empty`.
     """
     directory = os.path.expanduser(directory)
     if class_to_idx is None:

@@ -115,8 +115,9 @@ def download_file(urls, path, md5: str, *, quiet: bool = False, accept=None, siz
     """Fetch `path` from the first of `urls` that delivers bytes with digest `md5`; return `path`.
 
     An existing file with the right digest is kept without any network access, unless `force`: then it is fetched
-    again into `<name>.part`, and only a verified copy replaces it (an identical one leaves it untouched). `accept(part)`, when given, may
-    still accept delivered bytes whose md5 differs (a gzip whose extracted bytes are the official ones). `size`, the
+    again into `<name>.part`, and only a verified copy replaces it (an identical one leaves it untouched).
+    `accept(part)`, when given, may still accept delivered bytes whose md5 differs (a gzip whose extracted bytes are
+    the official ones). `size`, the
     file's size in bytes when known, lets a source announcing another size be skipped (unless `accept` is given) and
     a true lack of disk space be told before anything is fetched. A `.part` kept from an earlier attempt that fails
     the check is discarded and the file fetched once afresh. Raises ChecksumError when every URL delivered wrong
