@@ -12,7 +12,6 @@ and hands it the command.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(1, str(HERE.parent))  # the checkout, for tinytorch when it is not installed
 
 try:
-    from tinytorch.data.cli import main as data_cli  # noqa: E402
+    from tinytorch.data.cli import OneLineParser, main as data_cli  # noqa: E402
 except ImportError as missing:  # a Python without the project's packages: one line, no traceback
     sys.exit(f"{missing.name} is not installed for {sys.executable}: run this in the project's environment "
              f"(`make demo` creates it once, then `source .venv/bin/activate`, or run `.venv/bin/python {__file__}`)")
@@ -42,7 +41,7 @@ def data_root(name: str) -> Path:
 def main(argv=None) -> int:
     """Run `command` (default: status) for each named dataset (default: all) in its milestone root; the exit
     status is 1 if any fails."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=__doc__.splitlines()[0])  # a usage error: one line, exit status 2
     parser.add_argument("command", nargs="?", default="status", choices=list(COMMANDS),
                         help="status (the default), download or verify")
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(FOLDERS)} (default: all)")

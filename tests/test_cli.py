@@ -143,3 +143,14 @@ def test_data_manager_with_an_odd_tinytorch_data_is_one_line(tmp_path, value):
     else:  # a root named like an option is passed as --root=-data, not taken for one
         assert result.returncode == 0 and result.stdout.startswith("mnist: -data/MNIST/raw\n")
         assert "download mnist --root=-data`" in result.stdout
+
+
+def test_data_manager_usage_errors_are_one_line_with_status_2(capsys):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "milestones"))
+    import data_manager
+
+    for argv in (["status", "imagenet"], ["unpack"]):
+        with pytest.raises(SystemExit) as raised:
+            data_manager.main(argv)
+        err = capsys.readouterr().err
+        assert raised.value.code == 2 and err.startswith("error: ") and err.count("\n") == 1
