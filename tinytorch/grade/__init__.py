@@ -18,7 +18,7 @@ import os
 import resource
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,14 +34,15 @@ ANSWER = "**Your answer to question "
 
 @dataclass
 class Check:
-    """One graded concept: `run(submit, case)` -> None (the student's code agrees with the reference) or what
-    differs. `part` is the module's part it grades (the notebook's self-check cell of that part runs it); `needs`
-    names the checks that must pass before this one means anything."""
+    """One graded concept: `run(case)` is a generator that yields requests to the student's code, receives the
+    answers, and returns None (the student's code agrees with the reference) or what differs. `part` is the
+    module's part it grades (the notebook's self-check cell of that part runs it); `needs` names the checks that
+    must pass before this one means anything."""
 
     name: str
     hint: str  # the concept, shown when the check fails
     cases: Callable[[np.random.Generator], list]  # the cases to try, smallest first
-    run: Callable[[Callable, dict], str | None]
+    run: Callable[[dict], Generator]
     part: str = ""
     needs: tuple = ()
     points: int = 1
@@ -204,7 +205,7 @@ def grade(module: str, path, timeout: float = 10.0, seed: int = 0, only=None) ->
                 results[check.name], causes[check.name] = Result(check, "blocked", f"fix “{failed[0]}” first"), failed[0]
                 continue
             deadline = time.monotonic() + timeout  # for all the check's cases
-            results[check.name] = run_check(check, lambda op, deadline=deadline, **inputs: sandbox.call(op, inputs, deadline),
+            results[check.name] = run_check(check, lambda requests, deadline=deadline: sandbox.ask(requests, deadline),
                                             seed)
         sandbox.stop()
         printed, size = sandbox.printed()
@@ -224,24 +225,45 @@ def load_problem(raised: dict, submission: Submission) -> str:
     return f"your file does not load: {text}" + (f" ({location})" if location else "")
 
 
-def run_check(check: Check, submit, seed: int, limit: int | None = None) -> Result:
-    """Try the check's cases (the first `limit` of them) in order; the first that fails is the smallest example."""
+def run_check(check: Check, ask, seed: int, limit: int | None = None) -> Result:
+    """Run the check on its cases (the first `limit` of them); the first case in order that fails is the smallest
+    failing example. The cases advance together: each round, `ask(requests)` sends every running case's next
+    request at once (one pipelined exchange, not one per case) and returns, in order, each answer or the
+    SubmissionError the student's code gave instead (None for a request never answered, after a timeout or a
+    crash). A case whose answer cannot be read as expected fails with what it got."""
     from .sandbox import SubmissionError
 
-    case = None
-    try:
-        for case in check.cases(np.random.default_rng([seed, zlib.crc32(check.name.encode())]))[:limit]:
-            problem = check.run(submit, case)
-            if problem:
-                return Result(check, "failed", f"smallest failing example: {show(case)}\n{problem}")
-        return Result(check, "passed")
-    except SubmissionError as error:
-        if error.status == "not implemented":
-            return Result(check, "not implemented", error.detail)
-        return Result(check, error.status, (f"smallest failing example: {show(case)}\n" if case else "") + error.detail)
-    except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:  # an answer of an unexpected shape
-        return Result(check, "failed", f"smallest failing example: {show(case)}\nyour code's answer could not be "
-                                       f"read as expected ({type(error).__name__}: {error})")
+    cases = check.cases(np.random.default_rng([seed, zlib.crc32(check.name.encode())]))[:limit]
+    runs, outcomes, pending = [check.run(case) for case in cases], [None] * len(cases), {}
+
+    def advance(index, answer):
+        try:
+            pending[index] = runs[index].send(answer)
+        except StopIteration as done:
+            outcomes[index] = ("failed", done.value) if done.value else ("passed", "")
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError) as error:  # an answer of another shape
+            outcomes[index] = ("failed", f"your code's answer could not be read as expected ({type(error).__name__}: "
+                                         f"{error})")
+
+    for index in range(len(cases)):
+        advance(index, None)
+    while pending:
+        first_failed = min((i for i, outcome in enumerate(outcomes) if outcome and outcome[0] != "passed"), default=None)
+        for index in [i for i in pending if first_failed is not None and i > first_failed]:
+            del pending[index]  # a larger case cannot be the smallest failing example any more
+        order = sorted(pending)
+        for index, answer in zip(order, ask([pending.pop(index) for index in order])):
+            if isinstance(answer, SubmissionError):
+                outcomes[index] = (answer.status, answer.detail)
+            elif answer is not None:
+                advance(index, answer)
+    for case, outcome in zip(cases, outcomes):
+        if outcome is None or outcome[0] == "passed":
+            continue
+        if outcome[0] == "not implemented":
+            return Result(check, "not implemented", outcome[1])
+        return Result(check, outcome[0], f"smallest failing example: {show(case)}\n{outcome[1]}")
+    return Result(check, "passed")
 
 
 def show(case) -> str:
@@ -327,17 +349,17 @@ def self_check(part: str, namespace: dict, module: str = "08_dataloader", cases:
     ops = __import__(f"{__name__}.harness.{modules()[module][0]}", fromlist=["OPS"]).OPS
     student = Namespace(namespace)
 
-    def submit(op, **inputs):
+    def answer(op, inputs):
         try:
-            answer = ops[op](student, **wire.decode(wire.encode(inputs)))  # the student's code gets copies
+            return wire.decode(wire.encode(ops[op](student, **wire.decode(wire.encode(inputs)))))  # on copies
         except Exception as error:
             raised = describe(error, None)
             location = f" ({raised['function']}, line {raised['line']})" if raised["line"] else ""
-            raise SubmissionError(error_status(raised), raised["message"] if error_status(raised) == "not implemented"
-                                  else f"raised {raised['type']}: {raised['message']}{location}") from None
-        return wire.decode(wire.encode(answer))
+            return SubmissionError(error_status(raised), raised["message"] if error_status(raised) == "not implemented"
+                                   else f"raised {raised['type']}: {raised['message']}{location}")
 
-    results = [run_check(check, submit, seed=0, limit=cases) for check in checks_of(module) if check.part == part]
+    results = [run_check(check, lambda requests: [answer(*request) for request in requests], seed=0, limit=cases)
+               for check in checks_of(module) if check.part == part]
     for result in results:
         if result.status == "not implemented":
             print(f"⏳ {result.check.name}: not implemented yet ({result.detail})")

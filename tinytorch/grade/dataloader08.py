@@ -25,6 +25,14 @@ from . import Check
 from .harness import dataloader08 as harness
 from .harness.wire import Opaque
 
+# ---- asking the student's code, comparing its answers --------------------------------------------------------------
+
+def ask(op: str, **inputs) -> tuple:
+    """A request to the submission: the harness's operation `op` (harness/dataloader08.py) on `inputs`. A check is a
+    generator that yields its requests and receives each answer: `got = yield ask("collate", samples=samples)`."""
+    return op, inputs
+
+
 # ---- comparing answers ------------------------------------------------------------------------------------------
 
 def differs(got, expected, what: str = "the batch") -> str | None:
@@ -98,19 +106,19 @@ def tensor_inputs(case):
     return arrays, items, rng.integers(0, case["n"], size=rng.integers(3, 2 * case["n"] + 4))
 
 
-def tensor_rows(submit, case):
+def tensor_rows(case):
     arrays, items, _ = tensor_inputs(case)
-    expected, got = reference.TensorDataset(*arrays), submit("tensor_dataset", arrays=arrays, items=items)
+    expected, got = reference.TensorDataset(*arrays), (yield ask("tensor_dataset", arrays=arrays, items=items))
     if got["len"] != len(expected):
         return f"len(dataset) is {got['len']!r}, expected {len(expected)}"
     return next(filter(None, (differs(g, expected[i], f"dataset[{i}]") for i, g in zip(items, got["items"]))), None)
 
 
-def tensor_get_batch(submit, case, as_lists=False):
+def tensor_get_batch(case, as_lists=False):
     arrays, _, indices = tensor_inputs(case)
     given = [np.asarray(array.tolist()) for array in arrays] if as_lists else arrays  # what lists hold: int64, float64
     expected = reference.TensorDataset(*given).get_batch(indices)
-    got = submit("tensor_dataset", arrays=arrays, items=[], batch=indices, as_lists=as_lists)
+    got = (yield ask("tensor_dataset", arrays=arrays, items=[], batch=indices, as_lists=as_lists))
     problem = differs(got["batch"], expected, f"get_batch({indices.tolist()})")
     if problem or as_lists:
         return problem
@@ -120,14 +128,14 @@ def tensor_get_batch(submit, case, as_lists=False):
     return None
 
 
-def tensor_from_lists(submit, case):
-    return tensor_get_batch(submit, case, as_lists=True)
+def tensor_from_lists(case):
+    return (yield from tensor_get_batch(case, as_lists=True))
 
 
-def tensor_unequal(submit, case):
+def tensor_unequal(case):
     rng = np.random.default_rng(case["seed"])
     arrays = [random_array(rng, case["n"]) for _ in range(case["arrays"])] + [random_array(rng, case["n"] + 1)]
-    if submit("unequal_tensor_dataset", arrays=arrays)["raised"]:
+    if (yield ask("unequal_tensor_dataset", arrays=arrays))["raised"]:
         return None
     return f"TensorDataset of arrays with {case['n']} and {case['n'] + 1} rows should raise ValueError"
 
@@ -153,10 +161,10 @@ def collate_samples(case) -> list:
     return [tuple(column[i] for column in columns) for i in range(case["samples"])]
 
 
-def collate(submit, case):
+def collate(case):
     samples = collate_samples(case)
     expected = reference.default_collate(samples)
-    return differs(submit("collate", samples=samples)["batch"], expected, "collate(samples)")
+    return differs((yield ask("collate", samples=samples))["batch"], expected, "collate(samples)")
 
 
 # ---- Part 3: DataLoader ------------------------------------------------------------------------------------------
@@ -185,10 +193,10 @@ def n_kept(case) -> int:
     return case["n"] - case["n"] % case["batch_size"] if case["drop_last"] else case["n"]
 
 
-def run_loader(submit, case, runs, **options) -> dict:
-    return submit("loader", n=case["n"], shape=case["shape"], batched=case["dataset"] == "with get_batch",
+def run_loader(case, runs, **options) -> dict:
+    return (yield ask("loader", n=case["n"], shape=case["shape"], batched=case["dataset"] == "with get_batch",
                   batch_size=case["batch_size"], drop_last=case["drop_last"], shuffle=case["shuffle"], runs=runs,
-                  **options)
+                  **options))
 
 
 def epochs_plan(case) -> list:
@@ -214,23 +222,23 @@ def orders(epochs) -> list[list[int]]:
     return [[i for batch in batches for i in (ids(batch) if ids(batch) is not None else [-1])] for batches in epochs]
 
 
-def loader_length(submit, case):
-    got = run_loader(submit, case, [{"seed": case["seed"], "plan": ["len"]}], own_len=True)["runs"][0]["steps"][0]
+def loader_length(case):
+    got = (yield from run_loader(case, [{"seed": case["seed"], "plan": ["len"]}], own_len=True))["runs"][0]["steps"][0]
     expected = len(reference_batches(case))
     return None if got == expected else f"len(loader) is {got!r}, expected {expected}"
 
 
-def batches_in_order(submit, case):
+def batches_in_order(case):
     expected = reference_batches(case)
-    got = run_loader(submit, case, [{"seed": case["seed"], "plan": ["epoch"]}])["runs"][0]["steps"][0]
+    got = (yield from run_loader(case, [{"seed": case["seed"], "plan": ["epoch"]}]))["runs"][0]["steps"][0]
     if len(got) != len(expected):
         return f"{len(got)} batches, expected {len(expected)}"
     return next(filter(None, (differs(g, e, f"batch {i}") for i, (g, e) in enumerate(zip(got, expected)))), None)
 
 
-def one_call_per_batch(submit, case):
+def one_call_per_batch(case):
     expected = [ids(batch) for batch in reference_batches(case)]
-    got = run_loader(submit, case, [{"seed": case["seed"], "plan": ["epoch"]}])
+    got = (yield from run_loader(case, [{"seed": case["seed"], "plan": ["epoch"]}]))
     calls = [indices.tolist() for indices in got["get_batch_calls"]]
     if got["getitem_calls"] or calls != expected:
         shown = calls if len(str(calls)) < 200 else f"{str(calls)[:197]}..."
@@ -239,27 +247,27 @@ def one_call_per_batch(submit, case):
     return None
 
 
-def batch_sizes(submit, case):
+def batch_sizes(case):
     expected = [len(batch[1]) for batch in reference_batches(case)]
-    got = run_loader(submit, case, [{"seed": case["seed"], "plan": ["epoch"]}])["runs"][0]["steps"][0]
+    got = (yield from run_loader(case, [{"seed": case["seed"], "plan": ["epoch"]}]))["runs"][0]["steps"][0]
     sizes = [len(batch[1]) if isinstance(batch, (tuple, list)) and len(batch) == 2 else None for batch in got]
     return None if sizes == expected else f"batch sizes {sizes}, expected {expected}"
 
 
-def shuffled_epochs(submit, case) -> list[list[int]]:
-    return orders(run_loader(submit, case, [{"seed": case["seed"], "plan": epochs_plan(case)}])["runs"][0]["steps"])
+def shuffled_epochs(case) -> list[list[int]]:
+    return orders((yield from run_loader(case, [{"seed": case["seed"], "plan": epochs_plan(case)}]))["runs"][0]["steps"])
 
 
-def shuffled_coverage(submit, case):
-    for number, order in enumerate(shuffled_epochs(submit, case)):
+def shuffled_coverage(case):
+    for number, order in enumerate((yield from shuffled_epochs(case))):
         kept = n_kept(case)
         if len(order) != kept or len(set(order)) != len(order) or not set(order) <= set(range(case["n"])):
             return f"epoch {number} visits samples {order}: expected {kept} different samples of 0..{case['n'] - 1}"
     return None
 
 
-def labels_with_samples(submit, case):
-    steps = run_loader(submit, case, [{"seed": case["seed"], "plan": epochs_plan(case)}])["runs"][0]["steps"]
+def labels_with_samples(case):
+    steps = (yield from run_loader(case, [{"seed": case["seed"], "plan": epochs_plan(case)}]))["runs"][0]["steps"]
     for number, batches in enumerate(steps):
         for position, batch in enumerate(batches):
             found = ids(batch)
@@ -272,18 +280,18 @@ def labels_with_samples(submit, case):
     return None
 
 
-def new_order_each_epoch(submit, case):
-    found = shuffled_epochs(submit, case)
+def new_order_each_epoch(case):
+    found = (yield from shuffled_epochs(case))
     for number in range(1, len(found)):
         if found[number] == found[number - 1]:
             return f"epochs {number - 1} and {number} have the same order {found[number]}"
     return None
 
 
-def epoch_cut_short(submit, case):
+def epoch_cut_short(case):
     seed = case["seed"]
-    runs = run_loader(submit, case, [{"seed": seed, "plan": ["epoch", "epoch"]}, {"seed": seed, "plan": ["cut", "epoch"]},
-                                     {"seed": seed, "plan": ["two"]}])["runs"]
+    runs = (yield from run_loader(case, [{"seed": seed, "plan": ["epoch", "epoch"]}, {"seed": seed, "plan": ["cut", "epoch"]},
+                                     {"seed": seed, "plan": ["two"]}]))["runs"]
     whole, cut, two = (run["steps"] for run in runs)
     if orders([cut[1]]) != orders([whole[1]]):
         return f"after an epoch stopped at its first batch, the next epoch has the order {orders([cut[1]])[0]}; the " \
@@ -295,11 +303,11 @@ def epoch_cut_short(submit, case):
     return None
 
 
-def same_seed_same_orders(submit, case):
+def same_seed_same_orders(case):
     seed, plan = case["seed"], epochs_plan(case)
     drawing = [step for epoch in plan for step in (["draw", 3], epoch)]
-    runs = run_loader(submit, case, [{"seed": seed, "plan": plan}, {"seed": seed, "plan": plan},
-                                     {"seed": seed, "plan": drawing}])["runs"]
+    runs = (yield from run_loader(case, [{"seed": seed, "plan": plan}, {"seed": seed, "plan": plan},
+                                     {"seed": seed, "plan": drawing}]))["runs"]
     first, again, drawn = (orders(run["steps"]) for run in runs)
     if first != again:
         return f"two loaders with seed={seed} gave the orders {first} and {again}"
@@ -309,10 +317,10 @@ def same_seed_same_orders(submit, case):
     return None
 
 
-def other_seeds_other_orders(submit, case):
+def other_seeds_other_orders(case):
     seed = case["seed"]
-    runs = run_loader(submit, case, [{"seed": seed, "plan": ["epoch"] * 2}, {"seed": seed + 1, "plan": ["epoch"]},
-                                     {"seed": None, "plan": ["epoch"]}, {"seed": None, "plan": ["epoch"]}])["runs"]
+    runs = (yield from run_loader(case, [{"seed": seed, "plan": ["epoch"] * 2}, {"seed": seed + 1, "plan": ["epoch"]},
+                                     {"seed": None, "plan": ["epoch"]}, {"seed": None, "plan": ["epoch"]}]))["runs"]
     (first, second), (other,), (fresh,), (fresh_again,) = (orders(run["steps"]) for run in runs)
     if other == first:
         return f"seed={seed} and seed={seed + 1} gave the same order {first}"
@@ -324,8 +332,8 @@ def other_seeds_other_orders(submit, case):
     return None
 
 
-def global_state_untouched(submit, case):
-    runs = run_loader(submit, case, [{"seed": case["seed"], "plan": epochs_plan(case)}, {"seed": None, "plan": ["epoch"]}])
+def global_state_untouched(case):
+    runs = (yield from run_loader(case, [{"seed": case["seed"], "plan": epochs_plan(case)}, {"seed": None, "plan": ["epoch"]}]))
     if any(run["global_state_changed"] for run in runs["runs"]):
         return "creating or iterating the loader changed np.random's global state"
     return None
@@ -365,10 +373,10 @@ def as_uint8(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8).copy()
 
 
-def idx_reads(submit, case):
+def idx_reads(case):
     data = idx_bytes(case)
     expected = reference_idx(data)
-    return differs(submit("read_idx", data=as_uint8(data))["array"], expected, "read_idx(data)")
+    return differs((yield ask("read_idx", data=as_uint8(data)))["array"], expected, "read_idx(data)")
 
 
 def damaged_idx_cases(rng) -> list[dict]:
@@ -378,14 +386,14 @@ def damaged_idx_cases(rng) -> list[dict]:
     return sorted(cases, key=lambda case: sum(case["shape"]))
 
 
-def damaged_idx(submit, case):
+def damaged_idx(case):
     data = idx_bytes(case)
     data = {"one byte short": data[:-1], "one byte too many": data + b"\0", "first byte not zero": b"\1" + data[1:],
             "half the data": data[: 4 + 4 * len(case["shape"]) + (len(data) - 4 - 4 * len(case["shape"])) // 2],
             "unknown type code": data[:2] + b"\x07" + data[3:], "header cut short": data[:6]}[case["damage"]]
     if not isinstance(reference_idx(data), Exception):
         return None  # not damaged after all (e.g. half of no data); nothing to refuse
-    if submit("damaged_idx", data=as_uint8(data))["raised"]:
+    if (yield ask("damaged_idx", data=as_uint8(data)))["raised"]:
         return None
     return f"read_idx accepted a damaged file ({case['damage']}) instead of raising ValueError"
 
@@ -412,10 +420,10 @@ def reference_normalized(fit_on, x) -> np.ndarray:
     return Normalize(*statistics(fit_on)).apply_batch(x)
 
 
-def normalizer(submit, case):
+def normalizer(case):
     x = images(case["shape"], np.random.default_rng(case["seed"]))
     (mean, std), expected = statistics(x), reference_normalized(x, x)
-    got = submit("normalizer", x=x)
+    got = (yield ask("normalizer", x=x))
     if "fit_returned" in got:
         return f"Normalizer().fit(x) returned {got['fit_returned']}, expected the Normalizer itself (return self)"
     for name, value in (("mean", mean), ("std", std)):
@@ -433,10 +441,10 @@ def splits(case):
     return images(case["shape"], rng), images(case["shape"], rng, centre=20.0)
 
 
-def normalized_splits(submit, case):
+def normalized_splits(case):
     train, test = splits(case)
     expected = reference_normalized(train, train), reference_normalized(train, test)
-    got = submit("normalize_splits", train=train, test=test)["out"]
+    got = (yield ask("normalize_splits", train=train, test=test))["out"]
     if not isinstance(got, tuple) or len(got) != 2:
         return f"normalize_splits should return (train, test), got {kind(got)}"
     return close(got[0], expected[0], "normalize_splits(train, test)[0]") or \
@@ -473,15 +481,15 @@ def flipped_kinds(got, pictures) -> tuple | str:
     return same, flipped
 
 
-def flipped(submit, case, pictures, labels):
+def flipped(case, pictures, labels):
     """The images that the student's flip of `pictures` gave back (with the case's seed and p)."""
-    out = submit("flip", images=pictures, labels=labels, seed=case["seed"], p=case["p"])["out"]
+    out = (yield ask("flip", images=pictures, labels=labels, seed=case["seed"], p=case["p"]))["out"]
     return out[0] if isinstance(out, tuple) and len(out) == 2 else out
 
 
-def flip_each_image(submit, case):
+def flip_each_image(case):
     pictures, labels = flip_batch(case)
-    first = flipped(submit, case, pictures, labels)
+    first = (yield from flipped(case, pictures, labels))
     found = flipped_kinds(first, pictures)
     if isinstance(found, str):
         return found
@@ -491,20 +499,20 @@ def flip_each_image(submit, case):
     got_kind = "none" if count == 0 else "all" if count == len(mirrored) else "some but not all"
     if got_kind != expected:
         return f"p={case['p']} flipped {count} of {len(mirrored)} images, expected {expected}"
-    if not np.array_equal(first, flipped(submit, case, pictures, labels)):
+    if not np.array_equal(first, (yield from flipped(case, pictures, labels))):
         return "two calls with generators of the same seed flipped different images: draw from the rng you are given"
     return None
 
 
-def flip_any_axes(submit, case):
+def flip_any_axes(case):
     pictures, labels = flip_batch(case)
-    found = flipped_kinds(flipped(submit, case, pictures, labels), pictures)
+    found = flipped_kinds((yield from flipped(case, pictures, labels)), pictures)
     return found if isinstance(found, str) else None
 
 
-def flip_leaves_labels(submit, case):
+def flip_leaves_labels(case):
     pictures, labels = flip_batch(case)
-    got = submit("flip", images=pictures, labels=labels, seed=case["seed"], p=case["p"])["out"]
+    got = (yield ask("flip", images=pictures, labels=labels, seed=case["seed"], p=case["p"]))["out"]
     if not isinstance(got, tuple) or len(got) != 2:
         return f"random_horizontal_flip should return (images, labels), got {kind(got)}"
     return differs(got[1], labels, "the labels")
@@ -517,23 +525,23 @@ def input_cases(rng) -> list[dict]:
     return [{"part": part, "seed": int(rng.integers(2**31))} for _ in range(3) for part in parts]
 
 
-def inputs_unchanged(submit, case):
+def inputs_unchanged(case):
     rng, part = np.random.default_rng(case["seed"]), case["part"]
     shape = (int(rng.integers(2, 9)), int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(2, 5)))
     if part == "TensorDataset":
-        got = submit("tensor_dataset", arrays=[random_array(rng, 6), random_array(rng, 6)], items=[0, 5], batch=[5, 0, 2])
+        got = (yield ask("tensor_dataset", arrays=[random_array(rng, 6), random_array(rng, 6)], items=[0, 5], batch=[5, 0, 2]))
     elif part == "collate":
-        got = submit("collate", samples=collate_samples({"samples": 4, "fields": ["array", "int"], "seed": case["seed"]}))
+        got = (yield ask("collate", samples=collate_samples({"samples": 4, "fields": ["array", "int"], "seed": case["seed"]})))
     elif part == "DataLoader":
-        got = submit("loader", n=10, shape=[2], batched=bool(rng.random() < 0.5), batch_size=3, drop_last=False,
-                     runs=[{"seed": case["seed"], "plan": ["epoch", "epoch"]}], own_len=True, own_collate=True)
+        got = (yield ask("loader", n=10, shape=[2], batched=bool(rng.random() < 0.5), batch_size=3, drop_last=False,
+                     runs=[{"seed": case["seed"], "plan": ["epoch", "epoch"]}], own_len=True, own_collate=True))
     elif part == "Normalizer":
-        got = submit("normalizer", x=images(shape, rng))
+        got = (yield ask("normalizer", x=images(shape, rng)))
     elif part == "normalize_splits":
-        got = submit("normalize_splits", train=images(shape, rng), test=images(shape, rng))
+        got = (yield ask("normalize_splits", train=images(shape, rng), test=images(shape, rng)))
     else:
         pictures, labels = flip_batch({"images": shape, "seed": case["seed"]})
-        got = submit("flip", images=pictures, labels=labels, seed=case["seed"], p=0.5)
+        got = (yield ask("flip", images=pictures, labels=labels, seed=case["seed"], p=0.5))
     return f"{part} wrote into the arrays it was given" if got["changed"] else None
 
 
@@ -545,9 +553,9 @@ def time_epoch_cases(rng) -> list[dict]:
             {"loader": "batched or one by one", "n": 4000, "width": 64, "batch_size": 64}]
 
 
-def time_epoch(submit, case):
+def time_epoch(case):
     if "durations" in case:
-        got = submit("time_epoch_timed", durations=case["durations"], repeats=case["repeats"])
+        got = (yield ask("time_epoch_timed", durations=case["durations"], repeats=case["repeats"]))
         value, expected = got["value"], min(case["durations"][:case["repeats"]])
         if isinstance(value, np.ndarray) and value.ndim == 0:  # a NumPy scalar
             value = value.item()
@@ -560,7 +568,7 @@ def time_epoch(submit, case):
             return f"time_epoch returned {value:.6g} for epochs that took {', '.join(map(str, case['durations']))} s: " \
                    f"expected the shortest, {expected} (in seconds, not milliseconds)"
         return None
-    got = submit("time_epoch_batched", n=case["n"], width=case["width"], batch_size=case["batch_size"])
+    got = (yield ask("time_epoch_batched", n=case["n"], width=case["width"], batch_size=case["batch_size"]))
     if not got["batched"] < got["one_by_one"]:
         return f"time_epoch says an epoch fetched one NumPy call per batch took {got['batched']!r} s and one fetched " \
                f"sample by sample {got['one_by_one']!r} s: the batched one is several times faster"
@@ -577,15 +585,15 @@ def end_to_end_cases(rng) -> list[dict]:
     return [{"dataset": "TinyDigits", "batch_size": 32, "epochs": E2E_EPOCHS, "seed": int(rng.integers(2**31))}]
 
 
-def end_to_end(submit, case):
+def end_to_end(case):
     from tinytorch import nn
     from tinytorch.nn import Tensor
     from tinytorch.nn.functional import cross_entropy
 
     train, test = reference.TinyDigits(train=True), reference.TinyDigits(train=False)
     x, y = train.data.reshape(len(train), -1).astype(np.float32), np.asarray(train.targets, dtype=np.int64)
-    got = submit("training_batches", images=x, labels=y, batch_size=case["batch_size"], seed=case["seed"],
-                 epochs=case["epochs"])["epochs"]
+    got = (yield ask("training_batches", images=x, labels=y, batch_size=case["batch_size"], seed=case["seed"],
+                 epochs=case["epochs"]))["epochs"]
     nn.manual_seed(case["seed"] % 1000)
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
     optimizer = nn.Adam(model.parameters(), lr=0.005)

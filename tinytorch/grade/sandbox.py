@@ -5,7 +5,7 @@ starts `python -I -S run.py` there: isolated mode, no site-packages (so no edita
 environment, a session of its own, and, when the grader runs as root (as on Gradescope), a user id of its own that
 owns no file. The child learns nothing of the grading: not the seed, not where results go, not the checks.
 
-`call(op, inputs)` sends one request and waits for the reply until the check's deadline. A submission that runs
+`ask(requests)` sends a round of requests at once and reads the replies, in order, until the check's deadline. A submission that runs
 past it, exits or crashes costs that check only: its whole process group (and, under its own user id, every process
 of that user, even one that left the group) is killed, and the next check starts a fresh interpreter.
 What the submission prints is collected apart, up to `OUTPUT_LIMIT` characters.
@@ -98,6 +98,7 @@ class Sandbox:
             if not path.is_symlink():
                 path.chmod(0o755 if path.is_dir() else 0o644)
         self.output, self.output_size, self.process, self.loaded, self.requests = bytearray(), 0, None, None, 0
+        self.writer = None
 
     def __enter__(self):
         return self
@@ -127,27 +128,45 @@ class Sandbox:
             self.loaded = {"loaded": False, "failure": error}
         return self.loaded
 
-    def call(self, op: str, inputs: dict, deadline: float):
-        """What the student's code answered to `op` with `inputs`; SubmissionError when it did not answer."""
+    def ask(self, requests: list, deadline: float) -> list:
+        """The student's code's answer to each request (op, inputs), in order, all sent at once: an answer, a
+        SubmissionError (it raised, or ran past `deadline`, or crashed), or None for one never answered after
+        that. A fresh interpreter is started first when none is running."""
         if self.process is None:
             loaded = self.start(deadline)
             if not loaded["loaded"]:
                 self.stop()
-                raise loaded.get("failure") or SubmissionError("error", "your file no longer loads")
-        self.requests += 1
+                return [loaded.get("failure") or SubmissionError("error", "your file no longer loads")] + \
+                    [None] * (len(requests) - 1)
+        first = self.requests + 1
+        self.requests += len(requests)
+        messages = [{"id": first + number, "op": op, "inputs": inputs} for number, (op, inputs) in enumerate(requests)]
+        self.writer = threading.Thread(target=self.send, args=(messages,), daemon=True)  # replies are read meanwhile
+        self.writer.start()
+        answers = []
+        for number in range(len(requests)):
+            try:
+                reply = self.receive(deadline, first + number)
+            except SubmissionError as error:
+                return answers + [error] + [None] * (len(requests) - number - 1)
+            answers.append(reply["ok"] if "ok" in reply else self.raised(reply["raised"]))
+        self.writer.join()
+        return answers
+
+    def send(self, messages: list):
         try:
-            wire.send(self.request_fd, {"id": self.requests, "op": op, "inputs": inputs})
+            for message in messages:
+                wire.send(self.request_fd, message)
         except OSError:
-            pass  # the child is gone: receive() says how
-        reply = self.receive(deadline, self.requests)
-        if "raised" in reply:
-            raised = reply["raised"]
-            location = self.where(raised)
-            text = f"{raised['type']}: {raised['message']}".rstrip(": ")
-            raise SubmissionError(error_status(raised),
-                                  (raised["message"] or raised["type"]) if error_status(raised) == "not implemented"
-                                  else f"raised {text}" + (f" ({location})" if location else ""))
-        return reply["ok"]
+            pass  # the interpreter is gone: the reader says how
+
+    def raised(self, raised: dict) -> SubmissionError:
+        """What the student's code raised, as the report says it: its type, message and line."""
+        status, location = error_status(raised), self.where(raised)
+        if status == "not implemented":
+            return SubmissionError(status, raised["message"] or raised["type"])
+        text = f"{raised['type']}: {raised['message']}".rstrip(": ")
+        return SubmissionError(status, f"raised {text}" + (f" ({location})" if location else ""))
 
     def receive(self, deadline: float, request: int | None = None) -> dict:
         """The reply to request number `request` (None: the reply to loading the file), checked to be the harness's
@@ -190,6 +209,9 @@ class Sandbox:
             except (ProcessLookupError, PermissionError):
                 pass
         self.process.wait()
+        if self.writer is not None:
+            self.writer.join()  # its writes fail now that nobody reads: then its descriptor can be closed
+            self.writer = None
         code = self.process.returncode if code is None else code
         self.reader.join(timeout=5)
         for fd in (self.request_fd, self.reply_fd):
