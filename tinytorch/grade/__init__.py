@@ -209,8 +209,9 @@ def grade(module: str, path, timeout: float = 10.0, seed: int = 0, only=None) ->
                                             seed)
         sandbox.stop()
         printed, size = sandbox.printed()
-    return Grading(module, Path(path), [results[check.name] for check in checks], printed, size,
-                   flags_of(submission.code), submission.answers, time.perf_counter() - start, cpu_time() - cpu)
+    flags = flags_of(submission.code) + ([sandbox.warning] if sandbox.warning else [])
+    return Grading(module, Path(path), [results[check.name] for check in checks], printed, size, flags,
+                   submission.answers, time.perf_counter() - start, cpu_time() - cpu)
 
 
 def cpu_time() -> float:
@@ -331,10 +332,15 @@ def gradescope(grading: Grading) -> dict:
 
 
 def write_results(grading: Grading, file) -> None:
-    """Write Gradescope's results.json atomically: a temporary file beside it, then a rename."""
+    """Write Gradescope's results.json of `grading` atomically."""
+    write_json(file, gradescope(grading))
+
+
+def write_json(file, data) -> None:
+    """Write `data` as JSON to `file` atomically: a temporary file beside it, then a rename."""
     file = Path(file)
     temporary = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(gradescope(grading), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(temporary, file)
 
 

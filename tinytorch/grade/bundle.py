@@ -1,8 +1,8 @@
 """A Gradescope autograder for a module: `build` writes the .zip, `run_gradescope` is what its run_autograder runs.
 
 Gradescope unpacks the .zip into /autograder/source, runs setup.sh once when the image is built, then, for each
-submission, run_autograder as root with the student's files in /autograder/submission/; it reads
-/autograder/results/results.json. TINYTORCH_AUTOGRADER_ROOT replaces /autograder (a test lays out a temporary folder
+submission, run_autograder as root with the student's files in /autograder/submission/ (`dataloader.py` is graded,
+else `dataloader.ipynb`, else the first .py or .ipynb); it reads /autograder/results/results.json. TINYTORCH_AUTOGRADER_ROOT replaces /autograder (a test lays out a temporary folder
 the same way) and TINYTORCH_AUTOGRADER_PYTHON the python3 that runs the grader.
 
 The bundle holds the grader and the reference (tinytorch/, the shipped TinyDigits), never a module's answer key, and
@@ -65,19 +65,18 @@ def build(module: str, out, seed: int | None = None) -> Path:
 
 def run_gradescope() -> int:
     """Grade the submission in $ROOT/submission with the bundle's module and seed; write $ROOT/results/results.json."""
-    from . import grade, report, write_results
+    from . import grade, report, write_json, write_results
 
     root = Path(os.environ.get("TINYTORCH_AUTOGRADER_ROOT", "/autograder"))
     config = json.loads((root / "source" / "grader.json").read_text(encoding="utf-8"))
     module, seed = config["module"], config["seed"]
     stem = module.split("_", 1)[-1]
-    found = [path for name in (f"{stem}.ipynb", f"{stem}.py") for path in sorted((root / "submission").rglob(name))]
+    found = [path for name in (f"{stem}.py", f"{stem}.ipynb") for path in sorted((root / "submission").rglob(name))]
     found = found or sorted(path for path in (root / "submission").rglob("*") if path.suffix in (".py", ".ipynb"))
     results = root / "results" / "results.json"
     if not found:
-        results.write_text(json.dumps({"score": 0, "output": f"no {stem}.py or {stem}.ipynb in the submission: "
-                                                                f"upload your modules/{module}/{stem}.py or .ipynb",
-                                       "tests": []}) + "\n", encoding="utf-8")
+        write_json(results, {"score": 0, "tests": [], "output": f"no {stem}.py or {stem}.ipynb in the submission: "
+                                                                  f"upload your modules/{module}/{stem}.py or .ipynb"})
         return 0
     grading = grade(module, found[0], seed=seed)
     print(report(grading))

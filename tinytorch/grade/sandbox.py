@@ -79,11 +79,14 @@ class Sandbox:
     def __init__(self, code: str, ops: str, where=lambda raised: ""):
         self.ops, self.where = ops, where
         self.folder = Path(tempfile.mkdtemp(prefix="tinytorch-grade-"))
-        self.python, self.uid = sys.executable, None
+        self.python, self.uid, self.warning = sys.executable, None, ""
         if os.geteuid() == 0:  # the submission runs under a user id of its own, with an interpreter it can run
             self.python = interpreter_for_others()
             self.uid = fresh_uid() if self.python else None
-            self.python = self.python or sys.executable
+            if self.python is None:
+                self.python, self.warning = sys.executable, (
+                    f"the submission ran as root: no Python {sys.version_info.major}.{sys.version_info.minor} that an "
+                    "unprivileged user can run was found (install one in /usr/bin or /usr/local/bin)")
         shutil.copytree(Path(harness.__file__).parent, self.folder / "harness",
                         ignore=shutil.ignore_patterns("__pycache__"))
         (self.folder / "run.py").write_text(RUN.format(separate_user=self.uid is not None), encoding="utf-8")
