@@ -195,7 +195,10 @@ def grade(module: str, path, timeout: float = 10.0, seed: int = 0, only=None) ->
         results, causes = {}, {}
         loaded = sandbox.start(time.monotonic() + timeout)
         if not loaded["loaded"]:
-            problem = loaded["failure"].detail if "failure" in loaded else load_problem(loaded["raised"], submission)
+            problem = load_problem(loaded["raised"], submission) if "raised" in loaded else loaded["failure"].detail
+            if loaded.get("failure") and loaded["failure"].status == "timeout":
+                problem = f"your file did not finish loading within {timeout:g} s: does code outside the functions " \
+                          "run forever?"
             results = {check.name: Result(check, "import error", problem) for check in checks}
         for check in checks:
             if check.name in results:

@@ -100,7 +100,7 @@ class Sandbox:
         for path in [self.folder, *self.folder.rglob("*")]:  # readable by the submission's user, writable by none
             if not path.is_symlink():
                 path.chmod(0o755 if path.is_dir() else 0o644)
-        self.output, self.output_size, self.process, self.loaded, self.requests = bytearray(), 0, None, None, 0
+        self.output, self.output_size, self.process, self.requests = bytearray(), 0, None, 0
         self.writer = None
 
     def __enter__(self):
@@ -110,7 +110,8 @@ class Sandbox:
         self.close()
 
     def start(self, deadline: float) -> dict:
-        """Start the interpreter and load the student's file: {"loaded": True} or {"loaded": False, "raised": ...}."""
+        """Start the interpreter and load the student's file: {"loaded": True}, or {"loaded": False} with what it
+        raised ("raised") or the SubmissionError of a timeout or crash ("failure")."""
         request_read, self.request_fd = os.pipe()
         self.reply_fd, reply_write = os.pipe()
         argv = [self.python, "-I", "-S", "-B", "-u", str(self.folder / "run.py"), str(request_read), str(reply_write),
@@ -126,10 +127,9 @@ class Sandbox:
         self.reader = threading.Thread(target=self.collect, args=(self.process.stdout,), daemon=True)
         self.reader.start()
         try:
-            self.loaded = self.receive(deadline)
-        except SubmissionError as error:
-            self.loaded = {"loaded": False, "failure": error}
-        return self.loaded
+            return self.receive(deadline)
+        except SubmissionError as error:  # it ran past the deadline or ended while loading
+            return {"loaded": False, "failure": error}
 
     def ask(self, requests: list, deadline: float) -> list:
         """The student's code's answer to each request (op, inputs), in order, all sent at once: an answer, a
