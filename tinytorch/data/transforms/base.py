@@ -173,8 +173,7 @@ class ImageBatch:
                        f"{sample.dtype} array of shape {sample.shape}")
             raise TypeError(f"Tensor is not a torch image. {message}") if ndim < 2 else ValueError(message)
         images = cls(view, kind, form, ndim > 2, given)
-        shape = view.shape
-        return images if shape[-1] and shape[-2] else images.check_size(name)
+        return images if sample.size else images.check_size(name)
 
     @classmethod
     def of_batch(cls, batch, name: str) -> ImageBatch:
@@ -188,7 +187,7 @@ class ImageBatch:
         else:
             raise ValueError(f"{name} expects a batch of images (N, H, W) or (N, H, W, C) or of tensors "
                              f"(N, ..., C, H, W), got {batch.dtype} array of shape {batch.shape}")
-        return images.check_size(name)
+        return images if batch.size else images.check_size(name)
 
     def check_size(self, name: str) -> ImageBatch:
         if not (self.view.shape[-1] and self.view.shape[-2]):
