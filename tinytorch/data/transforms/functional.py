@@ -7,8 +7,12 @@ RGB or RGBA) gives a Pillow image back. A paired transform, the same random crop
 
     i, j, h, w = RandomCrop.get_params(image, (24, 24))
     image, mask = F.crop(image, i, j, h, w), F.crop(mask, i, j, h, w)
-    if random.random() < 0.5:
+    if RandomHorizontalFlip.get_params(0.5):
         image, mask = F.hflip(image), F.hflip(mask)
+
+The operations themselves live beside their transforms (`flip_crop`, `geometry`, `color`, `tensor`), written once
+for an ImageBatch with one parameter per sample: these functions call them for one input, the transforms for a
+sample or a batch with the parameters they draw.
 """
 from __future__ import annotations
 
