@@ -28,7 +28,8 @@ from .harness import load, wire  # noqa: F401  (load is public: the milestones i
 
 STATIC_FLAGS = {"importlib": "imports importlib", "__import__": "calls __import__", "_getframe": "uses sys._getframe",
                 "inspect": "uses inspect", "gc": "uses gc", "ctypes": "uses ctypes", "subprocess": "uses subprocess",
-                "fork": "calls os.fork", "_exit": "calls os._exit", "setsid": "calls os.setsid", "kill": "calls os.kill"}
+                "fork": "calls os.fork", "_exit": "calls os._exit", "setsid": "calls os.setsid",
+                "kill": "calls os.kill"}
 ANSWER = "**Your answer to question "
 
 
@@ -77,8 +78,8 @@ class Submission:
             return cls(path, text, answers=answers_in(markdown_cells_of_percent(text)))
         try:
             notebook = json.loads(text)
-            cells = [(cell["cell_type"], "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"])
-                     for cell in notebook["cells"]]
+            cells = [(cell["cell_type"], "".join(cell["source"]) if isinstance(cell["source"], list)
+                      else cell["source"]) for cell in notebook["cells"]]
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"{path} is not a Jupyter notebook ({error})") from None
         code, starts = [], []
@@ -134,11 +135,17 @@ def flags_of(code: str) -> list[str]:
         return []
     found = []
     for node in ast.walk(tree):
-        names = [alias.name.split(".")[0] for alias in node.names] if isinstance(node, ast.Import) else \
-            [node.module.split(".")[0]] + [alias.name for alias in node.names] if isinstance(node, ast.ImportFrom) and node.module else \
-            [node.attr] if isinstance(node, ast.Attribute) else [node.id] if isinstance(node, ast.Name) else []
-        found += [(node.lineno, STATIC_FLAGS[name]) for name in names if name in STATIC_FLAGS]
+        found += [(node.lineno, STATIC_FLAGS[name]) for name in names_in(node) if name in STATIC_FLAGS]
     return [f"line {line}: {what}" for line, what in sorted(set(found))]
+
+
+def names_in(node) -> list[str]:
+    """The names an AST node imports or uses (for an import, the top-level module)."""
+    if isinstance(node, ast.Import):
+        return [alias.name.split(".")[0] for alias in node.names]
+    if isinstance(node, ast.ImportFrom):
+        return [(node.module or "").split(".")[0]] + [alias.name for alias in node.names]
+    return [node.attr] if isinstance(node, ast.Attribute) else [node.id] if isinstance(node, ast.Name) else []
 
 
 @dataclass
@@ -203,9 +210,11 @@ def grade(module: str, path, timeout: float = 10.0, seed: int = 0, only=None) ->
         for check in checks:
             if check.name in results:
                 continue
-            failed = [causes.get(need, need) for need in check.needs if need in results and results[need].status != "passed"]
+            failed = [causes.get(need, need) for need in check.needs
+                      if need in results and results[need].status != "passed"]
             if failed:  # named by the first check that really failed, not by one that was itself blocked
-                results[check.name], causes[check.name] = Result(check, "blocked", f"fix “{failed[0]}” first"), failed[0]
+                results[check.name] = Result(check, "blocked", f"fix “{failed[0]}” first")
+                causes[check.name] = failed[0]
                 continue
             deadline = time.monotonic() + timeout  # for all the check's cases
             results[check.name] = run_check(check, lambda requests, deadline=deadline: sandbox.ask(requests, deadline),
@@ -252,7 +261,8 @@ def run_check(check: Check, ask, seed: int, limit: int | None = None) -> Result:
     for index in range(len(cases)):
         advance(index, None)
     while pending:
-        first_failed = min((i for i, outcome in enumerate(outcomes) if outcome and outcome[0] != "passed"), default=None)
+        first_failed = min((i for i, outcome in enumerate(outcomes) if outcome and outcome[0] != "passed"),
+                           default=None)
         for index in [i for i in pending if first_failed is not None and i > first_failed]:
             del pending[index]  # a larger case cannot be the smallest failing example any more
         order = sorted(pending)
@@ -285,7 +295,8 @@ def check_lines(result: Result) -> list[str]:
         return [f"❌ {result.check.name}: not implemented yet ({result.detail})"]
     if result.status == "blocked":
         return [f"❌ {result.check.name}: {result.detail}"]
-    return [f"❌ {result.check.name}", f"   hint: {result.check.hint}", *(f"   {line}" for line in result.detail.splitlines())]
+    return [f"❌ {result.check.name}", f"   hint: {result.check.hint}",
+            *(f"   {line}" for line in result.detail.splitlines())]
 
 
 def printed_block(grading: Grading) -> list[str]:
@@ -313,7 +324,8 @@ def report(grading: Grading) -> str:
         lines.append(f"📝 Part 7: {len(answered)} of {len(grading.answers)} questions answered "
                      f"({', '.join(answered) or 'none yet'}); your teacher reads the answers")
     lines += [f"⚠ for your teacher: {flag}" for flag in grading.flags]
-    lines.append(f"Score: {grading.score}/{grading.total}" + (" — full marks!" if grading.score == grading.total else ""))
+    full = " — full marks!" if grading.score == grading.total else ""
+    lines.append(f"Score: {grading.score}/{grading.total}{full}")
     return "\n".join(lines)
 
 
@@ -347,7 +359,7 @@ def write_json(file, data) -> None:
     os.replace(temporary, file)
 
 
-# ---- the notebook's self-checks ----------------------------------------------------------------------------------------
+# ---- the notebook's self-checks --------------------------------------------------------------------------------
 
 def self_check(part: str, namespace: dict, module: str = "08_dataloader", cases: int = 3) -> list[Result]:
     """Run the grader's checks of `part` on the first `cases` cases, on the code in `namespace` (the notebook's

@@ -2,7 +2,7 @@
 
   python -m tinytorch.grade 08_dataloader [PATH] [--json FILE]   grade PATH (.py or .ipynb; default: the module's
                                                                   student file in the checkout); exit 0 at full marks
-  python -m tinytorch.grade bundle 08_dataloader --out FILE.zip   write a Gradescope autograder (setup.sh, run_autograder)
+  python -m tinytorch.grade bundle 08_dataloader --out FILE.zip   write a Gradescope autograder
   python -m tinytorch.grade gradescope                            what the bundle's run_autograder runs
 """
 from __future__ import annotations
@@ -22,8 +22,9 @@ def main(argv=None) -> int:
         from .bundle import run_gradescope
 
         return run_gradescope()
-    parser = argparse.ArgumentParser(prog="python -m tinytorch.grade", description=__doc__.split("\n\n")[0].split(": ", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n")[1])
+    summary, usage = __doc__.split("\n\n")[:2]
+    parser = argparse.ArgumentParser(prog="python -m tinytorch.grade", description=summary.split(": ", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=usage)
     parser.add_argument("module", help="the module to grade, e.g. 08_dataloader")
     parser.add_argument("path", nargs="?", type=Path, help="the student's .py or .ipynb (default: the module's file)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write Gradescope's results.json to FILE")

@@ -2,8 +2,9 @@
 
 Gradescope unpacks the .zip into /autograder/source, runs setup.sh once when the image is built, then, for each
 submission, run_autograder as root with the student's files in /autograder/submission/ (`dataloader.py` is graded,
-else `dataloader.ipynb`, else the first .py or .ipynb); it reads /autograder/results/results.json. TINYTORCH_AUTOGRADER_ROOT replaces /autograder (a test lays out a temporary folder
-the same way) and TINYTORCH_AUTOGRADER_PYTHON the python3 that runs the grader.
+else `dataloader.ipynb`, else the first .py or .ipynb); it reads /autograder/results/results.json.
+TINYTORCH_AUTOGRADER_ROOT replaces /autograder (a test lays out a temporary folder the same way) and
+TINYTORCH_AUTOGRADER_PYTHON the python3 that runs the grader.
 
 The bundle holds the grader and the reference (tinytorch/, the shipped TinyDigits), never a module's answer key, and
 grader.json: the module and the seed of the hidden cases, drawn when the bundle is built. run_autograder makes

@@ -255,7 +255,8 @@ def batch_sizes(case):
 
 
 def shuffled_epochs(case) -> list[list[int]]:
-    return orders((yield from run_loader(case, [{"seed": case["seed"], "plan": epochs_plan(case)}]))["runs"][0]["steps"])
+    got = yield from run_loader(case, [{"seed": case["seed"], "plan": epochs_plan(case)}])
+    return orders(got["runs"][0]["steps"])
 
 
 def shuffled_coverage(case):
@@ -290,9 +291,9 @@ def new_order_each_epoch(case):
 
 def epoch_cut_short(case):
     seed = case["seed"]
-    runs = (yield from run_loader(case, [{"seed": seed, "plan": ["epoch", "epoch"]}, {"seed": seed, "plan": ["cut", "epoch"]},
-                                     {"seed": seed, "plan": ["two"]}]))["runs"]
-    whole, cut, two = (run["steps"] for run in runs)
+    got = yield from run_loader(case, [{"seed": seed, "plan": ["epoch", "epoch"]},
+                                       {"seed": seed, "plan": ["cut", "epoch"]}, {"seed": seed, "plan": ["two"]}])
+    whole, cut, two = (run["steps"] for run in got["runs"])
     if orders([cut[1]]) != orders([whole[1]]):
         return f"after an epoch stopped at its first batch, the next epoch has the order {orders([cut[1]])[0]}; the " \
                f"second epoch of a loader with the same seed has {orders([whole[1]])[0]}: the epoch counter must " \
@@ -333,7 +334,8 @@ def other_seeds_other_orders(case):
 
 
 def global_state_untouched(case):
-    runs = (yield from run_loader(case, [{"seed": case["seed"], "plan": epochs_plan(case)}, {"seed": None, "plan": ["epoch"]}]))
+    runs = yield from run_loader(case, [{"seed": case["seed"], "plan": epochs_plan(case)},
+                                        {"seed": None, "plan": ["epoch"]}])
     if any(run["global_state_changed"] for run in runs["runs"]):
         return "creating or iterating the loader changed np.random's global state"
     return None
@@ -344,7 +346,8 @@ def global_state_untouched(case):
 def idx_cases(rng) -> list[dict]:
     codes = list(IDX_DTYPES)
     cases = [{"shape": tuple(int(d) for d in rng.integers(0 if rng.random() < 0.1 else 1, 7, size=ndim)),
-              "type code": hex(codes[0] if rng.random() < 0.5 else int(rng.choice(codes))), "seed": int(rng.integers(2**31))}
+              "type code": hex(codes[0] if rng.random() < 0.5 else int(rng.choice(codes))),
+              "seed": int(rng.integers(2**31))}
              for ndim in rng.integers(1, 5, size=20)]
     cases += [{"shape": (int(rng.integers(256, 700)), 28, 28), "type code": "0x8", "seed": 1}]  # MNIST-like, dims > 255
     return sorted(cases, key=lambda case: (sum(case["shape"]), len(case["shape"])))
@@ -401,7 +404,8 @@ def damaged_idx(case):
 # ---- Part 5: Normalizer --------------------------------------------------------------------------------------------
 
 def image_cases(rng, count=12) -> list[dict]:
-    cases = [{"shape": (int(rng.integers(2, 30)), int(rng.integers(1, 4)), int(rng.integers(1, 7)), int(rng.integers(1, 7))),
+    cases = [{"shape": (int(rng.integers(2, 30)), int(rng.integers(1, 4)), int(rng.integers(1, 7)),
+                        int(rng.integers(1, 7))),
               "seed": int(rng.integers(2**31))} for _ in range(count)]
     return sorted(cases, key=lambda case: math.prod(case["shape"]))
 
@@ -518,7 +522,7 @@ def flip_leaves_labels(case):
     return differs(got[1], labels, "the labels")
 
 
-# ---- inputs, every part -------------------------------------------------------------------------------------------------
+# ---- inputs, every part ----------------------------------------------------------------------------------------
 
 def input_cases(rng) -> list[dict]:
     parts = ["TensorDataset", "collate", "DataLoader", "Normalizer", "normalize_splits", "random_horizontal_flip"]
@@ -529,9 +533,11 @@ def inputs_unchanged(case):
     rng, part = np.random.default_rng(case["seed"]), case["part"]
     shape = (int(rng.integers(2, 9)), int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(2, 5)))
     if part == "TensorDataset":
-        got = (yield ask("tensor_dataset", arrays=[random_array(rng, 6), random_array(rng, 6)], items=[0, 5], batch=[5, 0, 2]))
+        got = yield ask("tensor_dataset", arrays=[random_array(rng, 6), random_array(rng, 6)], items=[0, 5],
+                        batch=[5, 0, 2])
     elif part == "collate":
-        got = (yield ask("collate", samples=collate_samples({"samples": 4, "fields": ["array", "int"], "seed": case["seed"]})))
+        got = yield ask("collate", samples=collate_samples({"samples": 4, "fields": ["array", "int"],
+                                                            "seed": case["seed"]}))
     elif part == "DataLoader":
         got = (yield ask("loader", n=10, shape=[2], batched=bool(rng.random() < 0.5), batch_size=3, drop_last=False,
                      runs=[{"seed": case["seed"], "plan": ["epoch", "epoch"]}], own_len=True, own_collate=True))
@@ -545,7 +551,7 @@ def inputs_unchanged(case):
     return f"{part} wrote into the arrays it was given" if got["changed"] else None
 
 
-# ---- Part 7: time_epoch -----------------------------------------------------------------------------------------------
+# ---- Part 7: time_epoch ----------------------------------------------------------------------------------------
 
 def time_epoch_cases(rng) -> list[dict]:
     return [{"loader": "epochs of 60, 20 and 40 ms on a virtual clock", "durations": [0.06, 0.02, 0.04], "repeats": 3},
@@ -565,7 +571,8 @@ def time_epoch(case):
             return f"time_epoch(loader, repeats={case['repeats']}) started {got['started']} epochs and finished " \
                    f"{got['finished']}: run `repeats` whole epochs"
         if not math.isclose(value, expected, rel_tol=1e-6):
-            return f"time_epoch returned {value:.6g} for epochs that took {', '.join(map(str, case['durations']))} s: " \
+            took = ", ".join(map(str, case["durations"]))
+            return f"time_epoch returned {value:.6g} for epochs that took {took} s: " \
                    f"expected the shortest, {expected} (in seconds, not milliseconds)"
         return None
     got = (yield ask("time_epoch_batched", n=case["n"], width=case["width"], batch_size=case["batch_size"]))
@@ -655,7 +662,8 @@ CHECKS = [
           lambda rng: loader_cases(rng, shuffle=False), loader_length, part="DataLoader"),
     loader_check(IN_ORDER,
                  "without shuffle, batch k holds samples k*b .. k*b+b-1 in order: slices of the epoch's order, each "
-                 "fetched", lambda rng: loader_cases(rng, whole_batches=True, shuffle=False), batches_in_order, needs=()),
+                 "fetched", lambda rng: loader_cases(rng, whole_batches=True, shuffle=False), batches_in_order,
+                 needs=()),
     loader_check("DataLoader: the last partial batch",
                  "the last partial batch is dropped only with drop_last=True: n samples in batches of b give "
                  "ceil(n / b) batches, the last holding n % b",
@@ -666,8 +674,8 @@ CHECKS = [
                  "a dataset with get_batch gives a whole batch in one call: call it once per batch, with exactly that "
                  "batch's indices, instead of dataset[i] for each sample or get_batch of more than the batch",
                  lambda rng: [dict(case, dataset="with get_batch")
-                              for case in loader_cases(rng, drop_last=(False,), shuffle=False)[::2]], one_call_per_batch,
-                 needs=(IN_ORDER, *SIZES)),
+                              for case in loader_cases(rng, drop_last=(False,), shuffle=False)[::2]],
+                 one_call_per_batch, needs=(IN_ORDER, *SIZES)),
     loader_check(COVERAGE,
                  "shuffle=True visits a permutation of the samples each epoch: every sample exactly once (with "
                  "drop_last, the samples left over are the ones dropped)", loader_cases, shuffled_coverage,
@@ -701,7 +709,8 @@ CHECKS = [
                  lambda rng: loader_cases(rng, min_visited=10)[::2], epoch_cut_short, needs=(SAME_SEED,)),
     Check("read_idx: IDX files of any shape and type",
           "IDX: two zero bytes, the type code, ndim, then ndim big-endian uint32 dimensions (np.frombuffer with "
-          "dtype '>u4'), then the data as IDX_DTYPES[type code] with that shape", idx_cases, idx_reads, part="read_idx"),
+          "dtype '>u4'), then the data as IDX_DTYPES[type code] with that shape", idx_cases, idx_reads,
+          part="read_idx"),
     Check("read_idx: damaged files are refused",
           "a file whose data is not exactly product(shape) items long, or whose first bytes are not 0, 0 and a known "
           "type code, is damaged: raise ValueError", damaged_idx_cases, damaged_idx, part="read_idx"),
@@ -710,7 +719,8 @@ CHECKS = [
           "self; calling the Normalizer gives (x - mean) / std as float32", image_cases, normalizer, part="Normalizer"),
     Check("normalize_splits: statistics from the training split",
           "fit the Normalizer on the training split only, then apply those statistics to both splits: the test split "
-          "must not influence the preprocessing", image_cases, normalized_splits, part="Normalizer", needs=(NORMALIZER,)),
+          "must not influence the preprocessing", image_cases, normalized_splits, part="Normalizer",
+          needs=(NORMALIZER,)),
     Check(MIRROR,
           "mirroring is images[..., ::-1], along the last axis (the width), whatever the number of axes: select the "
           "images to flip with the mask (images[chosen]) rather than broadcasting a mask shaped for (N, C, H, W)",

@@ -5,10 +5,10 @@ starts `python -I -S run.py` there: isolated mode, no site-packages (so no edita
 environment, a session of its own, and, when the grader runs as root (as on Gradescope), a user id of its own that
 owns no file. The child learns nothing of the grading: not the seed, not where results go, not the checks.
 
-`ask(requests)` sends a round of requests at once and reads the replies, in order, until the check's deadline. A submission that runs
-past it, exits or crashes costs that check only: its whole process group (and, under its own user id, every process
-of that user, even one that left the group) is killed, and the next check starts a fresh interpreter.
-What the submission prints is collected apart, up to `OUTPUT_LIMIT` characters.
+`ask(requests)` sends a round of requests at once and reads the replies, in order, until the check's deadline. A
+submission that runs past it, exits or crashes costs that check only: its whole process group (and, under its own
+user id, every process of that user, even one that left the group) is killed, and the next check starts a fresh
+interpreter. What the submission prints is collected apart, up to `OUTPUT_LIMIT` characters.
 """
 from __future__ import annotations
 
@@ -120,8 +120,8 @@ class Sandbox:
                "MKL_NUM_THREADS": "1"}
         user = {} if self.uid is None else {"user": self.uid, "group": self.uid, "extra_groups": []}
         self.process = subprocess.Popen(argv, cwd=self.folder, env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(request_read, reply_write),
-                                        start_new_session=True, **user)
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        pass_fds=(request_read, reply_write), start_new_session=True, **user)
         os.close(request_read)
         os.close(reply_write)
         self.reader = threading.Thread(target=self.collect, args=(self.process.stdout,), daemon=True)

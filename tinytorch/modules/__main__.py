@@ -37,7 +37,8 @@ def main(argv=None) -> int:
             written = release_repository(args.out)
         except (FileExistsError, RuntimeError) as error:
             parser.error(str(error))
-        print(f"wrote the student repository {args.out} ({', '.join(str(path.relative_to(args.out)) for path in written)})")
+        files = ", ".join(str(path.relative_to(args.out)) for path in written)
+        print(f"wrote the student repository {args.out} ({files})")
         return 0
     print(f"wrote {release(args.name)}")
     return 0

@@ -49,7 +49,8 @@ def describe(error: BaseException, path: str | None) -> dict:
 
 
 def install_guard(roots: dict) -> None:
-    """The audit hook. `roots["forbidden"]` are folders the submission may not open files in, except those in `roots["allowed"]`."""
+    """The audit hook. `roots["forbidden"]` are folders the submission may not open files in, except those in
+    `roots["allowed"]`."""
     pid, realpath, startswith, isinstance_, str_ = os.getpid(), os.path.realpath, str.startswith, isinstance, str
     forbidden, allowed = (tuple(root.rstrip("/") + "/" for root in roots[kind]) for kind in ("forbidden", "allowed"))
     proc_self = (f"/proc/{pid}/", "/proc/self/", "/proc/thread-self/")

@@ -133,10 +133,14 @@ def unequal_tensor_dataset(student, arrays):
 # ---- Part 2: collate -----------------------------------------------------------------------------------------------
 
 def collate_op(student, samples):
-    pristine = copies(np.asarray(value) for sample in samples for value in (sample if isinstance(sample, tuple) else (sample,)))
+    pristine = copies(leaves(samples))
     batch = student.collate(samples)
-    after = [np.asarray(value) for sample in samples for value in (sample if isinstance(sample, tuple) else (sample,))]
-    return {"batch": fields(batch), "changed": changed(after, pristine)}
+    return {"batch": fields(batch), "changed": changed(leaves(samples), pristine)}
+
+
+def leaves(samples) -> list:
+    """Every field of every sample, as an array."""
+    return [np.asarray(value) for sample in samples for value in (sample if isinstance(sample, tuple) else (sample,))]
 
 
 # ---- Part 3: DataLoader --------------------------------------------------------------------------------------------
@@ -316,7 +320,7 @@ def time_epoch_batched(student, n, width, batch_size):
             "one_by_one": student.time_epoch(Plain(features, labels, batch_size, False), 5)}
 
 
-# ---- end to end -------------------------------------------------------------------------------------------------------
+# ---- end to end ----------------------------------------------------------------------------------------------
 
 def training_batches(student, images, labels, batch_size, seed, epochs):
     """The batches of `epochs` shuffled epochs of the student's DataLoader over their TensorDataset(images, labels)."""
