@@ -214,16 +214,15 @@ OURS = "tinytorch DataLoader, same __getitem__"
 
 def race_draws(sizes=(1, 2, 4, 8, 16, 32, 64), calls=2000, rounds=ROUNDS):
     """Microseconds per one-sample draw of k numbers: the Python-int route against the same formula on arrays."""
-    keys = rng.sample_keys(0, 0, [7])
+    key = rng.sample_key(0, 0, 7)
 
     def on_ints(k):
-        draws = rng.SampleDraws(keys, stream=1)
+        draws = rng.SampleDraws(key, stream=1)
         return lambda: draws.uniform_list(k)
 
-    def on_arrays(k):
-        draws = rng.SampleDraws(keys, stream=1)
-        counters = np.arange(1, k + 1, dtype=np.uint64)
-        return lambda: rng.uniform_at(rng.mix(draws.keys, 1)[:, None], counters)
+    def on_arrays(k):  # SampleDraws.uniform's route above LEAN_DRAWS numbers
+        origins = rng.SampleDraws(key, stream=1).keys[:, None]
+        return lambda: rng.uniform_at(origins, np.arange((1 << 32) + 1, (1 << 32) + k + 1, dtype=np.uint64))
 
     print(f"\n5. One sample's draw of k numbers in rng: microseconds per draw (lean route up to {rng.LEAN_DRAWS})")
     for k in sizes:

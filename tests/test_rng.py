@@ -9,8 +9,9 @@ uint64s = st.integers(0, 2**64 - 1)
 
 
 def test_mix_is_splitmix64():
-    """SplitMix64 seeded with 0 outputs mix(0 + k * golden ratio) for k = 1, 2, 3: its published first outputs."""
+    """mix(seed, k) is output k of SplitMix64 seeded with `seed`: its published outputs for seeds 0 and 1234567."""
     assert [rng.mix(0, k) for k in (1, 2, 3)] == [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F]
+    assert [rng.mix(1234567, k) for k in (1, 2, 3)] == [6457827717110365317, 3203168211198807973, 9817491932198370423]
 
 
 @given(st.lists(uint64s, min_size=1, max_size=20), st.integers(0, 2**40))
@@ -21,30 +22,46 @@ def test_one_hash_on_python_ints_and_on_arrays(values, value):
     assert all(0 <= rng.mix(x, value) < 2**64 for x in values)
 
 
-@given(uint64s, st.lists(st.integers(1, 2**20), min_size=1, max_size=20))
-def test_one_uniform_on_python_ints_and_on_arrays(base, counters):
-    as_array = rng.uniform_at(np.array([base], dtype=np.uint64)[:, None], np.array(counters, dtype=np.uint64))
+@given(uint64s, st.lists(st.integers(1, 2**60), min_size=1, max_size=20))
+def test_one_uniform_on_python_ints_and_on_arrays(key, indices):
+    as_array = rng.uniform_at(np.array([key], dtype=np.uint64)[:, None], np.array(indices, dtype=np.uint64))
     assert as_array.dtype == np.float64
-    as_floats = [rng.uniform_at(base, counter) for counter in counters]
+    as_floats = [rng.uniform_at(key, index) for index in indices]
     assert all(type(u) is float and 0 <= u < 1 for u in as_floats)
     assert as_array[0].tolist() == as_floats
 
 
 @settings(max_examples=60, deadline=None)
-@given(uint64s, st.none() | st.integers(0, 2**40), st.integers(1, 3 * rng.LEAN_DRAWS), st.integers(1, 3))
+@given(uint64s, st.integers(0, 2**15), st.integers(1, 3 * rng.LEAN_DRAWS), st.integers(1, 3))
 def test_a_one_sample_draw_is_the_batch_draw_on_one_sample(key, stream, size, calls):
-    """Whichever route a one-sample draw takes (Python ints up to LEAN_DRAWS numbers, NumPy above), its numbers are
-    the batch's row for that sample, call after call."""
-    other_keys = np.array([key ^ 1, key], dtype=np.uint64)
-    batch, alone, listed = (rng.SampleDraws(other_keys, stream), rng.SampleDraws(other_keys[1:], stream),
-                            rng.SampleDraws(other_keys[1:], stream))
+    """Whichever route a one-sample draw takes (Python ints up to LEAN_DRAWS numbers, NumPy above), given its key as
+    an int or an array, its numbers are the batch's row for that sample, call after call."""
+    keys = np.array([key ^ 1, key], dtype=np.uint64)
+    batch, alone, as_int, listed = (rng.SampleDraws(keys, stream), rng.SampleDraws(keys[1:], stream),
+                                    rng.SampleDraws(key, stream), rng.SampleDraws(key, stream))
     for _ in range(calls):
         rows = batch.uniform(size)
-        one = alone.uniform(size)
-        assert one.shape == (1, size) and one.dtype == np.float64
-        np.testing.assert_array_equal(one[0], rows[1])
+        for one in alone.uniform(size), as_int.uniform(size):
+            assert one.shape == (1, size) and one.dtype == np.float64
+            np.testing.assert_array_equal(one[0], rows[1])
         assert listed.uniform_list(size) == rows[1].tolist()
     assert not np.array_equal(rows[0], rows[1])
+    going_on = rng.SampleDraws(batch.keys[1:])  # a stream's keys with its calls copied go on with its numbers
+    going_on.calls = batch.calls
+    np.testing.assert_array_equal(going_on.uniform(size + 1)[0], batch.uniform(size + 1)[1])
+
+
+def test_streams_and_calls_give_other_numbers():
+    key = rng.sample_key(0, 0, 0)
+    firsts = [rng.SampleDraws(key, stream).uniform_list(4) for stream in range(5)]
+    assert len({u for first in firsts for u in first}) == 20
+    draws = rng.SampleDraws(key, 1)
+    assert draws.uniform_list(3) != draws.uniform_list(3)
+
+
+def test_sample_key_is_the_int_of_sample_keys():
+    assert rng.sample_keys(5, 2, np.arange(3, 9)).tolist() == [rng.sample_key(5, 2, p) for p in range(3, 9)]
+    assert rng.sample_keys(5, 2, [[4]]).shape == (1, 1)
 
 
 def test_uniform_keeps_its_shape_and_looks_uniform():
@@ -54,9 +71,17 @@ def test_uniform_keeps_its_shape_and_looks_uniform():
     counts = np.histogram(u, bins=10, range=(0, 1))[0]
     assert np.all(np.abs(counts - 1000) < 150)  # 10,000 numbers: each tenth within 5 standard deviations
     assert len(np.unique(u)) == u.size
-    np.testing.assert_array_equal(draws.uniform(1).shape, (500, 1))
+    assert draws.uniform(1).shape == (500, 1)
 
 
 def test_uniform_list_is_for_one_sample():
     with pytest.raises(ValueError, match="uniform_list is for draws over one sample, these are over 2"):
         rng.SampleDraws(np.array([1, 2], dtype=np.uint64)).uniform_list(1)
+
+
+def test_a_stream_refuses_more_calls_than_its_room():
+    draws = rng.SampleDraws(rng.sample_key(0, 0, 0), 1)
+    draws.calls = 0xFFFE
+    draws.uniform_list(1)
+    with pytest.raises(ValueError, match="up to 65535 times"):
+        draws.uniform(3)

@@ -7,13 +7,15 @@ the position and not "how many numbers were drawn before", a batch, a single sam
 all see the same numbers for the same sample: that is what makes batched transforms equal per-sample ones,
 and runs reproducible however the work is split. Code that breaks a batch into samples (the loader's fetch,
 Subset/StackDataset `__getitems__`, per-sample transforms of a batch) narrows the block to each sample with
-`one_sample_randomness(i)`; a transform that asks for draws of another count than its block is a bug and raises.
-Outside any block (a transform called by hand), draws come from NumPy's global generator, so `np.random.seed`
-makes them reproducible.
+`one_sample_randomness(i)`. Code that goes through a batch's samples without saying so (a dataset's own
+`__getitems__` calling its `__getitem__`) has its one-sample draws matched to the samples in order; draws that
+cannot be matched raise, rather than give numbers no other path reproduces. Outside any block (a transform called by
+hand), draws come from NumPy's global generator, so `np.random.seed` makes them reproducible.
 
-Every number comes from one hash (`mix`) and one formula (`uniform_at`), which take Python ints and uint64 arrays
-alike: a batch evaluates them on arrays, one sample on Python ints, where NumPy's fixed cost per call would be most
-of the work (`benchmarks/bench_loader.py` measures both routes).
+Each sample's key is a hash of (seed, epoch, position); its numbers are the SplitMix64 sequence seeded with that key,
+read at an index made of (stream, call, number). One hash (`mix`) and one formula (`uniform_at`) make every number,
+on Python ints and uint64 arrays alike: a batch evaluates them on arrays, one sample on Python ints, where NumPy's
+fixed cost per call would be most of the work (`benchmarks/bench_loader.py` measures both routes).
 """
 from __future__ import annotations
 
@@ -27,28 +29,27 @@ import numpy as np
 
 _MASK64 = (1 << 64) - 1
 _GOLDEN, _M1, _M2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
-_COUNTER = 0xD1B54A32D192ED03  # the step between a stream's consecutive numbers within one call
-LEAN_DRAWS = 8  # one sample's draws of at most this many numbers take the Python-int route (bench_loader.py, race 5)
+LEAN_DRAWS = 16  # one sample's draws of at most this many numbers take the Python-int route (bench_loader.py, race 5)
 
 
 def mix(x, value: int = 0):
-    """SplitMix64's finaliser applied to `x` xor `value` times the golden ratio: an independent-looking uint64.
+    """SplitMix64's finaliser applied to `x` plus `value` times the golden ratio: an independent-looking uint64.
 
     `x` is a Python int in [0, 2**64) or a uint64 array (elementwise); the masks keep Python ints to 64 bits, as
-    arrays wrap by themselves.
+    arrays wrap by themselves. mix(seed, k) is output k of SplitMix64 seeded with `seed`.
     """
-    x = x ^ ((value * _GOLDEN) & _MASK64)
+    x = (x + ((value * _GOLDEN) & _MASK64)) & _MASK64
     x = ((x ^ (x >> 30)) * _M1) & _MASK64
     x = ((x ^ (x >> 27)) * _M2) & _MASK64
     return x ^ (x >> 31)
 
 
-def uniform_at(base, counter):
-    """The float64 in [0, 1) at `counter` (1, 2, ...) of the call whose hash is `base` (ints or uint64 arrays).
+def uniform_at(key, index):
+    """The float64 in [0, 1) at `index` of the SplitMix64 sequence seeded with `key` (ints or uint64 arrays alike).
 
     Its top 53 bits over 2**53: exact in float64 whichever type computes it.
     """
-    return (mix((base + counter * _COUNTER) & _MASK64) >> 11) * (1.0 / (1 << 53))
+    return (mix(key, index) >> 11) * (1.0 / (1 << 53))
 
 
 def seed_from(generator, argument: str = "generator") -> int:
@@ -73,58 +74,70 @@ def seed_from(generator, argument: str = "generator") -> int:
 
 
 class SampleDraws:
-    """Independent random streams for n samples; each call draws the next numbers of every stream.
+    """Independent random numbers for n samples, drawn call after call.
 
-    `keys` holds one uint64 per sample; with `stream`, row i is stream `stream` of key i (each random transform gets
-    its own stream of the same samples). `uniform(*shape)` returns float64 of shape (n, *shape) in [0, 1); row i
-    depends only on sample i's key, the stream and the number of calls before. `uniform_list(count)` is
-    `uniform(count)[0].tolist()` for one sample, bit for bit, computed on Python ints: the route a per-sample
-    transform takes, since NumPy's fixed cost per call would dominate such a tiny draw.
+    Each sample's numbers are its own SplitMix64 sequence, seeded with the sample's key: number j (1, 2, ...) of
+    call c in stream s (the s-th random transform applied) is the sequence's output at index (s << 48) + (c << 32)
+    + j (room for 2**16 streams of 2**16 calls of 2**32 numbers). So row i of `uniform(*shape)` (float64 (n, *shape)
+    in [0, 1)) depends only on sample i's key, the stream and the calls before. `keys` are given as a uint64 array
+    of n keys, or one sample's key as a Python int. `uniform_list(count)` is `uniform(count)[0].tolist()` for one
+    sample, bit for bit, computed on Python ints: the route a per-sample transform takes, since NumPy's fixed cost
+    per call would dominate such a tiny draw.
     """
 
-    def __init__(self, keys: np.ndarray, stream: int | None = None):
-        self._given, self._stream = keys, stream
-        self._keys = np.asarray(keys, dtype=np.uint64) if stream is None else None
+    def __init__(self, keys, stream: int = 0):
+        offset = ((stream << 48) * _GOLDEN) & _MASK64  # the stream's start in every sample's sequence
+        if isinstance(keys, int):
+            self._origins = (keys + offset) & _MASK64
+        else:
+            self._origins = np.asarray(keys, dtype=np.uint64) + np.uint64(offset)
         self.calls = 0
 
     @property
     def keys(self) -> np.ndarray:
-        """The uint64 key of each sample's stream."""
-        if self._keys is None:
-            self._keys = mix(np.asarray(self._given, dtype=np.uint64), self._stream)
-        return self._keys
+        """Each sample's stream as a key: `SampleDraws(draws.keys)` with `calls` copied goes on with `draws`' numbers."""
+        return np.full(1, self._origins, np.uint64) if isinstance(self._origins, int) else self._origins
 
     def uniform(self, *shape: int) -> np.ndarray:
         size = math.prod(shape)
-        if size <= LEAN_DRAWS and len(self._given) == 1:
+        if size <= LEAN_DRAWS and (isinstance(self._origins, int) or len(self._origins) == 1):
             return np.array(self.uniform_list(size)).reshape((1,) + shape)
+        first = self._next_call() << 32
+        origins = self.keys
+        return uniform_at(origins[:, None], np.arange(first + 1, first + size + 1, dtype=np.uint64)).reshape(
+            (len(origins),) + shape)
+
+    def _next_call(self) -> int:
+        if self.calls == 0xFFFF:
+            raise ValueError("SampleDraws draws up to 65535 times for a sample; make a new one (rng.draws) for more")
         self.calls += 1
-        base = mix(self.keys, self.calls)[:, None]
-        return uniform_at(base, np.arange(1, size + 1, dtype=np.uint64)).reshape((len(base),) + shape)
+        return self.calls
 
     def uniform_list(self, count: int) -> list[float]:
-        """The next `count` numbers of the one sample's stream, as Python floats."""
-        if len(self._given) != 1:
-            raise ValueError(f"uniform_list is for draws over one sample, these are over {len(self._given)}")
-        key = int(self._given[0]) if self._stream is None else mix(int(self._given[0]), self._stream)
-        self.calls += 1
-        base = mix(key, self.calls)
-        return [uniform_at(base, counter) for counter in range(1, count + 1)]
+        """The next `count` numbers of the one sample's sequence, as Python floats."""
+        origin = self._origins
+        if not isinstance(origin, int):
+            if len(origin) != 1:
+                raise ValueError(f"uniform_list is for draws over one sample, these are over {len(origin)}")
+            origin = int(origin[0])
+        first = self._next_call() << 32
+        return [uniform_at(origin, index) for index in range(first + 1, first + count + 1)]
 
 
 @functools.lru_cache(maxsize=64)
 def _epoch_key(seed: int, epoch: int) -> int:
     """The part of every sample key that depends on (seed, epoch) only."""
-    return mix(mix(mix(seed & _MASK64), epoch))
+    return mix(mix(seed & _MASK64), epoch)
+
+
+def sample_key(seed: int, epoch: int, position: int) -> int:
+    """The key of the sample at `position` in the epoch, as a Python int: a hash of (seed, epoch, position)."""
+    return _epoch_key(seed, epoch) ^ mix(position + 1)
 
 
 def sample_keys(seed: int, epoch: int, positions) -> np.ndarray:
-    """The uint64 key of each sample: a hash of (seed, epoch, position in the epoch), shaped like `positions`."""
-    positions = np.asarray(positions, dtype=np.uint64)
-    if positions.size == 1:  # one sample (the per-sample path): Python ints are cheaper than NumPy calls
-        key = _epoch_key(seed, epoch) ^ mix((int(positions.reshape(-1)[0]) + 1) & _MASK64)
-        return np.array(key, dtype=np.uint64).reshape(positions.shape)
-    return _epoch_key(seed, epoch) ^ mix(positions + np.uint64(1))
+    """`sample_key` of each position, as a uint64 array shaped like `positions`."""
+    return _epoch_key(seed, epoch) ^ mix(np.asarray(positions, dtype=np.uint64) + np.uint64(1))
 
 
 class sample_randomness:
@@ -151,9 +164,11 @@ class sample_randomness:
         self._first_sources = []  # the source that began each such pass
 
     @property
-    def keys(self) -> np.ndarray:
+    def keys(self):
+        """The samples' keys: a uint64 array, or one sample's key as a Python int (for `SampleDraws`)."""
         if self._keys is None:
-            self._keys = sample_keys(self.seed, self.epoch, np.arange(self.start, self.start + self.count))
+            self._keys = sample_key(self.seed, self.epoch, self.start) if self.count == 1 else \
+                sample_keys(self.seed, self.epoch, np.arange(self.start, self.start + self.count))
         return self._keys
 
     def __enter__(self):
@@ -163,8 +178,30 @@ class sample_randomness:
         _current.reset(self._token)
         if kind is None and self._order is not None:
             self.end_pass()
-        if self.parent is not None and self.streams > self.parent.used:
-            self.parent.used = self.streams
+        if self.parent is not None:
+            self.hand_back()
+
+    def narrowed(self, i: int) -> sample_randomness:
+        """This block narrowed to its i-th sample: one child block, moved from sample to sample. Loops over the
+        samples start at i = 0, which starts a new pass after every stream drawn so far."""
+        if not 0 <= i < self.count:
+            raise RuntimeError(f"one_sample_randomness({i}) inside a block of {self.count} samples")
+        if i == 0:
+            if self._order is not None:
+                self.end_pass()
+            if self.used > self.streams:
+                self.streams = self.used
+        child = self._child
+        if child is None:
+            child = self._child = sample_randomness(self.seed, self.epoch, 0, 1, self)
+        child.start, child.streams, child.used, child._keys = self.start + i, self.streams, self.streams, None
+        return child
+
+    def hand_back(self):
+        """Let the parent's next transform come after every stream this narrowed block used."""
+        used = self.streams if self.streams > self.used else self.used
+        if used > self.parent.used:
+            self.parent.used = used
 
     def draws(self, n: int, source) -> SampleDraws:
         """The streams of the next random transform drawing for n samples in this block (see `draws`)."""
@@ -172,7 +209,7 @@ class sample_randomness:
             if self._order is not None:
                 self.end_pass()
             self.streams = max(self.streams, self.used) + 1
-            return SampleDraws(self.keys, _stream_key(self.streams))
+            return SampleDraws(self.keys, self.streams)
         if n != 1:
             raise self.unmatched(n, f"only draws for all {self.count} samples or for one sample can be matched")
         if self._order is None or self._order.complete():
@@ -184,7 +221,7 @@ class sample_randomness:
             self._order = _InOrderPass(self, max(self.streams, self.used))
         sample, stream = self._order.next_draw(source)
         self.used = max(self.used, stream)
-        return SampleDraws(self.keys[sample:sample + 1], _stream_key(stream))
+        return SampleDraws(int(self.keys[sample]), stream)
 
     def end_pass(self):
         """Close the open pass of one-sample draws matched to samples; one that did not reach every sample raises."""
@@ -252,11 +289,6 @@ def _name(source) -> str:
     return source.co_qualname if hasattr(source, "co_qualname") else type(source).__name__
 
 
-def _stream_key(number: int) -> int:
-    """The stream value of the number-th random transform applied in a block."""
-    return (number << 32) | 0xA5A5
-
-
 _current: contextvars.ContextVar[sample_randomness | None] = contextvars.ContextVar("tinytorch_randomness", default=None)
 _OUTSIDE = contextlib.nullcontext()
 
@@ -267,27 +299,23 @@ def one_sample_randomness(i: int):
     Loops over a block's samples start at i = 0: that starts a new pass after every stream drawn so far.
     """
     context = _current.get()
-    if context is None:
-        return _OUTSIDE
-    if not 0 <= i < context.count:
-        raise RuntimeError(f"one_sample_randomness({i}) inside a block of {context.count} samples")
-    if i == 0:
-        if context._order is not None:
-            context.end_pass()
-        if context.used > context.streams:
-            context.streams = context.used
-    child = context._child
-    if child is None:
-        child = context._child = sample_randomness(context.seed, context.epoch, 0, 1, context)
-    child.start, child.streams, child.used, child._keys = context.start + i, context.streams, context.streams, None
-    return child
+    return _OUTSIDE if context is None else context.narrowed(i)
 
 
 def each_sample(function, items) -> list:
-    """`[function(item) for item in items]`, item i drawing the randomness of the block's i-th sample."""
-    results = []
-    for i, item in enumerate(items):
-        with one_sample_randomness(i):
+    """`[function(item) for item in items]`, item i drawing the randomness of the block's i-th sample.
+
+    One narrowed block moves from sample to sample (what `with one_sample_randomness(i)` around each item does,
+    without entering and leaving a block per item: the loader's per-sample path runs through here)."""
+    context = _current.get()
+    if context is None or not len(items):
+        return [function(item) for item in items]
+    child, results = context.narrowed(0), []
+    with child:
+        for i, item in enumerate(items):
+            if i:
+                child.hand_back()
+                context.narrowed(i)
             results.append(function(item))
     return results
 
