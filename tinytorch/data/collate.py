@@ -73,11 +73,18 @@ def default_convert(data):
         return data
     if isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_)):
         return np.asarray(data)
+    if isinstance(data, _LEAVES):  # checked before the slow ABC tests below, as most samples hold these
+        return data
+    if type(data) is tuple:
+        return tuple([default_convert(item) for item in data])
     if isinstance(data, Mapping):
         return _like_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
         return _like_sequence(data, [default_convert(item) for item in data])
     return data
+
+
+_LEAVES = (bool, int, float, complex, str, bytes, type(None))
 
 
 def _like_sequence(like, items: list):
