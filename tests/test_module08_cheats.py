@@ -128,6 +128,11 @@ def test_printing_a_fake_score_stays_in_its_labelled_block(tmp_path):
     assert all(line.startswith("│ ") for line in lines[1:lines.index("---- end of what your file printed ----")])
 
 
+def test_a_runaway_allocation_is_a_memory_error_of_the_submission(tmp_path):
+    grading = grade("08_dataloader", student_with(tmp_path, "import numpy\nHUGE = numpy.ones(1 << 31)\n"), timeout=30)
+    assert grading.score == 0 and grading.results[0].detail.startswith("your file does not load: MemoryError: ")
+
+
 def test_exiting_at_import_is_reported_with_its_exit_code(tmp_path):
     grading = grade("08_dataloader", student_with(tmp_path, "import os\nos._exit(0)\n"), timeout=30)
     assert grading.score == 0 and "(exit code 0)" in grading.results[0].detail

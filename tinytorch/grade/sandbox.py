@@ -30,6 +30,7 @@ from . import harness
 from .harness import wire
 
 OUTPUT_LIMIT = 4000
+MEMORY_LIMIT = 4 << 30  # bytes of address space for the submission's interpreter
 RUN = """import json
 import os
 import sys
@@ -38,6 +39,7 @@ sys.path[:0] = [folder, folder + "/site"]  # the harness, and NumPy: nothing els
 import numpy  # noqa: E402,F401  (loaded before the guard: the student's code uses it)
 import resource  # noqa: E402
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))  # a runaway allocation is a MemoryError, not the machine's
 if {separate_user}:
     resource.setrlimit(resource.RLIMIT_NPROC, (32, 32))
 from harness import serve  # noqa: E402
@@ -89,7 +91,8 @@ class Sandbox:
                     "unprivileged user can run was found (install one in /usr/bin or /usr/local/bin)")
         shutil.copytree(Path(harness.__file__).parent, self.folder / "harness",
                         ignore=shutil.ignore_patterns("__pycache__"))
-        (self.folder / "run.py").write_text(RUN.format(separate_user=self.uid is not None), encoding="utf-8")
+        (self.folder / "run.py").write_text(RUN.format(separate_user=self.uid is not None, memory=MEMORY_LIMIT),
+                                            encoding="utf-8")
         (self.folder / harness.SUBMISSION).write_text(code, encoding="utf-8")
         site = self.folder / "site"
         site.mkdir()
