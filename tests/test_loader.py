@@ -584,6 +584,12 @@ def test_torch_global_generator_advances_as_with_torchs_loader(shuffle):
     assert ours == theirs
     seeded = after_two_epochs(lambda: DataLoader(np.arange(10), batch_size=4, shuffle=shuffle, generator=1))
     torch.manual_seed(0)
-    for _ in range(2):
-        torch.empty((), dtype=torch.int64).random_()  # a seeded loader still takes its base seed, as torch's
-    assert seeded == torch.rand(3).tolist()
+    assert seeded == torch.rand(3).tolist()  # a loader with a generator of its own leaves torch's alone, as torch's
+    if shuffle:
+        from tinytorch.data import RandomSampler
+        theirs = after_two_epochs(lambda: torch.utils.data.DataLoader(
+            np.arange(10), batch_size=4, sampler=torch.utils.data.RandomSampler(np.arange(10)),
+            generator=torch.Generator().manual_seed(1)))
+        ours = after_two_epochs(lambda: DataLoader(np.arange(10), batch_size=4, sampler=RandomSampler(range(10)),
+                                                   generator=1))
+        assert ours == theirs  # only the unseeded sampler's draw

@@ -103,7 +103,9 @@ class DataLoader(Generic[T_co]):
         self.sampler, self.batch_sampler = sampler, batch_sampler
         order = batch_sampler.sampler if isinstance(batch_sampler, BatchSampler) else sampler
         unseeded = isinstance(order, RandomSampler) and (order.generator is None or shuffle and generator is None)
-        self._torch_draws = 1 + unseeded  # what torch's loader takes from torch's generator per epoch (take_torch_draws)
+        # what torch's loader takes from torch's global generator per epoch (take_torch_draws): its base seed, unless
+        # it has a generator of its own, and an unseeded RandomSampler's seed
+        self._torch_draws = (generator is None) + unseeded
         self._auto_collation = batch_sampler is not None or isinstance(dataset, IterableDataset) and batch_size is not None
         self.collate_fn = collate_fn or (default_collate if self._auto_collation else default_convert)
         self.worker_init_fn, self.generator = worker_init_fn, generator
@@ -373,8 +375,9 @@ def consume(iterator, count: int) -> None:
 
 def take_torch_draws(count: int) -> None:
     """Take `count` numbers from torch's global generator when torch is loaded, as torch's DataLoader takes one for
-    its base seed at each epoch (and its RandomSampler one more without a generator): a training script's
-    `torch.manual_seed` then gives the model the same random numbers (dropout, init) as with torch's loader."""
+    its base seed at each epoch without `generator=` (and its RandomSampler one more without a generator): a
+    training script's `torch.manual_seed` then gives the model the same random numbers (dropout, init) as with
+    torch's loader. The numbers are not used: our seeds come from NumPy's global generator."""
     torch = sys.modules.get("torch")
     if torch is not None:
         for _ in range(count):
