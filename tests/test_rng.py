@@ -85,3 +85,19 @@ def test_a_stream_refuses_more_calls_than_its_room():
     draws.uniform_list(1)
     with pytest.raises(ValueError, match="up to 65535 times"):
         draws.uniform(3)
+
+
+def test_a_draw_made_one_narrowing_deeper_counts_for_the_block():
+    """Code that narrows an already narrowed sample again (a per-sample transform of a batch inside a dataset's
+    `__getitem__`) draws what it would draw without the extra narrowing, and the block's next transform comes after."""
+    def per_sample(nested):
+        with rng.sample_randomness(4, 1, 10, 3):
+            def one(_):
+                if not nested:
+                    return rng.draws(1).uniform_list(2)
+                with rng.one_sample_randomness(0):
+                    return rng.draws(1).uniform_list(2)
+            firsts = rng.each_sample(one, range(3))
+            return firsts, rng.draws(3).uniform(2).tolist()
+
+    assert per_sample(nested=True) == per_sample(nested=False)
