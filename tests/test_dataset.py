@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from tinytorch.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, ImageDataset,
-                            IterableDataset, RandomSampler, Sampler, StackDataset, Subset, TensorDataset, random_split)
+from tinytorch.data import (ChainDataset, ConcatDataset, DataLoader, Dataset, ImageDataset,
+                            IterableDataset, Sampler, StackDataset, Subset, TensorDataset, random_split)
 
 
 class Count(IterableDataset):
