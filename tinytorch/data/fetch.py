@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import itertools
 
-
 from . import rng
 from .collate import default_collate
 from .dataset import IterableDataset, get_samples
