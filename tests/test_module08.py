@@ -41,7 +41,8 @@ def by_name(grading) -> dict:
 
 
 def test_the_committed_student_file_is_the_generated_one():
-    assert STUDENT.read_text(encoding="utf-8") == student_text(DEV.read_text(encoding="utf-8"), "08_dataloader", DEV.name)
+    expected = student_text(DEV.read_text(encoding="utf-8"), "08_dataloader", DEV.name)
+    assert STUDENT.read_text(encoding="utf-8") == expected
 
 
 def test_release_replaces_each_solution_with_a_named_not_implemented_error():
@@ -66,7 +67,8 @@ def test_the_teachers_version_scores_full_marks_and_the_students_zero():
     text = report(student)
     assert "Traceback" not in text and "DataLoader: len(loader): not implemented yet (DataLoader.__len__)" in text
     # a part that depends on another says which to fix first, instead of a second hint
-    assert "❌ DataLoader: a new order every epoch: fix “DataLoader: batches in order without shuffle” first" in text
+    blocked = "❌ DataLoader: a new order every epoch: fix “DataLoader: batches in order without shuffle” first"
+    assert blocked in text
     assert text.count("hint:") == 0
 
 
@@ -75,8 +77,8 @@ def test_the_smallest_failing_example_is_reported_with_shapes_and_dtypes(tmp_pat
                   "self.mean = images.mean(axis=(0, 2, 3), dtype=np.float64, keepdims=True)")
     detail = by_name(grade("08_dataloader", path, timeout=30))["Normalizer: per-channel statistics"].detail
     assert detail.startswith("smallest failing example: shape=(")
-    assert re.search(r"\nNormalizer\(\)\.fit\(x\)\.mean should be an array of shape \(\d,\) \(one per channel\), got an "
-                     r"array of shape \(1, \d, 1, 1\) and dtype float64", detail), detail
+    assert re.search(r"\nNormalizer\(\)\.fit\(x\)\.mean should be an array of shape \(\d,\) \(one per channel\), "
+                     r"got an array of shape \(1, \d, 1, 1\) and dtype float64", detail), detail
 
 
 def test_an_exception_names_the_students_line(tmp_path):
@@ -85,7 +87,8 @@ def test_an_exception_names_the_students_line(tmp_path):
     result = by_name(grade("08_dataloader", path, timeout=30))["DataLoader: len(loader)"]
     line = DEV.read_text(encoding="utf-8").splitlines().index("        n = len(self.dataset)") + 1
     assert result.status == "error"
-    assert result.detail.endswith(f"raised TypeError: object of type 'int' has no len() (in DataLoader.__len__, line {line})")
+    assert result.detail.endswith(
+        f"raised TypeError: object of type 'int' has no len() (in DataLoader.__len__, line {line})")
 
 
 def test_an_endless_loop_is_a_timeout_of_its_check_only(tmp_path):
@@ -129,7 +132,8 @@ def test_a_file_that_loads_forever_is_reported_without_running_the_checks(tmp_pa
     path.write_text("while True:\n    pass\n", encoding="utf-8")
     results = grade("08_dataloader", path, timeout=1).results
     assert {r.status for r in results} == {"import error"}
-    assert results[0].detail == "your file did not finish loading within 1 s: does code outside the functions run forever?"
+    assert results[0].detail == \
+        "your file did not finish loading within 1 s: does code outside the functions run forever?"
 
 
 def test_the_notebook_is_graded_like_the_py_and_its_answers_are_collected(tmp_path):
@@ -139,8 +143,8 @@ def test_the_notebook_is_graded_like_the_py_and_its_answers_are_collected(tmp_pa
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     code.insert(1, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
                     "source": ["%matplotlib inline\n", "!ls\n", "x = 1\n"]})  # IPython's magics are not Python
-    notebook["cells"] = [cell for cell in notebook["cells"] if cell["cell_type"] == "markdown"][:1] + code + \
-        [cell for cell in notebook["cells"] if cell["cell_type"] == "markdown" and "Your answer" in "".join(cell["source"])]
+    markdown = [cell for cell in notebook["cells"] if cell["cell_type"] == "markdown"]
+    notebook["cells"] = markdown[:1] + code + [cell for cell in markdown if "Your answer" in "".join(cell["source"])]
     path = tmp_path / "dataloader.ipynb"
     path.write_text(json.dumps(notebook), encoding="utf-8")
     grading = grade("08_dataloader", path, timeout=30)
@@ -156,12 +160,12 @@ def test_an_exception_in_a_notebook_names_its_cell_and_line(tmp_path):
     text = DEV.read_text(encoding="utf-8").replace("    first = samples[0]\n", "    first = samples[0].field\n")
     path = tmp_path / "dataloader.ipynb"
     path.write_text(notebook_text(text), encoding="utf-8")
-    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
-    cell = next(i for i, c in enumerate(json.loads(path.read_text())["cells"]) if "first = samples[0].field" in "".join(c["source"]))
-    line = "".join(json.loads(path.read_text())["cells"][cell]["source"]).splitlines().index("    first = samples[0].field") + 1
+    sources = ["".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]]
+    cell = next(number for number, source in enumerate(sources, start=1) if "first = samples[0].field" in source)
+    line = sources[cell - 1].splitlines().index("    first = samples[0].field") + 1
     result = by_name(grade("08_dataloader", path, timeout=30, only={"collate: a list of samples -> one batch"}))
-    assert cells and result["collate: a list of samples -> one batch"].detail.endswith(
-        f"'field' (in collate, cell {cell + 1}, line {line})")
+    assert result["collate: a list of samples -> one batch"].detail.endswith(
+        f"'field' (in collate, cell {cell}, line {line})")
 
 
 def test_the_notebook_written_by_release_is_the_one_jupytext_pairs_with_the_py():
@@ -277,7 +281,8 @@ def test_the_gradescope_bundle_runs_in_a_folder_laid_out_as_gradescopes(tmp_path
     seed = json.loads((autograder / "source" / "grader.json").read_text())["seed"]
     (autograder / "submission").mkdir()
     (autograder / "results").mkdir()
-    text = DEV.read_text(encoding="utf-8").replace("else math.ceil(n / self.batch_size)", "else n // self.batch_size + 1")
+    text = DEV.read_text(encoding="utf-8").replace("else math.ceil(n / self.batch_size)",
+                                                   "else n // self.batch_size + 1")
     (autograder / "submission" / submitted).write_text(notebook_text(text) if submitted.endswith(".ipynb") else text)
     run = subprocess.run(["bash", str(autograder / "source" / "run_autograder")], capture_output=True, text=True,
                          env={"PATH": os.environ["PATH"], "TINYTORCH_AUTOGRADER_ROOT": str(autograder),
@@ -286,7 +291,8 @@ def test_the_gradescope_bundle_runs_in_a_folder_laid_out_as_gradescopes(tmp_path
     results = json.loads((autograder / "results" / "results.json").read_text())
     assert gradescope_schema_problems(results) == []
     assert results["score"] == TOTAL - 1
-    assert [test["name"] for test in results["tests"] if test["score"] < test["max_score"]] == ["DataLoader: len(loader)"]
+    lost = [test["name"] for test in results["tests"] if test["score"] < test["max_score"]]
+    assert lost == ["DataLoader: len(loader)"]
     assert str(seed) not in run.stdout + run.stderr  # the teacher's secret stays in the bundle
 
 

@@ -50,7 +50,8 @@ def test_importing_tinytorch_gets_a_clear_message_and_no_marks(tmp_path, code):
 def test_becoming_the_reference_when_graded_gets_no_marks(tmp_path):
     code = ("    if __name__ != '__main__':  # detected: being graded\n"
             "        from tinytorch.data import default_collate\n        return default_collate(samples)\n")
-    result = {r.check.name: r for r in grade("08_dataloader", student_with(tmp_path, code, "collate"), timeout=30).results}
+    grading = grade("08_dataloader", student_with(tmp_path, code, "collate"), timeout=30)
+    result = {r.check.name: r for r in grading.results}
     assert result[COLLATE].status == "refused" and result[COLLATE].score == 0
     assert "without tinytorch" in result[COLLATE].detail and "(in collate, line" in result[COLLATE].detail
 
@@ -63,7 +64,8 @@ def test_writing_passed_into_the_graders_channel_gets_no_marks(tmp_path):
             "        wire.send(fd, ('passed', ''))\n"
             "        wire.send(fd, {'loaded': True})\n"
             "        for number in range(1, 2000):\n"
-            "            wire.send(fd, {'id': number, 'ok': {'len': 3, 'items': [], 'raised': True, 'changed': False}})\n"
+            "            answer = {'len': 3, 'items': [], 'raised': True, 'changed': False}\n"
+            "            wire.send(fd, {'id': number, 'ok': answer})\n"
             "    frame = frame.f_back\n")
     grading = grade("08_dataloader", student_with(tmp_path, code), timeout=30)
     assert grading.score == 0
@@ -104,7 +106,8 @@ def test_a_process_started_to_rewrite_the_results_is_refused(tmp_path):
     assert "STARTED" not in run.stdout
     assert run.stdout.count("│ the grader does not let a submission start, signal or connect to other processes") == 3
     results = json.loads(results_json.read_text())
-    assert results["score"] == TOTAL and "calls os.fork" in results["output"] and "calls __import__" in results["output"]
+    assert results["score"] == TOTAL
+    assert "calls os.fork" in results["output"] and "calls __import__" in results["output"]
 
 
 def test_signalling_the_grader_or_reading_the_answer_key_is_refused(tmp_path):
@@ -114,8 +117,8 @@ def test_signalling_the_grader_or_reading_the_answer_key_is_refused(tmp_path):
             "    raise NotImplementedError('collate')\n" % str(DEV))
     grading = grade("08_dataloader", student_with(tmp_path, code, "collate"), timeout=30)
     assert grading.score == 0
-    assert "the grader does not let a submission start, signal or connect to other processes, or load C libraries (os.kill)" \
-        in grading.printed
+    assert "the grader does not let a submission start, signal or connect to other processes, or load C libraries " \
+           "(os.kill)" in grading.printed
     assert f"the grader does not let a submission open '{DEV}'" in grading.printed
 
 
@@ -124,7 +127,8 @@ def test_printing_a_fake_score_stays_in_its_labelled_block(tmp_path):
     text = report(grade("08_dataloader", student_with(tmp_path, code), timeout=30))
     lines = text.splitlines()
     assert [line for line in lines if line.startswith("Score:")] == [lines[-1]] and lines[-1] == f"Score: 0/{TOTAL}"
-    assert lines[0].startswith("---- what your file printed while being graded (145000 bytes, the first 4000 characters shown)")
+    assert lines[0].startswith(
+        "---- what your file printed while being graded (145000 bytes, the first 4000 characters shown)")
     assert all(line.startswith("│ ") for line in lines[1:lines.index("---- end of what your file printed ----")])
 
 
@@ -143,7 +147,8 @@ def test_under_root_the_submission_runs_as_an_unprivileged_user(tmp_path):
     target = tmp_path / "results.json"
     target.write_text("the grader's\n")
     code = ("import os\nprint('uid', os.getuid(), os.getgid(), os.getgroups())\n"
-            "try:\n    open(%r, 'w').write('rewritten')\nexcept PermissionError as error:\n    print('refused', error)\n"
+            "try:\n    open(%r, 'w').write('rewritten')\n"
+            "except PermissionError as error:\n    print('refused', error)\n"
             % str(target))
     grading = grade("08_dataloader", student_with(tmp_path, code), timeout=30)
     uid = int(grading.printed.split("uid ")[1].split()[0])
@@ -155,11 +160,13 @@ def test_the_submissions_interpreter_has_no_tinytorch_and_knows_nothing_of_the_g
     code = ("import json, os, sys\n"
             "print(json.dumps({'isolated': sys.flags.isolated, 'no_site': sys.flags.no_site, 'path': sys.path,\n"
             "                  'env': sorted(os.environ), 'argv': sys.argv, 'cwd': os.getcwd(),\n"
-            "                  'modules': sorted(name for name in sys.modules if 'tinytorch' in name or 'grade' in name)}))\n")
+            "                  'modules': sorted(name for name in sys.modules\n"
+            "                                    if 'tinytorch' in name or 'grade' in name)}))\n")
     grading = grade("08_dataloader", student_with(tmp_path, code), timeout=30, seed=424242)
     seen = json.loads(grading.printed.splitlines()[0])
     assert seen["isolated"] == 1 and seen["no_site"] == 1 and seen["modules"] == []
     assert not [folder for folder in seen["path"] if folder.startswith(str(ROOT)) or "site-packages" in folder]
-    assert set(seen["env"]) <= {"PATH", "LC_ALL", "LC_CTYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+    assert set(seen["env"]) <= {"PATH", "LC_ALL", "LC_CTYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                "MKL_NUM_THREADS"}
     assert "424242" not in grading.printed and not seen["cwd"].startswith(str(ROOT))
     assert seen["argv"][0].endswith("run.py") and not any("results" in arg or "seed" in arg for arg in seen["argv"])

@@ -46,8 +46,8 @@ FAULTS = {
           "starts = range(0, len(self.dataset), self.batch_size)")], "DataLoader: drop_last=True",
         "drops the last partial batch"),
     "the same order every epoch": (
-        [(PERMUTATION, "return np.random.default_rng(self.seed).permutation(n)")], "DataLoader: a new order every epoch",
-        "new order each epoch"),
+        [(PERMUTATION, "return np.random.default_rng(self.seed).permutation(n)")],
+        "DataLoader: a new order every epoch", "new order each epoch"),
     "a different order for the same seed": (
         [(PERMUTATION, "return np.random.permutation(n)")], "DataLoader: the same seed, the same orders",
         "the same seed"),
@@ -57,7 +57,8 @@ FAULTS = {
     "len() wrong with drop_last": (
         [(LEN, "return math.ceil(n / self.batch_size)")], "DataLoader: len(loader)", "n // b with drop_last=True"),
     "IDX header read little-endian": (
-        [('np.frombuffer(data, dtype=">u4", count=ndim, offset=4)', 'np.frombuffer(data, dtype="<u4", count=ndim, offset=4)')],
+        [('np.frombuffer(data, dtype=">u4", count=ndim, offset=4)',
+          'np.frombuffer(data, dtype="<u4", count=ndim, offset=4)')],
         "read_idx: IDX files of any shape and type", "big-endian"),
     "Normalizer fitted on the test split": (
         [("normalizer = Normalizer().fit(train_images)", "normalizer = Normalizer().fit(test_images)")],
@@ -76,7 +77,8 @@ FAULTS = {
         [(GET_BATCH, "            images, labels = self.dataset.get_batch(indices)\n"
                      "            if not self.shuffle:\n                return images, labels\n"
                      "            rng = np.random.default_rng([self.seed, int(indices[0])])\n"
-                     "            return images[rng.permutation(len(images))], labels[rng.permutation(len(labels))]\n")],
+                     "            return (images[rng.permutation(len(images))],\n"
+                     "                    labels[rng.permutation(len(labels))])\n")],
         "DataLoader: labels stay with their samples", "each label stays with its sample"),
     "a Normalizer that works in place": (
         [("        return ((images - self.mean[:, None, None]) / self.std[:, None, None]).astype(np.float32)\n",
@@ -138,7 +140,8 @@ FAULTS = {
           "self.std = images.std(axis=(0, 2, 3), dtype=np.float64, ddof=1)")],
         "Normalizer: per-channel statistics", "(population) std"),
     "statistics over the samples only": (
-        [("self.mean = images.mean(axis=(0, 2, 3), dtype=np.float64)", "self.mean = images.mean(axis=0, dtype=np.float64)")],
+        [("self.mean = images.mean(axis=(0, 2, 3), dtype=np.float64)",
+          "self.mean = images.mean(axis=0, dtype=np.float64)")],
         "Normalizer: per-channel statistics", "one mean and one (population) std per channel"),
     "fit not returning self": (
         [("        return self\n        ### END SOLUTION", "        ### END SOLUTION")],
@@ -148,26 +151,29 @@ FAULTS = {
         "Normalizer: per-channel statistics", "as float32"),
     "read_idx accepting extra bytes": (
         [("if len(data) - offset != expected:", "if len(data) - offset < expected:"),
-         ("np.frombuffer(data, dtype=dtype, offset=offset)", "np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=offset)")],
+         ("np.frombuffer(data, dtype=dtype, offset=offset)",
+          "np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=offset)")],
         "read_idx: damaged files are refused", "not exactly product(shape) items long"),
     "read_idx reading every type as uint8": (
         [("dtype, ndim = IDX_DTYPES[data[2]], data[3]", "dtype, ndim = np.dtype(np.uint8), data[3]")],
         "read_idx: IDX files of any shape and type", "IDX_DTYPES[type code]"),
     "read_idx forgetting the shape": (
-        [("return np.frombuffer(data, dtype=dtype, offset=offset).reshape(shape)", "return np.frombuffer(data, dtype=dtype, offset=offset)")],
+        [("return np.frombuffer(data, dtype=dtype, offset=offset).reshape(shape)",
+          "return np.frombuffer(data, dtype=dtype, offset=offset)")],
         "read_idx: IDX files of any shape and type", "with that shape"),
     "labels collated as int32": (
         [("return np.array(samples, dtype=np.int64)", "return np.array(samples, dtype=np.int32)")],
         "collate: a list of samples -> one batch", "int64"),
     "TensorDataset not checking lengths": (
-        [('            raise ValueError(f"TensorDataset needs arrays with the same number of rows, got lengths {lengths}")\n',
-          "            pass\n")],
+        [('            raise ValueError(f"TensorDataset needs arrays with the same number of rows, got lengths '
+          '{lengths}")\n', "            pass\n")],
         "TensorDataset: arrays of different lengths are refused", "raise ValueError"),
     "shuffling without shuffle=True": (
         [("        if not self.shuffle:\n            return np.arange(n, dtype=np.int64)\n", "")],
         "DataLoader: batches in order without shuffle", "without shuffle"),
     "seed=None always the same seed": (
-        [("self.seed = np.random.SeedSequence().entropy if seed is None else seed", "self.seed = 0 if seed is None else seed")],
+        [("self.seed = np.random.SeedSequence().entropy if seed is None else seed",
+          "self.seed = 0 if seed is None else seed")],
         "DataLoader: another seed, other orders", "fresh seed"),
     "time_epoch in milliseconds": (
         [(TIMING, "        best = min(best, 1000 * (time.perf_counter() - start))\n")],
@@ -188,25 +194,26 @@ ALSO = {
     "a different order for the same seed": {"DataLoader: np.random's global state untouched"},
     "np.random.seed(seed + epoch)": {"DataLoader: another seed, other orders"},
     "the global generator seeded once": {"DataLoader: np.random's global state untouched"},
-    "the flip drawing from np.random instead of the rng given": set(),
-    "shuffling without shuffle=True": set(),
-    "read_idx accepting extra bytes": set(),
 }
 
 # correct ways of writing a part: full marks
 VARIANTS = {
-    "a generator kept across epochs": [(PERMUTATION, 'if not hasattr(self, "rng"):\n'
-                                                     "            self.rng = np.random.default_rng(self.seed)\n"
-                                                     "        return self.rng.permutation(n)")],
-    "collate returning a list as torch does": [("return tuple(collate(list(field)) for field in zip(*samples))",
-                                                "return [collate(list(field)) for field in zip(*samples)]")],
-    "a generator-function __iter__": [(ITER, "        order = self.epoch_order(self.epoch)\n        self.epoch += 1\n"
-                                             "        for start in range(0, len(self) * self.batch_size, self.batch_size):\n"
-                                             "            yield self.fetch(order[start:start + self.batch_size])\n")],
-    "a flip done in a loop": [(FLIP, "    chosen = rng.random(len(images)) < p\n    flipped = images.copy()\n"
-                                     "    for i in np.flatnonzero(chosen):\n        flipped[i] = images[i][..., ::-1]\n")],
-    "the IDX shape read with struct": [('shape = tuple(np.frombuffer(data, dtype=">u4", count=ndim, offset=4).tolist())',
-                                        'shape = __import__("struct").unpack(f">{ndim}I", data[4:4 + 4 * ndim])')],
+    "a generator kept across epochs": [
+        (PERMUTATION, 'if not hasattr(self, "rng"):\n            self.rng = np.random.default_rng(self.seed)\n'
+                      "        return self.rng.permutation(n)")],
+    "collate returning a list as torch does": [
+        ("return tuple(collate(list(field)) for field in zip(*samples))",
+         "return [collate(list(field)) for field in zip(*samples)]")],
+    "a generator-function __iter__": [
+        (ITER, "        order = self.epoch_order(self.epoch)\n        self.epoch += 1\n"
+               "        for start in range(0, len(self) * self.batch_size, self.batch_size):\n"
+               "            yield self.fetch(order[start:start + self.batch_size])\n")],
+    "a flip done in a loop": [
+        (FLIP, "    chosen = rng.random(len(images)) < p\n    flipped = images.copy()\n"
+               "    for i in np.flatnonzero(chosen):\n        flipped[i] = images[i][..., ::-1]\n")],
+    "the IDX shape read with struct": [
+        ('shape = tuple(np.frombuffer(data, dtype=">u4", count=ndim, offset=4).tolist())',
+         'shape = __import__("struct").unpack(f">{ndim}I", data[4:4 + 4 * ndim])')],
 }
 
 
