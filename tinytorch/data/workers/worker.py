@@ -246,13 +246,15 @@ def _exit_text(worker_id: int, process) -> str:
 
 
 class WorkerPool:
-    """`num_workers` processes answering tasks from `spec`: `map_epoch` and `stream_epoch` yield one epoch's batches.
+    """`num_workers` processes answering tasks from `spec` (`send`, `receive`); a `MapEpoch` or `StreamEpoch` over
+    the pool gives one epoch's batches.
 
     Each task names the segment its batch goes into: one of the worker's segments that holds no batch still to be
     taken (`free`), or a new one, so segments are reused from batch to batch. `pending` maps each task whose batch
     has not been taken to its (worker, segment); `arrived` holds results read ahead of their turn. One epoch at a
     time is live (`live_run`); workers skip the tasks of older ones. `close()` stops the workers and unlinks the
-    segments (also when the pool is garbage collected).
+    segments (also when the pool is garbage collected). A dead worker or a timeout closes the pool for good: it is
+    `broken` (the first line of that error), and a loader starts a new pool for its next epoch.
     """
 
     def __init__(self, spec: WorkerSpec, num_workers: int, context, timeout: float):
