@@ -15,7 +15,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import resource
 import time
 import zlib
 from collections.abc import Callable, Generator
@@ -24,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .harness import load, wire  # noqa: F401  (load is public: the milestones import a student's file with it)
+from .harness import describe, load, wire  # noqa: F401  (load is public: the milestones import a student's file)
+from .sandbox import Sandbox, SubmissionError, error_status
 
 STATIC_FLAGS = {"importlib": "imports importlib", "__import__": "calls __import__", "_getframe": "uses sys._getframe",
                 "inspect": "uses inspect", "gc": "uses gc", "ctypes": "uses ctypes", "subprocess": "uses subprocess",
@@ -160,7 +160,6 @@ class Grading:
     flags: list = field(default_factory=list)
     answers: dict = field(default_factory=dict)
     seconds: float = 0.0
-    cpu_seconds: float = 0.0
 
     @property
     def score(self) -> int:
@@ -189,9 +188,7 @@ def checks_of(module: str) -> list[Check]:
 def grade(module: str, path, timeout: float = 10.0, seed: int = 0, only=None) -> Grading:
     """Grade the student's file `path` (.py or .ipynb): every check of `module` (or those named in `only`, whose
     prerequisites then count as passed), each allowed `timeout` seconds for all its cases."""
-    from .sandbox import Sandbox
-
-    start, cpu = time.perf_counter(), cpu_time()
+    start = time.perf_counter()
     checks, ops = [check for check in checks_of(module) if only is None or check.name in only], modules()[module][0]
     try:
         submission = Submission.read(path)
@@ -223,13 +220,7 @@ def grade(module: str, path, timeout: float = 10.0, seed: int = 0, only=None) ->
         printed, size = sandbox.printed()
     flags = flags_of(submission.code) + ([sandbox.warning] if sandbox.warning else [])
     return Grading(module, Path(path), [results[check.name] for check in checks], printed, size, flags,
-                   submission.answers, time.perf_counter() - start, cpu_time() - cpu)
-
-
-def cpu_time() -> float:
-    """CPU seconds of this process and of its children that have ended (the submissions' interpreters)."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
+                   submission.answers, time.perf_counter() - start)
 
 
 def load_problem(raised: dict, submission: Submission) -> str:
@@ -244,8 +235,6 @@ def run_check(check: Check, ask, seed: int, limit: int | None = None) -> Result:
     request at once (one pipelined exchange, not one per case) and returns, in order, each answer or the
     SubmissionError the student's code gave instead (None for a request never answered, after a timeout or a
     crash). A case whose answer cannot be read as expected fails with what it got."""
-    from .sandbox import SubmissionError
-
     cases = check.cases(np.random.default_rng([seed, zlib.crc32(check.name.encode())]))[:limit]
     runs, outcomes, pending = [check.run(case) for case in cases], [None] * len(cases), {}
 
@@ -364,9 +353,6 @@ def write_json(file, data) -> None:
 def self_check(part: str, namespace: dict, module: str = "08_dataloader", cases: int = 3) -> list[Result]:
     """Run the grader's checks of `part` on the first `cases` cases, on the code in `namespace` (the notebook's
     globals()), and print a ✅/❌ line per check: the same checks as the grader, so the two cannot disagree."""
-    from .harness import describe
-    from .sandbox import SubmissionError, error_status
-
     ops = __import__(f"{__name__}.harness.{modules()[module][0]}", fromlist=["OPS"]).OPS
     student = Namespace(namespace)
 
