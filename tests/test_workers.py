@@ -749,3 +749,19 @@ def test_worker_info_is_read_only_as_torchs():
 
     assert [batch[2].tolist() for batch in DataLoader(Pids(), batch_size=12, num_workers=2, timeout=TIMEOUT,
                                                       worker_init_fn=try_to_assign)] == [[0] * 12, [1] * 12]
+
+
+def test_a_persistent_loader_whose_worker_died_starts_new_workers_for_the_next_epoch():
+    loader = DataLoader(Pids(), batch_size=4, num_workers=2, persistent_workers=True, timeout=TIMEOUT)
+    iterator = iter(loader)
+    _, pids, *_ = next(iterator)
+    os.kill(int(pids[0]), signal.SIGKILL)
+    with pytest.raises(RuntimeError, match="is killed by signal"):
+        list(iterator)
+    with pytest.raises(RuntimeError, match="workers were stopped by an earlier error: DataLoader worker"):
+        next(iterator)  # the same error, not a hang or a misleading SIGTERM
+    assert multiprocessing.active_children() == []
+    again = list(loader)
+    assert [batch[0].tolist() for batch in again] == [list(range(i, i + 4)) for i in range(0, 24, 4)]
+    assert not {int(pid) for batch in again for pid in batch[1]} & {int(pids[0])}
+    del iterator, loader

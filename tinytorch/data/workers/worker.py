@@ -292,6 +292,7 @@ class WorkerPool:
 
     def send(self, worker_id: int, epoch=None, indices=None, start=None) -> int:
         """Give a worker a task (no indices: the next batch of its stream); returns the task's key."""
+        self._refuse_if_broken()
         if not self.free[worker_id]:
             self.free[worker_id].append(self.segments.new_name())
         key, segment = next(_task_keys), self.free[worker_id].pop()
@@ -301,6 +302,7 @@ class WorkerPool:
 
     def receive(self, key: int):
         """The batch of task `key` (`_END` for an exhausted stream), once it arrives; a worker's error re-raised here."""
+        self._refuse_if_broken()
         if key not in self.pending:
             raise RuntimeError("this DataLoader iterator was ended by a newer iter() over the same loader "
                                "(persistent_workers keeps one epoch running at a time)")
@@ -334,8 +336,6 @@ class WorkerPool:
     def _wait(self, deadline: float | None, what: str) -> None:
         """Read every result that arrives before `deadline`, or raise if a worker died or the deadline passed (the
         workers are then stopped: the pool is `broken`)."""
-        if self.broken:
-            raise RuntimeError(f"the DataLoader's workers were stopped by an earlier error: {self.broken}")
         left = None if deadline is None else max(deadline - time.monotonic(), 0)
         ready = wait(self.pipes + [process.sentinel for process in self.processes], left)
         if not ready:
@@ -356,9 +356,13 @@ class WorkerPool:
             if process.exitcode is not None:
                 self._break(RuntimeError(_exit_text(worker_id, process)))
 
+    def _refuse_if_broken(self) -> None:
+        if self.broken:
+            raise RuntimeError(f"the DataLoader's workers were stopped by an earlier error: {self.broken}")
+
     def _break(self, error: Exception):
         """Stop the workers for good and raise `error`."""
-        self.broken = str(error).splitlines()[0]
+        self.broken = (str(error).splitlines() or [type(error).__name__])[0]
         self.close()
         raise error
 
