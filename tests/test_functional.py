@@ -285,7 +285,7 @@ EVERY_TRANSFORM = {
     "GaussianBlur": lambda: T.GaussianBlur(3), "RandomRotation": lambda: T.RandomRotation(10),
     "RandomErasing": lambda: T.RandomErasing(1.0),
     "CenterCrop": lambda: T.CenterCrop(2), "Pad": lambda: T.Pad(1), "RandomCrop": lambda: T.RandomCrop(2, padding=2),
-    "RandomHorizontalFlip": lambda: T.RandomHorizontalFlip(), "ColorJitter": lambda: T.ColorJitter(0.5),
+    "RandomHorizontalFlip": lambda: T.RandomHorizontalFlip(1.0),  # p=0: the input untouched, see below "ColorJitter": lambda: T.ColorJitter(0.5),
     "Grayscale": lambda: T.Grayscale(), "RandomGrayscale": lambda: T.RandomGrayscale(),
 }
 
@@ -302,6 +302,11 @@ def test_images_with_no_pixels_are_refused_naming_the_transform_and_the_shape(na
             EVERY_TRANSFORM[name]()(sample)
         with pytest.raises(ValueError, match=rf"{name} got an image with no pixels: height {height}, width {width}"):
             EVERY_TRANSFORM[name]().apply_batch(sample[None])
+
+
+def test_a_sample_not_flipped_is_the_input_itself_untouched_as_in_torchvision():
+    for sample in (np.zeros((0, 5, 3), np.uint8), np.zeros((3, 4), np.float32), Image.new("RGB", (4, 3)), [[1]]):
+        assert T.RandomHorizontalFlip(0.0)(sample) is sample
 
 
 def test_an_output_too_large_for_memory_is_refused_naming_the_transform():

@@ -189,9 +189,17 @@ class RandomHorizontalFlip(ImageTransform):
         `torch.rand(1) < p`.)"""
         return flip_chosen(RandomHorizontalFlip, 1, p)
 
+    def __call__(self, sample):
+        """One sample. Its draw needs nothing of the input, so it comes first: a sample not flipped is returned as it
+        is, untouched and undescribed, exactly as torchvision's `if torch.rand(1) < p: ...; return img`."""
+        if not flip_chosen(self, 1, self.p):
+            return sample
+        images = ImageBatch.of(sample, "RandomHorizontalFlip")
+        return images.give(hflip(images.view).copy())
+
     def apply(self, images: ImageBatch, in_place: bool = False):
-        chosen = [flip_chosen(self, 1, self.p)] if images.n == 1 else flip_chosen(self, images.n, self.p)
-        return images.where(chosen, hflip, in_place)
+        n = len(images.view)
+        return images.where([flip_chosen(self, 1, self.p)] if n == 1 else flip_chosen(self, n, self.p), hflip, in_place)
 
     def apply_batch_in_place(self, batch):
         """`apply_batch` flipping the chosen samples of `batch` itself (Compose uses it on arrays it made)."""
