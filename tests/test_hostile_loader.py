@@ -140,15 +140,18 @@ def test_a_full_dev_shm_is_an_error_naming_the_remedy_not_sigbus():
 
 # load_state_dict under a running iterator -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("num_workers", [0, 2])
-def test_load_state_dict_ends_a_running_iterator_with_an_error_saying_so(num_workers):
+@pytest.mark.parametrize("num_workers, persistent", [(0, False), (2, False), (2, True)])
+def test_load_state_dict_ends_a_running_iterator_with_an_error_saying_so(num_workers, persistent):
     loader = DataLoader(TensorDataset(np.arange(20)), batch_size=2, collate_fn=list, num_workers=num_workers,
-                        persistent_workers=num_workers > 0, timeout=TIMEOUT * bool(num_workers))
+                        persistent_workers=persistent, timeout=TIMEOUT * bool(num_workers))
     iterator = iter(loader)
     next(iterator)
     state = loader.state_dict()
     loader.load_state_dict(state)
     with pytest.raises(RuntimeError, match=r"ended by load_state_dict\(\), which reset its loader"):
+        next(iterator)
+    assert multiprocessing.active_children() == []  # the old iterator's workers are stopped
+    with pytest.raises(RuntimeError, match=r"ended by load_state_dict\(\)"):
         next(iterator)
     assert len(list(loader)) == 9  # the loaded state: the rest of the epoch
     del iterator, loader

@@ -306,6 +306,8 @@ class DataLoaderIterator:
     def __next__(self):
         loader = self.loader
         if self.resets != loader._resets:
+            if self.progress is not None and not self.progress.done:
+                self.end()  # its workers stop now, not when it is garbage collected
             raise RuntimeError("this DataLoader iterator was ended by load_state_dict(), which reset its loader; "
                                "start a new epoch with iter(loader)")
         if self.progress is None:
