@@ -168,13 +168,23 @@ def test_an_exception_in_a_notebook_names_its_cell_and_line(tmp_path):
         f"'field' (in collate, cell {cell}, line {line})")
 
 
-def test_the_notebook_written_by_release_is_the_one_jupytext_pairs_with_the_py():
+def test_the_notebook_written_by_release_is_the_one_jupytext_pairs_with_the_py(tmp_path):
     jupytext = pytest.importorskip("jupytext")  # the dev extra
+    paired = tmp_path / STUDENT.name
+    paired.write_text(STUDENT.read_text(encoding="utf-8"), encoding="utf-8")
+    synced = subprocess.run([sys.executable, "-m", "jupytext", "--sync", str(paired)], capture_output=True, text=True)
+    assert synced.returncode == 0, synced.stderr  # what `make notebook` does first
+    assert paired.read_text(encoding="utf-8") == STUDENT.read_text(encoding="utf-8")  # the .py is left as it was
+    ours = json.loads(notebook_text(paired.read_text()))["cells"]
+    theirs = json.loads(paired.with_suffix(".ipynb").read_text())["cells"]
+    assert [(cell["cell_type"], cell["source"]) for cell in theirs] == [(c["cell_type"], c["source"]) for c in ours]
     text = STUDENT.read_text(encoding="utf-8")
     ours, theirs = json.loads(notebook_text(text)), jupytext.reads(text, fmt="py:percent")
     assert [(cell["cell_type"], "".join(cell["source"])) for cell in ours["cells"]] == \
         [(cell.cell_type, cell.source) for cell in theirs.cells]
-    assert ours["metadata"]["jupytext"]["formats"] == theirs.metadata["jupytext"]["formats"] == "ipynb,py:percent"
+    pairing = ours["metadata"]["jupytext"]
+    assert pairing == {key: theirs.metadata["jupytext"][key] for key in pairing}
+    assert ours["metadata"]["jupytext"]["formats"] == "ipynb,py:percent"
 
 
 def test_command_line_exit_status_and_an_atomic_results_json(tmp_path):

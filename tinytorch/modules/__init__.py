@@ -89,6 +89,11 @@ def release(name: str, root: Path | None = None) -> Path:
     return student
 
 
+# jupytext's pairing, as in the modules' headers: the .py and .ipynb kept in step, the .py never rewritten just to
+# record which jupytext version last saved it
+PAIRING = {"formats": "ipynb,py:percent", "notebook_metadata_filter": "-jupytext.text_representation.jupytext_version"}
+
+
 def notebook_text(text: str) -> str:
     """The .ipynb (nbformat 4) of a percent-format file: its header becomes the notebook's jupytext metadata (so
     jupytext keeps the two paired), each `# %%` cell a cell; markdown cells lose their '# ' prefixes."""
@@ -113,7 +118,7 @@ def notebook_text(text: str) -> str:
         elif kind is not None:
             lines.append(line)
     close()
-    metadata = {"jupytext": {"formats": "ipynb,py:percent"},
+    metadata = {"jupytext": PAIRING,
                 "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
     return json.dumps({"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}, indent=1,
                       ensure_ascii=False) + "\n"
