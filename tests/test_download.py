@@ -176,16 +176,24 @@ def test_progress_bar_is_silent_when_output_is_not_a_terminal(loopback, tmp_path
     assert capsys.readouterr() == ("", "")
 
 
-def test_lock_excludes_a_second_holder_until_released(tmp_path, monkeypatch):
-    entered, waiting = threading.Event(), threading.Event()
+def stderr_event(monkeypatch, text: str) -> threading.Event:
+    """An event set once `text` is written to sys.stderr (replaced by a StringIO for the test): a thread that waits
+    for the dataset lock says so there, so this is the event that it is blocked."""
+    said = threading.Event()
 
-    class Stderr(io.StringIO):  # the waiting holder says so on stderr: the event that it is blocked
-        def write(self, text):
-            if "waiting for" in text:
-                waiting.set()
-            return super().write(text)
+    class Stderr(io.StringIO):
+        def write(self, written):
+            count = super().write(written)
+            if text in self.getvalue():
+                said.set()
+            return count
 
     monkeypatch.setattr(sys, "stderr", Stderr())
+    return said
+
+
+def test_lock_excludes_a_second_holder_until_released(tmp_path, monkeypatch):
+    entered, waiting = threading.Event(), stderr_event(monkeypatch, "waiting for")
 
     def second():
         with lock(tmp_path):

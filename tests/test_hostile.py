@@ -5,7 +5,6 @@ left behind and nothing written outside the root. Servers are the loopback serve
 (rates, sizes) are made small instead of waiting, and nothing asserts a duration.
 """
 import errno
-import io
 import os
 import struct
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from formats import gzip_bytes, idx_bytes
-from test_download import DATA, DIGEST, closed_port_url, file_member, serve, tar_of
+from test_download import DATA, DIGEST, closed_port_url, file_member, serve, stderr_event, tar_of
 from tinytorch.data.datasets.storage import atomic, cache, download, safe_pickle
 from tinytorch.data.cli import main
 from tinytorch.data.datasets.storage.download import download_file, extract_tar, gunzip, lock
@@ -460,16 +459,7 @@ def test_an_endless_trickle_on_the_only_mirror_is_a_download_error_naming_the_ra
 
 
 def test_a_process_waiting_for_the_lock_is_told_who_holds_it(tmp_path, monkeypatch):
-    entered, waiting = threading.Event(), threading.Event()
-
-    class Stderr(io.StringIO):  # the waiter's message is the event that it waits
-        def write(self, text):
-            written = super().write(text)
-            if "\n" in text:
-                waiting.set()
-            return written
-
-    monkeypatch.setattr(sys, "stderr", Stderr())
+    entered, waiting = threading.Event(), stderr_event(monkeypatch, f"({tmp_path / '.lock'})\n")
 
     def second():
         with lock(tmp_path):
