@@ -421,7 +421,9 @@ def statistics(x) -> tuple:
 
 
 def reference_normalized(fit_on, x) -> np.ndarray:
-    return Normalize(*statistics(fit_on)).apply_batch(x)
+    """`x` standardised by tinytorch.data's Normalize with the statistics of `fit_on`, image by image."""
+    normalize = Normalize(*statistics(fit_on))
+    return np.stack([normalize(image) for image in x])
 
 
 def normalizer(case):
@@ -477,7 +479,8 @@ def flipped_kinds(got, pictures) -> tuple | str:
     """(which images came back as they were, which mirrored), or what is wrong with `got`."""
     if not isinstance(got, np.ndarray) or got.shape != pictures.shape:
         return f"the images should come back as an array of shape {pictures.shape}, got {kind(got)}"
-    mirrored = RandomHorizontalFlip(p=1.0).apply_batch(pictures) if pictures.ndim == 4 else pictures[..., ::-1]
+    flip = RandomHorizontalFlip(p=1.0)
+    mirrored = np.stack([flip(image) for image in pictures]) if pictures.ndim == 4 else pictures[..., ::-1]
     axes = tuple(range(1, pictures.ndim))
     same, flipped = (got == pictures).all(axis=axes), (got == mirrored).all(axis=axes)
     if not (same | flipped).all():
