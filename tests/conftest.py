@@ -105,14 +105,15 @@ def fake_cifar(loopback, monkeypatch):
     return arrays
 
 
-PARITY_SKIP = re.compile(r"\b(torch|torchvision) is not installed")
+PARITY_SKIP = re.compile(r"\b(torch|torchvision) is not installed|could not import '(torch|torchvision)'")
 REAL_DATA = {"TINYTORCH_MNIST_RAW": ("MNIST", "../shared/data/mnist"),
              "TINYTORCH_FASHION_MNIST_RAW": ("Fashion-MNIST", "../shared/data/fashion-mnist")}
 
 
 def pytest_terminal_summary(terminalreporter):
     """The run's last lines: how many parity tests (compared with torch or torchvision: those skipped with "torch
-    is not installed" or "torchvision is not installed" without them) and real-data tests (skipped when
+    is not installed", "torchvision is not installed" or pytest.importorskip's "could not import 'torch'" without
+    them) and real-data tests (skipped when
     $TINYTORCH_MNIST_RAW or $TINYTORCH_FASHION_MNIST_RAW does not name the raw files) were skipped, and how to run
     them, so that neither kind is skipped unnoticed."""
     reasons = [report.longrepr[2] for report in terminalreporter.stats.get("skipped", [])
