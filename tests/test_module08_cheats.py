@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,17 @@ def test_the_submissions_interpreter_has_no_tinytorch_and_knows_nothing_of_the_g
                                 "MKL_NUM_THREADS"}
     assert "424242" not in grading.printed and not seen["cwd"].startswith(str(ROOT))
     assert seen["argv"][0].endswith("run.py") and not any("results" in arg or "seed" in arg for arg in seen["argv"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grader switches users only when it runs as root")
+def test_a_process_that_left_the_submissions_group_is_killed_with_it(tmp_path):
+    # what a submission could leave behind if it got past the audit hook: a process in a session of its own
+    from tinytorch.grade.sandbox import Sandbox
+
+    with Sandbox(STUDENT.read_text(encoding="utf-8"), "dataloader08") as sandbox:
+        assert sandbox.uid is not None and sandbox.start(time.monotonic() + 60)["loaded"]
+        escaped = subprocess.Popen([sandbox.python, "-I", "-S", "-c", "import time; time.sleep(600)"],
+                                   user=sandbox.uid, group=sandbox.uid, extra_groups=[], start_new_session=True,
+                                   cwd=sandbox.folder)
+        sandbox.stop()
+        assert escaped.wait(timeout=60) == -9  # SIGKILL, from the sweep of the submission's user id
