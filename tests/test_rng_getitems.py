@@ -181,6 +181,14 @@ def test_each_pass_over_the_samples_draws_after_the_previous_one_as_getitem_woul
         assert_same(epoch(ImagesThenLabels(20), 3, batch_size), epoch(GetItem(20), 3, batch_size))
 
 
+def test_one_dataset_stacked_with_itself_draws_a_pass_per_part():
+    """StackDataset(ds, ds): the second part's draws come from the same transforms as the first's; get_samples tells
+    rng that a new pass over the samples begins, so this is not taken for samples drawing twice."""
+    for batch_size in (1, 3, 4):
+        plain, in_order = GetItem(12), InOrder(12)
+        assert_same(epoch(StackDataset(in_order, in_order), 5, batch_size), epoch(StackDataset(plain, plain), 5, batch_size))
+
+
 def test_the_old_getitems_error_still_comes_when_some_samples_do_not_draw():
     class FirstHalfOnly(GetItem):
         def __getitems__(self, indices):

@@ -4,8 +4,9 @@ A map-style `Dataset` answers `dataset[i]` and `len(dataset)`. One that can also
 NumPy indexing call defines `get_batch(indices)`, returning the batch already collated (the fast path the
 `DataLoader` takes with the default collation). Datasets written for PyTorch (`__getitem__` only, or
 `__getitems__` returning a list of samples) work unchanged, one sample at a time. Wherever a batch is split
-into samples (`get_samples`), each sample draws its own randomness (`rng.one_sample_randomness`), so every
-path through the wrappers gives a sample the same random transforms.
+into samples (`get_samples`), each sample draws its own randomness (`rng.one_sample_randomness`; a dataset's own
+`__getitems__` has its draws matched to its samples in order), so every path through the wrappers gives a sample
+the same random transforms.
 """
 from __future__ import annotations
 
@@ -164,10 +165,11 @@ class Subset(Dataset[T_co]):
 
 
 def get_samples(dataset, indices: list) -> list:
-    """The samples of `dataset` at `indices`: one `__getitems__` call where the dataset has it, else one
-    `dataset[i]` each, with the randomness narrowed to that sample's place in the batch (as the loader's fetch)."""
+    """The samples of `dataset` at `indices`: one `__getitems__` call where the dataset has it (its one-sample draws
+    matched to the samples in order, `rng.samples_in_order`), else one `dataset[i]` each, with the randomness
+    narrowed to that sample's place in the batch (as the loader's fetch)."""
     if hasattr(dataset, "__getitems__"):
-        return dataset.__getitems__(indices)
+        return rng.samples_in_order(dataset.__getitems__, indices)
     return rng.each_sample(dataset.__getitem__, indices)
 
 
