@@ -101,3 +101,36 @@ def test_a_draw_made_one_narrowing_deeper_counts_for_the_block():
             return firsts, rng.draws(3).uniform(2).tolist()
 
     assert per_sample(nested=True) == per_sample(nested=False)
+
+
+def test_a_torch_generator_gives_one_number_as_torchs_loader_draws_its_base_seed():
+    from torch_reference import torch_or_none
+
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip("torch is not installed")
+    from tinytorch.data import DataLoader, RandomSampler, random_split
+
+    expected = torch.empty((), dtype=torch.int64).random_(generator=torch.Generator().manual_seed(3)).item()
+    assert rng.seed_from(torch.Generator().manual_seed(3)) == expected
+    generator = torch.Generator().manual_seed(3)
+    assert rng.seed_from(generator) == expected and rng.seed_from(generator) != expected  # it draws from it
+    data = np.arange(20)
+    assert [b.tolist() for b in DataLoader(data, batch_size=5, shuffle=True, generator=torch.Generator().manual_seed(3))] \
+        == [b.tolist() for b in DataLoader(data, batch_size=5, shuffle=True, generator=expected)]
+    assert list(RandomSampler(data, generator=torch.Generator().manual_seed(3))) == list(RandomSampler(data, generator=expected))
+    assert [list(s) for s in random_split(data, [0.5, 0.5], generator=torch.Generator().manual_seed(3))] == \
+        [list(s) for s in random_split(data, [0.5, 0.5], generator=expected)]
+
+
+def test_seed_from_never_imports_torch_and_names_what_it_takes():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom tinytorch.data import rng\n"
+            "class Generator: pass\n"
+            "try:\n    rng.seed_from(Generator())\nexcept TypeError as e:\n    print(e)\n"
+            "print('torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["generator must be None, an int seed, a numpy.random.Generator or a torch.Generator, got Generator",
+                   "False"]

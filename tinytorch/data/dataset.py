@@ -241,7 +241,7 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
 
     `lengths` are counts summing to len(dataset), or fractions summing to 1: floor(n * fraction) each, then the
     remainder handed out one at a time round-robin from the first subset, as torch does. `generator` is an
-    int seed or a numpy Generator; with a seed the split is the same run to run.
+    int seed, a numpy Generator or a torch.Generator (`rng.seed_from`); with a seed the split is the same run to run.
     """
     lengths = list(lengths)
     n = len(dataset)

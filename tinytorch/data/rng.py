@@ -53,24 +53,28 @@ def uniform_at(key, index):
 
 
 def seed_from(generator, argument: str = "generator") -> int:
-    """Turn a `generator` argument (None, an int seed, or a numpy Generator) into a 63-bit int seed.
+    """Turn a `generator` argument (None, an int seed, a numpy Generator, or a torch.Generator) into a 63-bit seed.
 
     None draws the seed from NumPy's global generator, as torch draws from its global one: `np.random.seed(0)`
-    then makes the run reproducible.
+    then makes the run reproducible. A Generator gives one number, as torch's loader draws its base seed from it
+    (a torch.Generator is recognised only when torch is already imported: torch is never imported here).
     """
     if generator is None:
         return int(np.random.randint(0, 1 << 63, dtype=np.int64))
     if isinstance(generator, (bool, np.bool_)):
-        raise TypeError(f"{argument} must be None, an int seed or a numpy.random.Generator, got {generator!r}")
+        raise TypeError(f"{argument} must be None, an int seed, a numpy.random.Generator or a torch.Generator, got "
+                        f"{generator!r}")
     if isinstance(generator, (int, np.integer)):
         if generator < 0:
             raise ValueError(f"{argument} must be a non-negative int seed, got {generator!r}")
         return int(generator) & ((1 << 63) - 1)
     if isinstance(generator, np.random.Generator):
         return int(generator.integers(0, 1 << 63))
-    raise TypeError(
-        f"{argument} must be None, an int seed or a numpy.random.Generator, got {type(generator).__name__}"
-    )
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(generator, torch.Generator):
+        return int(torch.empty((), dtype=torch.int64).random_(generator=generator).item()) & ((1 << 63) - 1)
+    raise TypeError(f"{argument} must be None, an int seed, a numpy.random.Generator or a torch.Generator, got "
+                    f"{type(generator).__name__}")
 
 
 class SampleDraws:
