@@ -9,7 +9,8 @@ RandomErasing) against torchvision doing the same work, side by side.
 3. The two routes of the one crop operation (`flip_crop.crop`, RandomCrop(32, padding=4)'s windows): one window for
    all samples (its inside part, padded by what sticks out) against a window per sample (the batch padded by the most
    any window sticks out, then one gathering index), on one sample and on a batch of 128. The one-window route is
-   what a call on one sample takes; this table is why.
+   what a call on one sample takes; this table is why. Likewise RandomHorizontalFlip on one sample: its call (the
+   draw first, the input described only when flipped) against the batch route on a batch of one.
 Rounds alternate between contestants and each is timed in CPU time of this single-threaded process; medians shown.
 Without torchvision, only tinytorch's times print.
 """
@@ -137,7 +138,11 @@ def crop_routes_table():
         "128 samples, one-window route each": lambda: [crop(view[i:i + 1], int(top), int(left), 32, 32)
                                                       for i, (top, left) in enumerate(corners)],
     }
-    print("\n3. The crop's two routes, 32x32x3 windows of 32x32x3 images shifted by up to 4 pixels: "
+    flip = RandomHorizontalFlip()
+    contestants["flip one sample, its call"] = lambda: one_at_a_time(flip, images)
+    contestants["flip one sample, the batch route"] = lambda: one_at_a_time(
+        lambda image: flip.apply_batch(image[None])[0], images)
+    print("\n3. The crop's two routes, 32x32x3 windows of 32x32x3 images shifted by up to 4 pixels, and the flip's: "
           "microseconds per sample")
     for label, seconds in race(contestants).items():
         print(f"{label:38s} {seconds / len(corners) * 1e6:8.2f}")

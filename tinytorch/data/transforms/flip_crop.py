@@ -127,11 +127,12 @@ class RandomCrop(ImageTransform):
         top, left = crop_corners(RandomCrop, 1, height - crop_h + 1, width - crop_w + 1)
         return top, left, crop_h, crop_w
 
-    def _padding_steps(self, height: int, width: int) -> tuple[list[tuple[int, int, int, int]], int, int]:
-        """The paddings (left, top, right, bottom) torchvision applies in turn, and the padded height and width."""
-        known = self._steps.get((height, width))
+    def _padding_steps(self, size: tuple[int, int]) -> tuple[list[tuple[int, int, int, int]], int, int]:
+        """The paddings (left, top, right, bottom) torchvision applies in turn to an image of `size` (height, width),
+        and the padded height and width."""
+        known = self._steps.get(size)
         if known is None:
-            known = self._steps[height, width] = self._compute_padding_steps(height, width)
+            known = self._steps[size] = self._compute_padding_steps(*size)
         return known
 
     def _compute_padding_steps(self, height: int, width: int) -> tuple[list[tuple[int, int, int, int]], int, int]:
@@ -156,7 +157,7 @@ class RandomCrop(ImageTransform):
 
     def apply(self, images: ImageBatch):
         view = images.view
-        steps, height, width = self._padding_steps(*view.shape[-2:])
+        steps, height, width = self._padding_steps(view.shape[-2:])
         crop_h, crop_w = self.size
         tops, lefts = crop_corners(self, len(view), height - crop_h + 1, width - crop_w + 1)
         if self.padding_mode == "constant":  # a window of the padded image is a window of the image, filled outside
