@@ -1,6 +1,6 @@
 """The declared base of every downloaded dataset (MNIST, FashionMNIST, KMNIST, CIFAR10, CIFAR100).
 
-Everything they share follows from class attributes and four hooks: torchvision's constructor and attributes
+Everything they share follows from class attributes and six hooks: torchvision's constructor and attributes
 (`root`, `train`, `class_to_idx`, the repr), the mirrors (and `$TINYTORCH_<NAME>_MIRRORS`), verification (each
 file hashed once, the digest remembered), the download under a folder lock, and one wording for every not-found and
 checksum error. A family implements the hooks, each stubbed here with NotImplementedError: where its files live
