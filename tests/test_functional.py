@@ -263,8 +263,9 @@ def test_resize_of_the_same_size_is_the_input_and_antialias_false_warns_on_image
     picture, tensor = Image.fromarray(image), np.zeros((3, 6, 8), np.float32)
     for sample in (image, picture, tensor):
         assert T.Resize((6, 8))(sample) is sample and F.resize(sample, 6) is sample
-    with pytest.warns(UserWarning, match="Anti-alias option is always applied for PIL Image input"):
-        T.Resize(3, antialias=False)(picture)
+    for transform in (T.Resize(3, antialias=False), T.RandomResizedCrop(3, antialias=False)):
+        with pytest.warns(UserWarning, match="Anti-alias option is always applied for PIL Image input"):
+            transform(picture)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         T.Resize(3, antialias=False)(tensor)  # tensors honour it: no warning

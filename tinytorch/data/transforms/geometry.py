@@ -127,9 +127,13 @@ def _as_planes(view: np.ndarray) -> np.ndarray:
     return view.reshape((len(view), -1) + view.shape[-2:])
 
 
-def _check_fits(name: str, images: ImageBatch, out_h: int, out_w: int):
-    """A MemoryError naming the transform and the output when the output would not fit in this machine's memory,
-    raised before Pillow or NumPy start on it."""
+def _check_resample(name: str, images: ImageBatch, out_h: int, out_w: int, antialias):
+    """What resize and resized_crop check first: the PIL path's input, torchvision's warning that Pillow ignores
+    `antialias=False`, and a MemoryError naming the transform and the output when the output would not fit in
+    this machine's memory (before Pillow or NumPy start on it)."""
+    images.check_pillow_path(name)
+    if images.kind == "image" and antialias is False:
+        warnings.warn("Anti-alias option is always applied for PIL Image input. Argument antialias is ignored.")
     shape = images.view.shape[:-2] + (out_h, out_w)
     size = math.prod(shape) * images.view.dtype.itemsize
     if size > os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"):
@@ -141,10 +145,10 @@ def _check_fits(name: str, images: ImageBatch, out_h: int, out_w: int):
 
 def resize(images: ImageBatch, out_h: int, out_w: int, interpolation, antialias=True,
            name: str = "resize") -> np.ndarray:
-    """Every image of `images` resized to (out_h, out_w): uint8 images with Pillow (always antialiased), tensors as
-    torch's interpolate (antialiased for bilinear and bicubic when `antialias`). A view (N, ..., C, out_h, out_w)."""
-    images.check_pillow_path(name)
-    _check_fits(name, images, out_h, out_w)
+    """Every image of `images` resized to (out_h, out_w): uint8 images with Pillow (always antialiased, so
+    `antialias=False` warns, as torchvision's does for PIL images), tensors as torch's interpolate (antialiased for
+    bilinear and bicubic when `antialias`). A view (N, ..., C, out_h, out_w)."""
+    _check_resample(name, images, out_h, out_w, antialias)
     try:
         if images.kind == "image":
             resample = _PILLOW_FILTERS[interpolation.value]
@@ -163,10 +167,9 @@ def resize(images: ImageBatch, out_h: int, out_w: int, interpolation, antialias=
 def resized_crop(images: ImageBatch, boxes: np.ndarray, out_h: int, out_w: int, interpolation, antialias=True,
                  name: str = "resized_crop") -> np.ndarray:
     """Each image's box (top, left, height, width) (`boxes` (N, 4)) resized to (out_h, out_w), as torchvision's
-    resized_crop: Pillow's crop and resize for uint8 images; for tensors the crop as weights on the whole image,
-    one matrix product for the batch."""
-    images.check_pillow_path(name)
-    _check_fits(name, images, out_h, out_w)
+    resized_crop: Pillow's crop and resize for uint8 images (`antialias=False` warns, as in `resize`); for tensors
+    the crop as weights on the whole image, one matrix product for the batch."""
+    _check_resample(name, images, out_h, out_w, antialias)
     try:
         if images.kind == "image":
             resample = _PILLOW_FILTERS[interpolation.value]
@@ -274,8 +277,6 @@ def resize_images(images: ImageBatch, size, interpolation, max_size=None, antial
     out_h, out_w = output_size(images.height, images.width, size, max_size)
     if (out_h, out_w) == (images.height, images.width):
         return images.unchanged()
-    if images.kind == "image" and antialias is False:
-        warnings.warn("Anti-alias option is always applied for PIL Image input. Argument antialias is ignored.")
     return images.give(resize(images, out_h, out_w, interpolation, antialias, name))
 
 
