@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import timeit
 
 import numpy as np
 
@@ -293,20 +294,22 @@ class Plain:
 
 def time_epoch_timed(student, durations, repeats):
     """time_epoch on a `Timed` loader, with the student's clock (the time module or its functions, however the file
-    imported them) replaced by the loader's virtual one."""
-    clock, swapped = Clock(), {}
+    imported them, and timeit's default_timer) replaced by the loader's virtual one."""
+    clock, swapped = Clock(), []
     for name in dir(student):
         value = getattr(student, name)
         function = next((function for function in CLOCK_FUNCTIONS if value is getattr(time, function)), None)
         if value is time or function:
-            swapped[name] = value
+            swapped.append((student, name, value))
             setattr(student, name, clock if value is time else getattr(clock, function))
+    swapped.append((timeit, "default_timer", timeit.default_timer))
+    timeit.default_timer = clock.perf_counter
     timed = Timed(durations, clock)
     try:
         value = student.time_epoch(timed, repeats)
     finally:
-        for name, original in swapped.items():
-            setattr(student, name, original)
+        for owner, name, original in swapped:
+            setattr(owner, name, original)
     return {"value": value, "started": timed.started, "finished": timed.finished}
 
 
