@@ -25,7 +25,7 @@ from . import Check
 from .harness import dataloader08 as harness
 from .harness.wire import Opaque
 
-# ---- asking the student's code, comparing its answers --------------------------------------------------------------
+# ---- asking the student's code ---------------------------------------------------------------------------------
 
 def ask(op: str, **inputs) -> tuple:
     """A request to the submission: the harness's operation `op` (harness/dataloader08.py) on `inputs`. A check is a
