@@ -331,3 +331,50 @@ for transform, sample in ((Resize(100000), np.zeros((32, 32, 3), np.uint8)),
     assert lines[0].startswith("Resize: the output, 100000 x 100000 pixels") and "27.9 GiB" in lines[0]
     assert lines[1].startswith("Resize: the output, 1000000 x 1000000 pixels")
     assert lines[2].startswith("RandomResizedCrop: the output, 1000000 x 1000000 pixels")
+
+
+# ------------------------------------------------------------------------------------ the one crop, two routes
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 5), height=st.integers(1, 7), width=st.integers(1, 7),
+       crop_h=st.integers(1, 9), crop_w=st.integers(1, 9), fill=st.sampled_from([None, (3, 4, 5)]),
+       layout=st.sampled_from(["rgb", "gray", "tensor"]))
+@settings(max_examples=150, deadline=None)
+def test_the_crops_two_routes_equal_padding_then_slicing(seed, n, height, width, crop_h, crop_w, fill, layout):
+    """`flip_crop.crop` with one window (ints) or a window per sample (arrays), windows anywhere, even wholly outside:
+    the image padded far enough with `fill` (zeros for None), then sliced."""
+    from tinytorch.data.transforms.base import ImageBatch, fill_values
+    from tinytorch.data.transforms.flip_crop import crop, pad
+
+    generator = np.random.default_rng(seed)
+    batch = generator.integers(0, 256, (n, height, width, 3), dtype=np.uint8)
+    batch = {"rgb": batch, "gray": batch[..., 0], "tensor": batch.transpose(0, 3, 1, 2) / np.float32(255)}[layout]
+    images = ImageBatch.of_batch(batch, "test")
+    values = None if fill is None or images.channels != 3 else fill_values(fill, 3, images.view.dtype)
+    margin = 2 * max(crop_h, crop_w, height, width)
+    padded = pad(images.view, (margin,) * 4, values)
+    tops = generator.integers(-margin, height + margin - crop_h + 1, n)
+    lefts = generator.integers(-margin, width + margin - crop_w + 1, n)
+    expected = np.stack([padded[i, ..., margin + t:margin + t + crop_h, margin + l:margin + l + crop_w]
+                         for i, (t, l) in enumerate(zip(tops, lefts))])
+    np.testing.assert_array_equal(crop(images.view, tops, lefts, crop_h, crop_w, values), expected)
+    for i in range(n):
+        np.testing.assert_array_equal(
+            crop(images.view[i:i + 1], int(tops[i]), int(lefts[i]), crop_h, crop_w, values), expected[i:i + 1])
+
+
+@pytest.mark.parametrize("shape, dtype", [((5, 4), np.uint8), ((5, 4, 3), np.uint8), ((5, 4, 1), np.uint8),
+                                          ((3, 5, 4), np.float32), ((5, 4), np.float64), ((2, 3, 5, 4), np.float32)])
+def test_an_image_batch_describes_an_input_and_gives_it_back_as_it_came(shape, dtype):
+    from tinytorch.data.transforms.base import ImageBatch
+
+    sample = np.arange(np.prod(shape)).reshape(shape).astype(dtype)
+    one = ImageBatch.of(sample, "test")
+    assert one.view.shape[0] == 1 and (one.height, one.width) == ((5, 4))
+    assert one.kind == ("tensor" if dtype != np.uint8 else "image") and np.shares_memory(one.view, sample)
+    np.testing.assert_array_equal(one.give(one.view.copy()), sample)
+    batch = ImageBatch.of_batch(np.stack([sample, sample + 1]), "test")
+    assert batch.view.shape[0] == 2 and batch.give(batch.view.copy()).shape == (2,) + shape
+    if dtype == np.uint8 and len(shape) == 3 and shape[2] == 3:
+        picture = Image.fromarray(sample)
+        back = ImageBatch.of(picture, "test").give(ImageBatch.of(picture, "test").view.copy())
+        assert isinstance(back, Image.Image) and back.mode == "RGB" and np.array_equal(np.asarray(back), sample)
