@@ -286,7 +286,8 @@ EVERY_TRANSFORM = {
     "GaussianBlur": lambda: T.GaussianBlur(3), "RandomRotation": lambda: T.RandomRotation(10),
     "RandomErasing": lambda: T.RandomErasing(1.0),
     "CenterCrop": lambda: T.CenterCrop(2), "Pad": lambda: T.Pad(1), "RandomCrop": lambda: T.RandomCrop(2, padding=2),
-    "RandomHorizontalFlip": lambda: T.RandomHorizontalFlip(1.0),  # p=0: the input untouched, see below "ColorJitter": lambda: T.ColorJitter(0.5),
+    "RandomHorizontalFlip": lambda: T.RandomHorizontalFlip(1.0),  # p=0: the input untouched, see below
+    "ColorJitter": lambda: T.ColorJitter(0.5),
     "Grayscale": lambda: T.Grayscale(), "RandomGrayscale": lambda: T.RandomGrayscale(),
 }
 
