@@ -187,6 +187,19 @@ def test_the_notebook_written_by_release_is_the_one_jupytext_pairs_with_the_py(t
     assert ours["metadata"]["jupytext"]["formats"] == "ipynb,py:percent"
 
 
+def test_the_students_notebook_runs_in_a_jupyter_kernel_and_says_what_is_left(tmp_path):
+    nbclient = pytest.importorskip("nbclient")  # the dev extra (JupyterLab)
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.reads(notebook_text(STUDENT.read_text(encoding="utf-8")), as_version=4)
+    nbformat.validate(notebook)  # a valid nbformat 4.5 notebook (cell ids included)
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}},
+                            ).execute()  # raises CellExecutionError on any error
+    printed = "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                      for output in cell.outputs)
+    assert "⏳ DataLoader: len(loader): not implemented yet (DataLoader.__len__)" in printed and "❌" not in printed
+    assert printed.count("⏳") == TOTAL + 1  # each check once, and the analysis waiting for time_epoch
+
+
 def test_command_line_exit_status_and_an_atomic_results_json(tmp_path):
     results_json = tmp_path / "results.json"
     passed = subprocess.run([sys.executable, "-m", "tinytorch.grade", "08_dataloader", str(DEV), "--json",

@@ -105,7 +105,8 @@ def notebook_text(text: str) -> str:
             if kind == "markdown":
                 source = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#")
                                    for line in source.split("\n"))
-            cell = {"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
+            cell = {"cell_type": kind, "id": f"cell-{len(cells) + 1}", "metadata": {},  # nbformat 4.5 wants ids
+                    "source": source.splitlines(keepends=True)}
             if kind == "code":
                 cell.update(execution_count=None, outputs=[])
             cells.append(cell)
