@@ -376,43 +376,61 @@ def test_1_channel_ndarray_to_pil_image(with_mode, img_data, expected_mode):
     assert_equal(img_data[:, :, 0], np.asarray(img).astype(img_data.dtype))
 
 
-@pytest.mark.parametrize("expected_mode", [None, "LA"])
-def test_2_channel_ndarray_to_pil_image(expected_mode):
-    img_data = byte_image(2, 4, 4)
+# upstream's test_{2,3,4}_channel_{tensor,ndarray}_to_pil_image and their _error twins, one table: for each number
+# of channels, the default mode, the modes to try, and the message for a mode of another number of channels
+CHANNELS = {
+    2: ("LA", [None, "LA"], r"Only modes \['LA'\] are supported for 2D inputs", ("RGBA", "P", "RGB")),
+    3: ("RGB", [None, "RGB", "HSV", "YCbCr"], r"Only modes \['RGB', 'YCbCr', 'HSV'\] are supported for 3D inputs",
+        ("RGBA", "P", "LA")),
+    4: ("RGBA", [None, "RGBA", "CMYK", "RGBX"], r"Only modes \['RGBA', 'CMYK', 'RGBX'\] are supported for 4D inputs",
+        ("RGB", "P", "LA")),
+}
+CHANNEL_MODES = [(channels, mode) for channels, (_, modes, _, _) in CHANNELS.items() for mode in modes]
+
+
+def to_pil_image_as(img_data, channels, expected_mode):
+    default_mode = CHANNELS[channels][0]
     if expected_mode is None:
         img = transforms.ToPILImage()(img_data)
-        assert img.mode == "LA"  # default should assume LA
+        assert img.mode == default_mode  # default should assume LA, RGB, RGBA
     else:
         img = transforms.ToPILImage(mode=expected_mode)(img_data)
         assert img.mode == expected_mode
-    split = img.split()
-    for i in range(2):
+    return img
+
+
+@pytest.mark.parametrize("channels, expected_mode", CHANNEL_MODES)
+def test_n_channel_tensor_to_pil_image(channels, expected_mode):
+    img_data = float_tensor(channels, 4, 4)
+    expected_output = (img_data * 255).astype(np.int32).astype(np.float32) / 255
+    split = to_pil_image_as(img_data, channels, expected_mode).split()
+    for i in range(channels):
+        assert_equal(expected_output[i], transforms.ToTensor()(split[i]).squeeze(0), atol=1e-6)
+
+
+@pytest.mark.parametrize("channels, expected_mode", CHANNEL_MODES)
+def test_n_channel_ndarray_to_pil_image(channels, expected_mode):
+    img_data = byte_image(channels, 4, 4)
+    split = to_pil_image_as(img_data, channels, expected_mode).split()
+    for i in range(channels):
         assert_equal(img_data[:, :, i], np.asarray(split[i]))
 
 
+@pytest.mark.parametrize("channels", CHANNELS)
 @pytest.mark.parametrize("data", ["ndarray", "tensor"])
-def test_2_channel_to_pil_image_error(data):
-    img_data = byte_image(2, 4, 4) if data == "ndarray" else float_tensor(2, 4, 4)
+def test_n_channel_to_pil_image_error(channels, data):
+    img_data = byte_image(channels, 4, 4) if data == "ndarray" else float_tensor(channels, 4, 4)
     transforms.ToPILImage().__repr__()
-    # should raise if we try a mode for 4 or 1 or 3 channel images
-    for mode in ("RGBA", "P", "RGB"):
-        with pytest.raises(ValueError, match=r"Only modes \['LA'\] are supported for 2D inputs"):
+    _, _, message, other_modes = CHANNELS[channels]
+    # should raise if we try a mode for images of another number of channels
+    for mode in other_modes:
+        with pytest.raises(ValueError, match=message):
             transforms.ToPILImage(mode=mode)(img_data)
 
 
-@pytest.mark.parametrize("expected_mode", [None, "LA"])
-def test_2_channel_tensor_to_pil_image(expected_mode):
-    img_data = float_tensor(2, 4, 4)
-    expected_output = (img_data * 255).astype(np.int32).astype(np.float32) / 255
-    if expected_mode is None:
-        img = transforms.ToPILImage()(img_data)
-        assert img.mode == "LA"  # default should assume LA
-    else:
-        img = transforms.ToPILImage(mode=expected_mode)(img_data)
-        assert img.mode == expected_mode
-    split = img.split()
-    for i in range(2):
-        assert_equal(expected_output[i], transforms.ToTensor()(split[i]).squeeze(0), atol=1e-6)
+def test_3_channel_tensor_to_pil_image_error_dimensions():
+    with pytest.raises(ValueError, match=r"pic should be 2/3 dimensional. Got \d+ dimensions."):
+        transforms.ToPILImage()(float_tensor(1, 3, 4, 4))
 
 
 TWO_D = [
@@ -457,89 +475,6 @@ def test_2d_ndarray_to_pil_image(with_mode, dtype, expected_mode):
     if np.issubdtype(img_data.dtype, np.floating):
         img_data = (img_data * 255).astype(np.uint8)
     np.testing.assert_allclose(img_data, img)
-
-
-@pytest.mark.parametrize("expected_mode", [None, "RGB", "HSV", "YCbCr"])
-def test_3_channel_tensor_to_pil_image(expected_mode):
-    img_data = float_tensor(3, 4, 4)
-    expected_output = (img_data * 255).astype(np.int32).astype(np.float32) / 255
-    if expected_mode is None:
-        img = transforms.ToPILImage()(img_data)
-        assert img.mode == "RGB"  # default should assume RGB
-    else:
-        img = transforms.ToPILImage(mode=expected_mode)(img_data)
-        assert img.mode == expected_mode
-    split = img.split()
-    for i in range(3):
-        assert_equal(expected_output[i], transforms.ToTensor()(split[i]).squeeze(0), atol=1e-6)
-
-
-@pytest.mark.parametrize("data", ["ndarray", "tensor"])
-def test_3_channel_to_pil_image_error(data):
-    img_data = byte_image(3, 4, 4) if data == "ndarray" else float_tensor(3, 4, 4)
-    error_message_3d = r"Only modes \['RGB', 'YCbCr', 'HSV'\] are supported for 3D inputs"
-    # should raise if we try a mode for 4 or 1 or 2 channel images
-    for mode in ("RGBA", "P", "LA"):
-        with pytest.raises(ValueError, match=error_message_3d):
-            transforms.ToPILImage(mode=mode)(img_data)
-
-
-def test_3_channel_tensor_to_pil_image_error_dimensions():
-    with pytest.raises(ValueError, match=r"pic should be 2/3 dimensional. Got \d+ dimensions."):
-        transforms.ToPILImage()(float_tensor(1, 3, 4, 4))
-
-
-@pytest.mark.parametrize("expected_mode", [None, "RGB", "HSV", "YCbCr"])
-def test_3_channel_ndarray_to_pil_image(expected_mode):
-    img_data = byte_image(3, 4, 4)
-    if expected_mode is None:
-        img = transforms.ToPILImage()(img_data)
-        assert img.mode == "RGB"  # default should assume RGB
-    else:
-        img = transforms.ToPILImage(mode=expected_mode)(img_data)
-        assert img.mode == expected_mode
-    split = img.split()
-    for i in range(3):
-        assert_equal(img_data[:, :, i], np.asarray(split[i]))
-
-
-@pytest.mark.parametrize("expected_mode", [None, "RGBA", "CMYK", "RGBX"])
-def test_4_channel_tensor_to_pil_image(expected_mode):
-    img_data = float_tensor(4, 4, 4)
-    expected_output = (img_data * 255).astype(np.int32).astype(np.float32) / 255
-    if expected_mode is None:
-        img = transforms.ToPILImage()(img_data)
-        assert img.mode == "RGBA"  # default should assume RGBA
-    else:
-        img = transforms.ToPILImage(mode=expected_mode)(img_data)
-        assert img.mode == expected_mode
-    split = img.split()
-    for i in range(4):
-        assert_equal(expected_output[i], transforms.ToTensor()(split[i]).squeeze(0), atol=1e-6)
-
-
-@pytest.mark.parametrize("data", ["ndarray", "tensor"])
-def test_4_channel_to_pil_image_error(data):
-    img_data = byte_image(4, 4, 4) if data == "ndarray" else float_tensor(4, 4, 4)
-    error_message_4d = r"Only modes \['RGBA', 'CMYK', 'RGBX'\] are supported for 4D inputs"
-    # should raise if we try a mode for 3 or 1 or 2 channel images
-    for mode in ("RGB", "P", "LA"):
-        with pytest.raises(ValueError, match=error_message_4d):
-            transforms.ToPILImage(mode=mode)(img_data)
-
-
-@pytest.mark.parametrize("expected_mode", [None, "RGBA", "CMYK", "RGBX"])
-def test_4_channel_ndarray_to_pil_image(expected_mode):
-    img_data = byte_image(4, 4, 4)
-    if expected_mode is None:
-        img = transforms.ToPILImage()(img_data)
-        assert img.mode == "RGBA"  # default should assume RGBA
-    else:
-        img = transforms.ToPILImage(mode=expected_mode)(img_data)
-        assert img.mode == expected_mode
-    split = img.split()
-    for i in range(4):
-        assert_equal(img_data[:, :, i], np.asarray(split[i]))
 
 
 @pytest.mark.parametrize("dtype", [
