@@ -185,3 +185,21 @@ def test_a_process_that_left_the_submissions_group_is_killed_with_it(tmp_path):
                                    cwd=sandbox.folder)
         sandbox.stop()
         assert escaped.wait(timeout=60) == -9  # SIGKILL, from the sweep of the submission's user id
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grader switches users only when it runs as root")
+def test_a_system_that_refuses_another_user_id_gets_a_warning_for_the_teacher(monkeypatch):
+    from tinytorch.grade.sandbox import Sandbox
+
+    original, calls = Sandbox.popen, []
+
+    def refusing(self, argv, env, fds):
+        calls.append(self.uid)
+        if self.uid is not None:
+            raise PermissionError(1, "Operation not permitted")
+        return original(self, argv, env, fds)
+
+    monkeypatch.setattr(Sandbox, "popen", refusing)
+    grading = grade("08_dataloader", DEV, timeout=30, only={COLLATE})
+    assert grading.score == 1 and calls[0] is not None and calls[-1] is None
+    assert "the submission ran as root: this system refused it a user id of its own" in report(grading)

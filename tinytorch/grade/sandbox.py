@@ -121,10 +121,11 @@ class Sandbox:
                 self.ops, json.dumps(roots(self.folder))]
         env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1"}
-        user = {} if self.uid is None else {"user": self.uid, "group": self.uid, "extra_groups": []}
-        self.process = subprocess.Popen(argv, cwd=self.folder, env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        pass_fds=(request_read, reply_write), start_new_session=True, **user)
+        try:
+            self.process = self.popen(argv, env, (request_read, reply_write))
+        except PermissionError:  # a container that maps no other user id: run as this user, and say so
+            self.uid, self.warning = None, "the submission ran as root: this system refused it a user id of its own"
+            self.process = self.popen(argv, env, (request_read, reply_write))
         os.close(request_read)
         os.close(reply_write)
         self.reader = threading.Thread(target=self.collect, args=(self.process.stdout,), daemon=True)
@@ -133,6 +134,11 @@ class Sandbox:
             return self.receive(deadline)
         except SubmissionError as error:  # it ran past the deadline or ended while loading
             return {"loaded": False, "failure": error}
+
+    def popen(self, argv: list, env: dict, fds: tuple) -> subprocess.Popen:
+        user = {} if self.uid is None else {"user": self.uid, "group": self.uid, "extra_groups": []}
+        return subprocess.Popen(argv, cwd=self.folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, pass_fds=fds, start_new_session=True, **user)
 
     def ask(self, requests: list, deadline: float) -> list:
         """The student's code's answer to each request (op, inputs), in order, all sent at once: an answer, a
