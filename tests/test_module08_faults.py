@@ -16,7 +16,6 @@ from tinytorch.modules import module_paths
 
 DEV = module_paths("08_dataloader")[0]
 TEXT = DEV.read_text(encoding="utf-8")
-FOLDER = Path(tempfile.mkdtemp(prefix="module08-faults-"))
 ITER = '''        order = self.epoch_order(self.epoch)
         self.epoch += 1
         starts = range(0, len(self) * self.batch_size, self.batch_size)
@@ -221,13 +220,13 @@ VARIANTS = {
 }
 
 
-def faulty(name: str, replacements) -> Path:
-    """The teacher's file with each `old` replaced by `new` (each `old` occurs exactly once)."""
+def faulty(name: str, replacements, folder: Path) -> Path:
+    """The teacher's file with each `old` replaced by `new` (each `old` occurs exactly once), written in `folder`."""
     text = TEXT
     for old, new in replacements:
         assert text.count(old) == 1, (name, old)
         text = text.replace(old, new)
-    path = FOLDER / f"{len(list(FOLDER.iterdir())):02d}.py"
+    path = folder / f"{len(list(folder.iterdir())):02d}.py"
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -242,10 +241,11 @@ def summary(path: Path) -> dict:
 @cache
 def gradings() -> dict:
     """Every faulty file and variant graded once, two gradings at a time (in two processes)."""
-    files = {name: faulty(name, replacements) for name, (replacements, _, _) in FAULTS.items()}
-    files.update({name: faulty(name, replacements) for name, replacements in VARIANTS.items()})
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
-        return dict(zip(files, pool.map(summary, files.values())))
+    with tempfile.TemporaryDirectory(prefix="module08-faults-") as folder:
+        files = {name: faulty(name, replacements, Path(folder)) for name, (replacements, _, _) in FAULTS.items()}
+        files.update({name: faulty(name, replacements, Path(folder)) for name, replacements in VARIANTS.items()})
+        with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+            return dict(zip(files, pool.map(summary, files.values())))
 
 
 def test_there_are_at_least_40_seeded_mistakes():

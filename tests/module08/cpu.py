@@ -8,6 +8,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,9 +24,10 @@ def cpu_seconds(path: Path) -> float:
 
 def main():
     seconds = []
-    for name, (replacements, _, _) in faults.FAULTS.items():
-        seconds.append(cpu_seconds(faults.faulty(name, replacements)))
-        print(f"{seconds[-1]:5.2f} s  {name}", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        for name, (replacements, _, _) in faults.FAULTS.items():
+            seconds.append(cpu_seconds(faults.faulty(name, replacements, Path(folder))))
+            print(f"{seconds[-1]:5.2f} s  {name}", flush=True)
     print(f"median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s of CPU per grading run "
           f"({len(seconds)} seeded mistakes)")
 
