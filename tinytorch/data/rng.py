@@ -20,8 +20,8 @@ fixed cost per call would be most of the work (`benchmarks/bench_loader.py` meas
 from __future__ import annotations
 
 import contextlib
-import functools
 import contextvars
+import functools
 import math
 import sys
 
