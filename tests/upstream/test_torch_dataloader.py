@@ -23,7 +23,7 @@ from tinytorch.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoade
                             IterableDataset, RandomSampler, Sampler, SequentialSampler, StackDataset, Subset,
                             SubsetRandomSampler, TensorDataset, WeightedRandomSampler, default_collate,
                             default_convert, get_worker_info, random_split)
-from upstream_marks import assert_equal, bug, differs
+from .upstream_marks import assert_equal, bug, differs
 
 CUDA = pytest.mark.skip(reason="CUDA: no GPU tensors here")
 PIN_MEMORY = pytest.mark.skip(reason="pin_memory: CUDA page-locked memory, not in a NumPy loader")

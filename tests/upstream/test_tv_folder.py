@@ -16,7 +16,7 @@ from PIL import Image
 
 from tinytorch.data import DatasetFolder, ImageFolder
 from tinytorch.data.datasets import folder
-from upstream_marks import differs
+from .upstream_marks import differs
 
 EXTENSIONS = ("jpg", "png")
 ARRAY_OUTPUT = differs("`ImageFolder` / `pil_loader` / `default_loader` output")

@@ -17,7 +17,7 @@ from PIL import Image
 
 import tinytorch.data.transforms as T
 from tinytorch.data.transforms import InterpolationMode
-from upstream_marks import F, assert_equal, needs_functional, needs_get_params
+from .upstream_marks import F, assert_equal, needs_functional, needs_get_params
 
 NEAREST, BILINEAR, BICUBIC = InterpolationMode.NEAREST, InterpolationMode.BILINEAR, InterpolationMode.BICUBIC
 DTYPES = [None, np.float32]

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 import tinytorch.data.transforms as transforms
-from upstream_marks import F, assert_equal, bug, differs, needs_functional, needs_get_params, pil_to_tensor
+from .upstream_marks import F, assert_equal, bug, differs, needs_functional, needs_get_params, pil_to_tensor
 
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 import tinytorch.data.transforms as T
 from tinytorch.data.transforms import InterpolationMode
-from upstream_marks import F, assert_equal, bug, differs, needs_functional
+from .upstream_marks import F, assert_equal, bug, differs, needs_functional
 
 NEAREST, BILINEAR, BICUBIC = InterpolationMode.NEAREST, InterpolationMode.BILINEAR, InterpolationMode.BICUBIC
 
