@@ -341,3 +341,36 @@ def test_one_sample_draws_are_the_rows_of_the_batch_draws(seed, epoch, start, n)
             assert [first.uniform_list(2), first.uniform_list(3), second.uniform_list(1)] == [r[i].tolist() for r in rows]
         np.testing.assert_array_equal(rng.sample_keys(seed, epoch, [start + i]),
                                       rng.sample_keys(seed, epoch, np.arange(start, start + n))[i:i + 1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=st.sampled_from([(28, 28), (9, 5, 1), (6, 7, 3), (4, 4, 4)]), seed=st.integers(0, 2**32 - 1),
+       kind=st.sampled_from(["scalar", "per channel", "per pixel"]), inplace=st.booleans())
+def test_compose_of_to_tensor_and_normalize_gives_the_two_calls_values(shape, seed, kind, inplace):
+    """Compose's one-sample route for ToTensor then Normalize (a table on one-channel uint8 images) gives what the
+    two calls give, bit for bit, as a C-contiguous float32 (C, H, W)."""
+    generator = np.random.default_rng(seed)
+    image = generator.integers(0, 256, shape, dtype=np.uint8)
+    channels = 1 if len(shape) == 2 else shape[2]
+    size = {"scalar": (), "per channel": (channels,), "per pixel": (channels,) + shape[:2]}[kind]
+    mean, std = generator.uniform(0, 1, size), generator.uniform(0.1, 1, size)
+    expected = Normalize(mean, std)(ToTensor()(image))
+    for got in Compose([ToTensor(), Normalize(mean, std, inplace=inplace)])(image), \
+            Compose([Lambda(lambda x: x), ToTensor(), Normalize(mean, std), Flatten()])(image).reshape(expected.shape):
+        assert got.dtype == np.float32 and got.shape == expected.shape and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_compose_follows_changes_to_its_transforms_and_keeps_normalize_errors():
+    image = np.arange(16, dtype=np.uint8).reshape(4, 4)
+    pipeline = Compose([ToTensor(), Normalize(0.5, 0.25)])
+    np.testing.assert_array_equal(pipeline(image), (image[None] / np.float32(255) - np.float32(0.5)) / np.float32(0.25))
+    pipeline.transforms[1] = Normalize(0.0, 0.5)
+    np.testing.assert_array_equal(pipeline(image), (image[None] / np.float32(255)) / np.float32(0.5))
+    pipeline.transforms.append(Flatten())
+    assert pipeline(image).shape == (16,)
+    with pytest.raises(ValueError, match="Normalize has 3 channel values, the tensor 1 channels"):
+        Compose([ToTensor(), Normalize((0.1, 0.2, 0.3), (1, 1, 1))])(image)
+    pillow = Image.fromarray(image)
+    np.testing.assert_array_equal(Compose([ToTensor(), Normalize(0.5, 0.25)])(pillow),
+                                  Normalize(0.5, 0.25)(ToTensor()(pillow)))

@@ -40,6 +40,12 @@ class ToTensor(Transform):
             return np.divide(tensor, _BYTE_RANGE, dtype=np.float32, order="C")
         return np.array(tensor, order="C")
 
+    def then(self, following):
+        """ToTensor then a per-channel Normalize is one table lookup on a single-channel uint8 image (`ByteTable`)."""
+        if type(self) is ToTensor and type(following) is Normalize and following.per_channel:
+            return ByteTable(self, following)
+        return None
+
     def apply_batch(self, batch):
         if not isinstance(batch, np.ndarray):
             raise TypeError(f"ToTensor.apply_batch takes an ndarray batch (N, H, W) or (N, H, W, C), got "
@@ -157,6 +163,11 @@ class Normalize(Transform):
     def new_array(self):
         return not self.inplace
 
+    @property
+    def per_channel(self) -> bool:
+        """Whether mean and std hold one value, or one per channel (not arrays (C, H, W))."""
+        return all(values.ndim == 0 or values.shape[1:] == (1, 1) for values in (self._mean, self._std))
+
     def __call__(self, tensor):
         return self._normalize(tensor, self.inplace, 3)
 
@@ -200,6 +211,35 @@ class Normalize(Transform):
 
     def __repr__(self):
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
+
+
+class ByteTable:
+    """ToTensor then a per-channel Normalize on one single-channel uint8 image (H, W) or (H, W, 1), as one lookup.
+
+    The 256 byte values go once through the two transforms themselves, so a sample's values are theirs bit for bit;
+    a sample then costs one `take` instead of three NumPy passes: about half the time on MNIST's 28x28 images
+    (bench_image_transforms.py, section 3). On three channels the index arithmetic cost what it saved (32x32x3:
+    6.8 against 7.1 us from a crop's output, 11.2 against 8.6 us from an (H, W, C) array), so other inputs take the
+    two calls.
+    """
+
+    def __init__(self, to_tensor: ToTensor, normalize: Normalize):
+        self.to_tensor, self.normalize = to_tensor, normalize
+        self._values = None  # float32 (256,): byte b's value
+
+    def __call__(self, image):
+        if type(image) is not np.ndarray or image.dtype != np.uint8 or not image.size or not (
+                image.ndim == 2 or image.ndim == 3 and image.shape[2] == 1):
+            return self.normalize(self.to_tensor(image))
+        if self._values is None:
+            try:
+                self._values = self.normalize(self.to_tensor(np.arange(256, dtype=np.uint8)[:, None])).reshape(-1)
+            except ValueError:  # Normalize refuses one channel: the two calls raise its error
+                return self.normalize(self.to_tensor(image))
+        return self._values.take(image[None] if image.ndim == 2 else image.transpose(2, 0, 1))
+
+    def __repr__(self):
+        return f"ByteTable({self.to_tensor!r}, {self.normalize!r})"
 
 
 class Flatten(Transform):
