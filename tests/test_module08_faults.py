@@ -186,6 +186,86 @@ FAULTS = {
     "the epoch counter never moved on": (
         [("        self.epoch += 1\n        starts", "        starts")],
         "DataLoader: a new order every epoch", "move the epoch counter on"),
+    # a third round: mistakes found by playing the careless student once more
+    "drop_last losing a last batch that is full": (
+        [("starts = range(0, len(self) * self.batch_size, self.batch_size)",
+          "stop = len(self.dataset) - self.batch_size if self.drop_last else len(self.dataset)\n"
+          "        starts = range(0, stop, self.batch_size)")],
+        "DataLoader: drop_last=True", "n // b batches, all full"),
+    "a generator shared by every loader": (
+        [(PERMUTATION, "return RNG.permutation(n)"), ("\nclass DataLoader:\n", "\nRNG = np.random.default_rng(0)\n\n\nclass DataLoader:\n")],
+        "DataLoader: the same seed, the same orders", "the order must come from the seed"),
+    "the seed ignored for a fixed one": (
+        [(PERMUTATION, "return np.random.default_rng([42, epoch]).permutation(n)")],
+        "DataLoader: another seed, other orders", "another seed gives other orders"),
+    "indices drawn with replacement": (
+        [(PERMUTATION, "return np.random.default_rng([self.seed, epoch]).integers(0, n, n)")],
+        "DataLoader: a shuffled epoch visits every sample once", "every sample exactly once"),
+    "iter() returning the loader itself": (
+        [(ITER, "        self.order, self.position = self.epoch_order(self.epoch), 0\n        self.epoch += 1\n"
+                "        return self\n\n    def __next__(self):\n        if self.position >= len(self):\n"
+                "            raise StopIteration\n        start = self.position * self.batch_size\n"
+                "        self.position += 1\n        return self.fetch(self.order[start:start + self.batch_size])\n")],
+        "DataLoader: an epoch cut short, and iter() twice", "each iter(loader) is a new epoch"),
+    "len() rounding down without drop_last": (
+        [(LEN, "return n // self.batch_size")], "DataLoader: len(loader)", "ceil(n / b)"),
+    "collate casting arrays to float32": (
+        [("    return np.stack(samples)\n", "    return np.stack(samples).astype(np.float32)\n")],
+        "collate: a list of samples -> one batch", "dtype kept"),
+    "Python floats collated as float32": (
+        [("return np.array(samples, dtype=np.float64)", "return np.array(samples, dtype=np.float32)")],
+        "collate: a list of samples -> one batch", "Python floats -> float64"),
+    "len(dataset) the number of arrays": (
+        [("        return len(self.arrays[0])\n", "        return len(self.arrays)\n")],
+        "TensorDataset: rows as samples", "len(dataset) is their number of rows"),
+    "TensorDataset casting every array to float32": (
+        [("self.arrays = tuple(np.asarray(array) for array in arrays)",
+          "self.arrays = tuple(np.asarray(array, dtype=np.float32) for array in arrays)")],
+        "TensorDataset: rows as samples", "keeps the arrays"),
+    "get_batch assuming two arrays": (
+        [("        return tuple(array[indices] for array in self.arrays)\n",
+          "        images, labels = self.arrays\n        return images[indices], labels[indices]\n")],
+        "TensorDataset: get_batch in one indexing call", "(X[indices], y[indices])"),
+    "Normalizer dividing by the variance": (
+        [("/ self.std[:, None, None]).astype(np.float32)", "/ self.std[:, None, None] ** 2).astype(np.float32)")],
+        "Normalizer: per-channel statistics", "(x - mean) / std"),
+    "Normalizer mean shaped (C, 1)": (
+        [("((images - self.mean[:, None, None])", "((images - self.mean[:, None])")],
+        "Normalizer: per-channel statistics", "(x - mean) / std"),
+    "fit centring the images in place": (
+        [("        self.std = images.std(axis=(0, 2, 3), dtype=np.float64)\n",
+          "        images -= self.mean[:, None, None].astype(images.dtype)\n"
+          "        self.std = np.sqrt((images.astype(np.float64) ** 2).mean(axis=(0, 2, 3)))\n")],
+        "every part leaves its inputs unchanged", "never write into the arrays you are given"),
+    "normalize_splits fitted on both splits": (
+        [("normalizer = Normalizer().fit(train_images)",
+          "normalizer = Normalizer().fit(np.concatenate([train_images, test_images]))")],
+        "normalize_splits: statistics from the training split", "training split only"),
+    "the flip indexing four axes": (
+        [("flipped[chosen] = images[chosen][..., ::-1]", "flipped[chosen] = images[chosen][:, :, :, ::-1]")],
+        "random_horizontal_flip: mirrors along the width (2-D, 3-D and 4-D images)", "whatever the number of axes"),
+    "the flip's probability inverted": (
+        [("chosen = rng.random(len(images)) < p", "chosen = rng.random(len(images)) > p")],
+        "random_horizontal_flip: each image on its own", "with probability p"),
+    "the flip returning the images only": (
+        [("    return flipped, labels\n", "    return flipped\n")],
+        "random_horizontal_flip: labels untouched", "labels come back as they were given"),
+    "IDX data at a fixed offset of 16 bytes": (
+        [("    offset = 4 + 4 * ndim\n", "    offset = 16\n")],
+        "read_idx: IDX files of any shape and type", "then ndim big-endian uint32 dimensions"),
+    "IDX dimensions read from their last byte": (
+        [('shape = tuple(np.frombuffer(data, dtype=">u4", count=ndim, offset=4).tolist())',
+          "shape = tuple(data[4 + 4 * i + 3] for i in range(ndim))")],
+        "read_idx: IDX files of any shape and type", "big-endian uint32 dimensions"),
+    "an unknown IDX type code raising KeyError": (
+        [("data[1] != 0 or data[2] not in IDX_DTYPES:", "data[1] != 0:")],
+        "read_idx: damaged files are refused", "a known type code"),
+    "time_epoch returning the last try": (
+        [(TIMING, "        best = time.perf_counter() - start\n")],
+        "time_epoch: seconds of the fastest epoch", "returns the shortest"),
+    "time_epoch trying once": (
+        [("    for _ in range(repeats):\n", "    for _ in range(1):\n")],
+        "time_epoch: seconds of the fastest epoch", "runs `repeats` whole epochs"),
 }
 
 # checks that a fault may fail besides its own, because it makes a second mistake of that other concept
@@ -217,6 +297,15 @@ VARIANTS = {
     "the IDX shape read with struct": [
         ('shape = tuple(np.frombuffer(data, dtype=">u4", count=ndim, offset=4).tolist())',
          'shape = __import__("struct").unpack(f">{ndim}I", data[4:4 + 4 * ndim])')],
+    "the epoch counter moved on before the order is drawn": [
+        (ITER, "        self.epoch += 1\n        order = self.epoch_order(self.epoch)\n"
+               "        starts = range(0, len(self) * self.batch_size, self.batch_size)\n"
+               "        return (self.fetch(order[start:start + self.batch_size]) for start in starts)\n")],
+    "the flip mirrored with np.flip": [
+        ("flipped[chosen] = images[chosen][..., ::-1]", "flipped[chosen] = np.flip(images[chosen], axis=-1)")],
+    "time_epoch timed with time.time()": [
+        ("        start = time.perf_counter()\n", "        start = time.time()\n"),
+        ("        best = min(best, time.perf_counter() - start)\n", "        best = min(best, time.time() - start)\n")],
 }
 
 

@@ -547,7 +547,7 @@ def inputs_unchanged(case):
     elif part == "Normalizer":
         got = (yield ask("normalizer", x=images(shape, rng)))
     elif part == "normalize_splits":
-        got = (yield ask("normalize_splits", train=images(shape, rng), test=images(shape, rng)))
+        got = (yield ask("normalize_splits", train=images(shape, rng), test=images(shape, rng), own_normalizer=True))
     else:
         pictures, labels = flip_batch({"images": shape, "seed": case["seed"]})
         got = (yield ask("flip", images=pictures, labels=labels, seed=case["seed"], p=0.5))
@@ -628,6 +628,7 @@ def end_to_end(case):
 # ---- the checks, in the module's order -----------------------------------------------------------------------------
 
 ROWS = "TensorDataset: rows as samples"
+GET_BATCH = "TensorDataset: get_batch in one indexing call"
 IN_ORDER = "DataLoader: batches in order without shuffle"
 COVERAGE = "DataLoader: a shuffled epoch visits every sample once"
 SAME_SEED = "DataLoader: the same seed, the same orders"
@@ -646,14 +647,14 @@ def loader_check(name, hint, cases, run, needs=(IN_ORDER,)):
 CHECKS = [
     Check(ROWS, "TensorDataset(X, y) keeps the arrays: len(dataset) is their number of rows and dataset[i] is "
           "(X[i], y[i])", tensor_dataset_cases, tensor_rows, part="TensorDataset"),
-    Check("TensorDataset: get_batch in one indexing call",
+    Check(GET_BATCH,
           "get_batch(indices) is (X[indices], y[indices]): one NumPy indexing call per array with the whole index "
           "array, never a Python loop or one indexing per element", tensor_dataset_cases, tensor_get_batch,
           part="TensorDataset", needs=(ROWS,)),
     Check("TensorDataset: lists become arrays",
           "convert each argument with np.asarray: TensorDataset([[0, 1], [2, 3]], [0, 1]) must serve get_batch too, "
           "and a Python list cannot be indexed with an index array", tensor_dataset_cases, tensor_from_lists,
-          part="TensorDataset", needs=(ROWS,)),
+          part="TensorDataset", needs=(ROWS, GET_BATCH)),
     Check("TensorDataset: arrays of different lengths are refused",
           "arrays with different numbers of rows raise ValueError (saying the lengths)", tensor_dataset_cases,
           tensor_unequal, part="TensorDataset"),
@@ -665,7 +666,8 @@ CHECKS = [
           lambda rng: loader_cases(rng, shuffle=False), loader_length, part="DataLoader"),
     loader_check(IN_ORDER,
                  "without shuffle, batch k holds samples k*b .. k*b+b-1 in order: slices of the epoch's order, each "
-                 "fetched", lambda rng: loader_cases(rng, whole_batches=True, shuffle=False), batches_in_order,
+                 "fetched", lambda rng: loader_cases(rng, drop_last=(False,), whole_batches=True, shuffle=False),
+                 batches_in_order,
                  needs=()),
     loader_check("DataLoader: the last partial batch",
                  "the last partial batch is dropped only with drop_last=True: n samples in batches of b give "
@@ -722,8 +724,7 @@ CHECKS = [
           "self; calling the Normalizer gives (x - mean) / std as float32", image_cases, normalizer, part="Normalizer"),
     Check("normalize_splits: statistics from the training split",
           "fit the Normalizer on the training split only, then apply those statistics to both splits: the test split "
-          "must not influence the preprocessing", image_cases, normalized_splits, part="Normalizer",
-          needs=(NORMALIZER,)),
+          "must not influence the preprocessing", image_cases, normalized_splits, part="Normalizer"),
     Check(MIRROR,
           "mirroring is images[..., ::-1], along the last axis (the width), whatever the number of axes: select the "
           "images to flip with the mask (images[chosen]) rather than broadcasting a mask shaped for (N, C, H, W)",
@@ -748,7 +749,7 @@ CHECKS = [
           f"milestones/03_1986_mlp: an MLP trained for {E2E_EPOCHS} epochs on batches of your TensorDataset and "
           f"shuffled DataLoader reaches {TARGET:.0%} test accuracy, as with tinytorch.data",
           end_to_end_cases, end_to_end, part="end to end",
-          needs=(ROWS, "TensorDataset: get_batch in one indexing call", IN_ORDER, COVERAGE,
+          needs=(ROWS, GET_BATCH, IN_ORDER, COVERAGE,
                  "DataLoader: labels stay with their samples", "DataLoader: a new order every epoch")),
 ]
 

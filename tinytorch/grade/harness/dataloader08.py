@@ -213,18 +213,41 @@ def damaged_idx(student, data):
 # ---- Part 5: Normalizer --------------------------------------------------------------------------------------------
 
 def normalizer(student, x):
-    pristine = copies([x])
+    """Normalizer().fit(x) then the fitted Normalizer called on a fresh copy of x: a fit that writes into its input
+    is graded by the inputs check only, not also here."""
+    pristine, applied = copies([x]), np.array(x, copy=True)
     made = student.Normalizer()
     fitted = made.fit(x)
     if fitted is not made:
         return {"fit_returned": type(fitted).__name__, "changed": changed([x], pristine)}
-    return {"mean": getattr(fitted, "mean", None), "std": getattr(fitted, "std", None), "out": fitted(x),
-            "changed": changed([x], pristine)}
+    return {"mean": getattr(fitted, "mean", None), "std": getattr(fitted, "std", None), "out": fitted(applied),
+            "changed": changed([x, applied], pristine * 2)}
 
 
-def normalize_splits(student, train, test):
-    pristine = copies([train, test])
-    return {"out": fields(student.normalize_splits(train, test)), "changed": changed([train, test], pristine)}
+class Normalizer:
+    """The reference Normalizer (tinytorch.data's statistics and Normalize), for the check that grades
+    normalize_splits: which split it fits on, not the student's Normalizer, which has a check of its own."""
+
+    def fit(self, images):
+        self.mean = images.mean(axis=(0, 2, 3), dtype=np.float64)
+        self.std = images.std(axis=(0, 2, 3), dtype=np.float64)
+        return self
+
+    def __call__(self, images):
+        return ((images - self.mean[:, None, None]) / self.std[:, None, None]).astype(np.float32)
+
+
+def normalize_splits(student, train, test, own_normalizer=False):
+    """normalize_splits(train, test) with the reference Normalizer in place of the student's (unless
+    `own_normalizer`)."""
+    pristine, saved = copies([train, test]), getattr(student, "Normalizer", None)
+    if not own_normalizer:
+        student.Normalizer = Normalizer
+    try:
+        out = fields(student.normalize_splits(train, test))
+    finally:
+        student.Normalizer = saved
+    return {"out": out, "changed": changed([train, test], pristine)}
 
 
 # ---- Part 6: random_horizontal_flip --------------------------------------------------------------------------------
