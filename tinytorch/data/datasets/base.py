@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import rng
 from ..dataset import Dataset, as_index_array, check_index
 from ..transforms import apply_to_batch
 
@@ -43,9 +44,13 @@ class ImageDataset(Dataset):
         return image, target
 
     def get_batch(self, indices):
+        """The batch at `indices`, transformed in one call each; the random transforms receive the batch's streams
+        (the block the loader opened for it) explicitly."""
         indices = as_index_array(indices)
         images, targets = self.data[indices], self.targets[indices]
-        return apply_to_batch(self.transform, images), apply_to_batch(self.target_transform, targets)
+        randomness = rng.current()
+        return apply_to_batch(self.transform, images, randomness), apply_to_batch(self.target_transform, targets,
+                                                                                 randomness)
 
 
 def vision_repr(dataset) -> str:

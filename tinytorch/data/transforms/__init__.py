@@ -4,9 +4,11 @@ Layout follows torchvision's PIL-versus-tensor split: a uint8 (or other integer)
 (H, W, C), as `ToTensor` takes it; a floating array is a tensor, (..., C, H, W), as `ToTensor` returns it (leading
 axes share one random decision, as in torchvision). A batch has one more leading axis. `transform(x)` takes one
 sample, `transform.apply_batch(batch)` a batch, and the loader uses it. `base.ImageBatch` describes either as one
-array (N, ..., C, H, W), so each transform is written once, as `apply(images)`. Random transforms draw from
-`rng.draws`, so a batch and its samples one by one get the same decisions, bit for bit (`base.Transform` states the
-contract a new transform follows).
+array (N, ..., C, H, W), so each transform is written once, as `apply(images)`. Random transforms draw from the
+samples' (seed, epoch, position) streams, so a batch and its samples one by one get the same decisions, bit for bit:
+a batch's streams are passed in (`apply_batch(batch, randomness)`, as `ImageDataset.get_batch` does), and a transform
+called in a user's own code takes them from the block the loader opened (`rng.draws`). `base.Transform` states the
+contract a new transform follows.
 
 `functional` holds torchvision's functional API (crop, hflip, resize, rotate, adjust_*, ...), and the random
 transforms' `get_params` draw torchvision's parameters for it, so a paired transform (an image and its mask cropped

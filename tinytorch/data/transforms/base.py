@@ -17,8 +17,10 @@ class Transform:
 
     The contract for a subclass (the loader and Compose rely on it):
     - `apply_batch(batch)` (required): the transform on every sample of `batch` (axis 0 = samples), with no Python
-      loop over the samples. A random transform takes its numbers from `sample_draws(self, len(batch))` (or
-      `uniform` below), row i deciding for sample i, so the batch gets exactly what its samples get one by one.
+      loop over the samples. A random transform takes its numbers from `sample_draws(self, len(batch), randomness)`
+      (or `uniform` below), row i deciding for sample i, so the batch gets exactly what its samples get one by one.
+      Its `apply_batch(batch, randomness=None)` receives the batch's streams explicitly (an `rng.sample_randomness`
+      block, as `ImageDataset.get_batch` hands them over); without them it draws from the block the loader opened.
     - `__call__(sample)`: one sample, laid out as in torchvision: an image is an integer array (H, W) or (H, W, C), a
       tensor a floating array (..., C, H, W) whose leading axes share one random decision. The default is
       `apply_batch(sample[None])[0]`.
@@ -51,13 +53,16 @@ class Transform:
         return f"{type(self).__name__}({arguments})"
 
 
-def apply_to_batch(transform, batch):
+def apply_to_batch(transform, batch, randomness=None):
     """`transform` applied to every sample of `batch`: in one call when it is batched, else one sample at a time.
 
-    One at a time, each sample gets the random draws it would get on its own, and the results are collated.
+    `randomness` (the batch's `rng.sample_randomness` block) goes to the transforms that draw; one at a time, each
+    sample gets the random draws it would get on its own, and the results are collated.
     """
     if transform is None:
         return batch
+    if isinstance(transform, (ImageTransform, Compose)) and transform.batched:
+        return transform.apply_batch(batch, randomness)
     if isinstance(transform, Transform) and transform.batched:
         return transform.apply_batch(batch)
     unwrap = lambda sample: sample.item() if isinstance(sample, np.generic) else sample  # noqa: E731
@@ -87,13 +92,14 @@ class Compose(Transform):
             sample = step(sample)
         return sample
 
-    def apply_batch(self, batch):
+    def apply_batch(self, batch, randomness=None):
         own = False  # whether `batch` is an array this chain made, which no one else holds
         for transform in self.transforms:
+            given = (randomness,) if isinstance(transform, (ImageTransform, Compose)) else ()  # the random ones
             if own and hasattr(transform, "apply_batch_in_place"):
-                batch = transform.apply_batch_in_place(batch)
+                batch = transform.apply_batch_in_place(batch, *given)
             else:
-                batch = transform.apply_batch(batch)
+                batch = transform.apply_batch(batch, *given)
                 own = transform.new_array
         return batch
 
@@ -168,10 +174,11 @@ class ImageBatch:
     as the input was, or a Pillow image).
     """
 
-    __slots__ = ("view", "kind", "form", "channel_axis", "given")
+    __slots__ = ("view", "kind", "form", "channel_axis", "given", "randomness")
 
-    def __init__(self, view: np.ndarray, kind: str, form: str, channel_axis: bool, given=None):
+    def __init__(self, view: np.ndarray, kind: str, form: str, channel_axis: bool, given=None, randomness=None):
         self.view, self.kind, self.form, self.channel_axis, self.given = view, kind, form, channel_axis, given
+        self.randomness = randomness  # the batch's streams, handed in (None: the adapter, `sample_draws`)
 
     @classmethod
     def of(cls, sample, name: str) -> ImageBatch:
@@ -199,14 +206,15 @@ class ImageBatch:
         return images if sample.size else images.check_size(name)
 
     @classmethod
-    def of_batch(cls, batch, name: str) -> ImageBatch:
-        """A batch: images (N, H, W[, C]) or tensors (N, ..., C, H, W) or (N, H, W)."""
+    def of_batch(cls, batch, name: str, randomness=None) -> ImageBatch:
+        """A batch: images (N, H, W[, C]) or tensors (N, ..., C, H, W) or (N, H, W); `randomness`, its streams."""
         batch = np.asarray(batch)
         if batch.dtype.kind == "f" and batch.ndim >= 3:
-            images = cls(batch[:, None] if batch.ndim == 3 else batch, "tensor", "batch", batch.ndim > 3, batch)
+            images = cls(batch[:, None] if batch.ndim == 3 else batch, "tensor", "batch", batch.ndim > 3, batch,
+                         randomness)
         elif batch.dtype.kind != "f" and batch.ndim in (3, 4):
             images = cls(batch[:, None] if batch.ndim == 3 else batch.transpose(0, 3, 1, 2), "image", "batch",
-                         batch.ndim == 4, batch)
+                         batch.ndim == 4, batch, randomness)
         else:
             raise ValueError(f"{name} expects a batch of images (N, H, W) or (N, H, W, C) or of tensors "
                              f"(N, ..., C, H, W), got {batch.dtype} array of shape {batch.shape}")
@@ -297,8 +305,8 @@ class ImageTransform(Transform):
     def __call__(self, sample):
         return self.apply(ImageBatch.of(sample, type(self).__name__))
 
-    def apply_batch(self, batch):
-        return self.apply(ImageBatch.of_batch(batch, type(self).__name__))
+    def apply_batch(self, batch, randomness=None):
+        return self.apply(ImageBatch.of_batch(batch, type(self).__name__, randomness))
 
     def apply(self, images: ImageBatch):
         raise NotImplementedError(f"{type(self).__name__} must define apply")
@@ -306,22 +314,24 @@ class ImageTransform(Transform):
 
 # ------------------------------------------------------------------------------------------------ randomness
 
-def sample_draws(source, n: int) -> rng.SampleDraws:
+def sample_draws(source, n: int, randomness=None) -> rng.SampleDraws:
     """The random streams of n samples for `source`, the transform drawing (or its class, for `get_params`).
 
-    The one place the transforms take randomness: inside a loader's block, the samples' (seed, epoch, position)
-    streams; outside, NumPy's global generator. For one sample, a transform may take `uniform_list(count)` of it:
+    The one place the transforms take randomness: from `randomness`, the batch's (seed, epoch, position) streams
+    handed in (`ImageBatch.randomness`); without them, the adapter for a transform called in a user's code: the
+    block the loader opened around it, or outside any, NumPy's global generator. For one sample, a transform may take `uniform_list(count)` of it:
     the same numbers as Python floats, without NumPy's cost per call. Each random transform draws in one named
     function, which its transform and its `get_params` both call: `flip_crop.crop_corners` and `flip_chosen`,
     `geometry.resized_crop_boxes` and `rotation_angles`, `color.jitter_parameters`, `blur_sigmas`, `RandomGrayscale`'s
     coin and `RandomErasing`'s coin, rectangles (`erasing_rectangles`) and noise (`erasing_noise`).
     """
-    return rng.draws(n, source)
+    return rng.draws(n, source) if randomness is None else randomness.draws(n, source)
 
 
-def uniform(source, n: int, *shape: int) -> np.ndarray:
-    """Uniform numbers in [0, 1), float64 (n, *shape), from `sample_draws(source, n)`: row i for sample i."""
-    return sample_draws(source, n).uniform(*shape)
+def uniform(source, n: int, *shape: int, randomness=None) -> np.ndarray:
+    """Uniform numbers in [0, 1), float64 (n, *shape), from `sample_draws(source, n, randomness)`: row i for sample
+    i."""
+    return sample_draws(source, n, randomness).uniform(*shape)
 
 
 # ---------------------------------------------------------------------------------------------- argument parsers

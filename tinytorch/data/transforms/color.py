@@ -173,7 +173,7 @@ class RandomGrayscale(ImageTransform):
 
     def apply(self, images: ImageBatch):
         check_colour_channels(images, "RandomGrayscale")
-        chosen = uniform(self, images.n) < self.p
+        chosen = uniform(self, images.n, randomness=images.randomness) < self.p
         return images.where(chosen, lambda view: grey(ImageBatch(view, images.kind, "batch", True), images.channels))
 
 
@@ -196,10 +196,10 @@ def _factor_range(value, name: str, center: float = 1.0, bound=(0.0, math.inf), 
     return None if low == high == center else (low, high)
 
 
-def jitter_parameters(source, n: int, ranges) -> tuple[np.ndarray, np.ndarray]:
+def jitter_parameters(source, n: int, ranges, randomness=None) -> tuple[np.ndarray, np.ndarray]:
     """(order (n, 4): a random order of the adjustments 0-3 per image, factors (n, 4): each drawn from its range in
     `ranges` (brightness, contrast, saturation, hue), or NaN where the range is None)."""
-    draws = uniform(source, n, 8)
+    draws = uniform(source, n, 8, randomness=randomness)
     order = np.argsort(draws[:, :4], axis=1)
     factors = np.full((n, 4), np.nan)
     for operation, bounds in enumerate(ranges):
@@ -231,14 +231,14 @@ class ColorJitter(ImageTransform):
         order, factors = jitter_parameters(ColorJitter, 1, (brightness, contrast, saturation, hue))
         return (order[0],) + tuple(None if np.isnan(f) else float(f) for f in factors[0])
 
-    def parameters(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def parameters(self, n: int, randomness=None) -> tuple[np.ndarray, np.ndarray]:
         """(order (n, 4) of the adjustments 0-3 per image, factors (n, 4)) from the samples' draws; a factor is NaN
         where its adjustment is off."""
-        return jitter_parameters(self, n, (self.brightness, self.contrast, self.saturation, self.hue))
+        return jitter_parameters(self, n, (self.brightness, self.contrast, self.saturation, self.hue), randomness)
 
     def apply(self, images: ImageBatch):
         check_colour_channels(images, "ColorJitter")
-        order, factors = self.parameters(images.n)
+        order, factors = self.parameters(images.n, images.randomness)
         out = images.view.copy()
         for step in range(4):
             for operation in set(order[:, step].tolist()):  # the images that take this adjustment at this step
@@ -346,19 +346,19 @@ class GaussianBlur(ImageTransform):
         """torchvision's random sigma in [sigma_min, sigma_max], drawn as GaussianBlur draws."""
         return float(blur_sigmas(GaussianBlur, 1, sigma_min, sigma_max)[0])
 
-    def sigmas(self, n: int) -> np.ndarray:
+    def sigmas(self, n: int, randomness=None) -> np.ndarray:
         """(n,) float64 standard deviations for n samples, from the samples' draws."""
-        return blur_sigmas(self, n, self.sigma[0], self.sigma[1])
+        return blur_sigmas(self, n, self.sigma[0], self.sigma[1], randomness)
 
     def apply(self, images: ImageBatch):
         images.check_pillow_path("GaussianBlur")
-        sigmas = self.sigmas(images.n)
+        sigmas = self.sigmas(images.n, images.randomness)
         return images.give(gaussian_blur(images, self.kernel_size, sigmas, sigmas))
 
 
-def blur_sigmas(source, n: int, low: float, high: float) -> np.ndarray:
+def blur_sigmas(source, n: int, low: float, high: float, randomness=None) -> np.ndarray:
     """(n,) standard deviations drawn uniformly from [low, high], one per sample."""
-    return float(low) + uniform(source, n) * (float(high) - float(low))
+    return float(low) + uniform(source, n, randomness=randomness) * (float(high) - float(low))
 
 
 # ------------------------------------------------------------------------------------------------ RandomErasing
@@ -438,9 +438,9 @@ class RandomErasing(ImageTransform):
     def apply(self, images: ImageBatch):
         return self._erase(images, self.inplace)
 
-    def apply_batch_in_place(self, batch):
+    def apply_batch_in_place(self, batch, randomness=None):
         """`apply_batch` writing into `batch` itself (Compose uses it on arrays it made)."""
-        return self._erase(ImageBatch.of_batch(batch, "RandomErasing"), True)
+        return self._erase(ImageBatch.of_batch(batch, "RandomErasing", randomness), True)
 
     def _erase(self, images: ImageBatch, inplace: bool):
         if images.kind != "tensor":
@@ -451,7 +451,7 @@ class RandomErasing(ImageTransform):
         if value is not None and value.shape[0] not in (1, channels):
             raise ValueError("If value is a sequence, it should have either a single value or "
                              f"{channels} (number of input channels), got value={self.value!r}")
-        draws = sample_draws(self, images.n)
+        draws = sample_draws(self, images.n, images.randomness)
         chosen = draws.uniform() < self.p
         if not chosen.any():  # the rectangles' numbers come from the next call, made only when needed
             return images.unchanged() if inplace or images.form != "batch" else images.given.copy()

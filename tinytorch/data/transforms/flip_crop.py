@@ -78,10 +78,10 @@ def vflip(view: np.ndarray) -> np.ndarray:
     return view[..., ::-1, :]
 
 
-def crop_corners(source, n: int, rows: int, columns: int):
+def crop_corners(source, n: int, rows: int, columns: int, randomness=None):
     """Random top-left corners for n crops with `rows` x `columns` possible positions: (top, left) as ints for one
     sample, as int arrays (n,) for several (RandomCrop's draws; the same numbers either way)."""
-    draws = sample_draws(source, n)
+    draws = sample_draws(source, n, randomness)
     if n == 1:
         top, left = draws.uniform_list(2)
         return int(top * rows), int(left * columns)
@@ -89,9 +89,9 @@ def crop_corners(source, n: int, rows: int, columns: int):
     return corners[:, 0], corners[:, 1]
 
 
-def flip_chosen(source, n: int, p: float):
+def flip_chosen(source, n: int, p: float, randomness=None):
     """Whether each of n samples is flipped, with probability p: bools (n,), or one Python bool for one sample."""
-    draws = sample_draws(source, n)
+    draws = sample_draws(source, n, randomness)
     return draws.uniform_list(1)[0] < p if n == 1 else draws.uniform() < p
 
 
@@ -159,7 +159,7 @@ class RandomCrop(ImageTransform):
         view = images.view
         steps, height, width = self._padding_steps(view.shape[-2:])
         crop_h, crop_w = self.size
-        tops, lefts = crop_corners(self, len(view), height - crop_h + 1, width - crop_w + 1)
+        tops, lefts = crop_corners(self, len(view), height - crop_h + 1, width - crop_w + 1, images.randomness)
         if self.padding_mode == "constant":  # a window of the padded image is a window of the image, filled outside
             left, top = steps[0][:2] if steps else (0, 0)
             fill = fill_values(self.fill, images.channels, view.dtype) if self._fills_nonzero else None
@@ -199,12 +199,13 @@ class RandomHorizontalFlip(ImageTransform):
         return images.give(hflip(images.view).copy())
 
     def apply(self, images: ImageBatch, in_place: bool = False):
-        n = len(images.view)
-        return images.where([flip_chosen(self, 1, self.p)] if n == 1 else flip_chosen(self, n, self.p), hflip, in_place)
+        n, randomness = len(images.view), images.randomness
+        chosen = [flip_chosen(self, 1, self.p, randomness)] if n == 1 else flip_chosen(self, n, self.p, randomness)
+        return images.where(chosen, hflip, in_place)
 
-    def apply_batch_in_place(self, batch):
+    def apply_batch_in_place(self, batch, randomness=None):
         """`apply_batch` flipping the chosen samples of `batch` itself (Compose uses it on arrays it made)."""
-        return self.apply(ImageBatch.of_batch(batch, "RandomHorizontalFlip"), in_place=True)
+        return self.apply(ImageBatch.of_batch(batch, "RandomHorizontalFlip", randomness), in_place=True)
 
     def __repr__(self):
         return f"{type(self).__name__}(p={self.p})"

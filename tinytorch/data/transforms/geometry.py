@@ -339,10 +339,10 @@ def first_try(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(len(valid)), valid.argmax(axis=1)
 
 
-def resized_crop_boxes(source, n: int, height: int, width: int, scale, ratio) -> np.ndarray:
+def resized_crop_boxes(source, n: int, height: int, width: int, scale, ratio, randomness=None) -> np.ndarray:
     """(n, 4) int64 boxes (top, left, height, width), torchvision's RandomResizedCrop rule (10 tries, then a central
     crop with the aspect ratio clamped into `ratio`), from the samples' draws."""
-    draws = uniform(source, n, 10, 4)
+    draws = uniform(source, n, 10, 4, randomness=randomness)
     widths, heights = area_aspect_sides(draws[..., :2], height * width, scale, ratio)
     valid = (widths > 0) & (widths <= width) & (heights > 0) & (heights <= height)
     first = first_try(valid)
@@ -390,12 +390,12 @@ class RandomResizedCrop(ImageTransform):
         box = resized_crop_boxes(RandomResizedCrop, 1, images.height, images.width, scale, ratio)[0]
         return tuple(int(v) for v in box)
 
-    def boxes(self, n: int, height: int, width: int) -> np.ndarray:
+    def boxes(self, n: int, height: int, width: int, randomness=None) -> np.ndarray:
         """(n, 4) int64 crop boxes (top, left, height, width) for n images of this size, from the samples' draws."""
-        return resized_crop_boxes(self, n, height, width, self.scale, self.ratio)
+        return resized_crop_boxes(self, n, height, width, self.scale, self.ratio, randomness)
 
     def apply(self, images: ImageBatch):
-        boxes = self.boxes(images.n, images.height, images.width)
+        boxes = self.boxes(images.n, images.height, images.width, images.randomness)
         return images.give(resized_crop(images, boxes, *self.size, self.interpolation, self.antialias,
                                         "RandomResizedCrop"))
 
@@ -495,19 +495,19 @@ class RandomRotation(ImageTransform):
         """torchvision's random angle in [degrees[0], degrees[1]], drawn as RandomRotation draws."""
         return float(rotation_angles(RandomRotation, 1, degrees)[0])
 
-    def angles(self, n: int) -> np.ndarray:
+    def angles(self, n: int, randomness=None) -> np.ndarray:
         """(n,) float64 angles in degrees for n samples, from the samples' draws."""
-        return rotation_angles(self, n, self.degrees)
+        return rotation_angles(self, n, self.degrees, randomness)
 
     def apply(self, images: ImageBatch):
-        angles = self.angles(images.n)
+        angles = self.angles(images.n, images.randomness)
         if self.expand and images.n > 1:
             raise ValueError("RandomRotation(expand=True) gives each sample its own size: apply it one sample at a time")
         return images.give(rotate(images, angles, self.interpolation, self.expand, self.center, self.fill,
                                   "RandomRotation"))
 
 
-def rotation_angles(source, n: int, degrees) -> np.ndarray:
+def rotation_angles(source, n: int, degrees, randomness=None) -> np.ndarray:
     """(n,) angles drawn uniformly from [degrees[0], degrees[1]], one per sample."""
     low, high = float(degrees[0]), float(degrees[1])
-    return low + uniform(source, n) * (high - low)
+    return low + uniform(source, n, randomness=randomness) * (high - low)

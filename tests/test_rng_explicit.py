@@ -1,0 +1,42 @@
+"""Randomness is passed in: a random transform's batched path takes the batch's streams as an argument, and the
+built-in datasets hand over the streams the loader computed; the context (`rng.draws`) is only the adapter for a
+user's `__getitem__`/`__getitems__` calling transforms itself."""
+import numpy as np
+import pytest
+
+from tinytorch.data import DataLoader, ImageDataset, rng
+from tinytorch.data.transforms import (ColorJitter, Compose, GaussianBlur, Normalize, RandomCrop, RandomErasing,
+                                       RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop, RandomRotation,
+                                       ToTensor)
+
+IMAGES = np.random.default_rng(0).integers(0, 256, (12, 10, 10, 3), dtype=np.uint8)
+RANDOM = [RandomCrop(8, padding=2), RandomHorizontalFlip(), ColorJitter(0.4, 0.4, 0.4, 0.1), GaussianBlur(3),
+          RandomResizedCrop(6), RandomRotation(30), RandomGrayscale(0.5),
+          Compose([RandomCrop(8, padding=1), RandomHorizontalFlip(), ToTensor(), RandomErasing(0.7, value="random")])]
+
+
+@pytest.mark.parametrize("transform", RANDOM, ids=lambda t: type(t).__name__)
+def test_a_batch_given_its_streams_draws_them_without_any_context(transform):
+    with rng.sample_randomness(7, 2, 30, len(IMAGES)):
+        expected = transform.apply_batch(IMAGES)
+    given = transform.apply_batch(IMAGES, rng.sample_randomness(7, 2, 30, len(IMAGES)))  # no block entered
+    np.testing.assert_array_equal(given, expected)
+    other = transform.apply_batch(IMAGES, rng.sample_randomness(8, 2, 30, len(IMAGES)))
+    assert not np.array_equal(other, expected)
+
+
+def test_the_loader_hands_image_datasets_their_streams_the_adapter_is_not_used(monkeypatch):
+    dataset = ImageDataset(IMAGES, np.arange(12), transform=Compose([
+        RandomCrop(8, padding=2), RandomHorizontalFlip(), ColorJitter(0.3), ToTensor(), Normalize(0.5, 0.2)]))
+
+    def epoch():
+        return [batch[0] for batch in DataLoader(dataset, batch_size=5, shuffle=True, generator=3)]
+
+    expected = epoch()
+
+    def adapter(*arguments):
+        raise AssertionError("a batched transform asked the context for its draws")
+
+    monkeypatch.setattr(rng, "draws", adapter)
+    for got, want in zip(epoch(), expected):
+        np.testing.assert_array_equal(got, want)
