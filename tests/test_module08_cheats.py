@@ -58,15 +58,20 @@ def test_becoming_the_reference_when_graded_gets_no_marks(tmp_path):
 
 
 def test_writing_passed_into_the_graders_channel_gets_no_marks(tmp_path):
-    code = ("import os, sys\nfrom harness import wire\nframe = sys._getframe()\n"
+    # the harness cannot be imported: the submission frames the grader's wire format itself
+    code = ("import json, os, struct, sys\n"
+            "def send(fd, value):\n"
+            "    header = json.dumps(value).encode()\n"
+            "    payload = struct.pack('>I', len(header)) + header\n"
+            "    os.write(fd, struct.pack('>Q', len(payload)) + payload)\n"
+            "frame = sys._getframe()\n"
             "while frame is not None:\n"
             "    if 'reply_fd' in frame.f_locals:\n"
             "        fd = frame.f_locals['reply_fd']\n"
-            "        wire.send(fd, ('passed', ''))\n"
-            "        wire.send(fd, {'loaded': True})\n"
+            "        send(fd, {'$tuple': ['passed', '']})\n"
+            "        send(fd, {'$dict': {'loaded': True}})\n"
             "        for number in range(1, 2000):\n"
-            "            answer = {'len': 3, 'items': [], 'raised': True, 'changed': False}\n"
-            "            wire.send(fd, {'id': number, 'ok': answer})\n"
+            "            send(fd, {'$dict': {'id': number, 'ok': {'$dict': {'len': 3, 'raised': True}}}})\n"
             "    frame = frame.f_back\n")
     grading = grade("08_dataloader", student_with(tmp_path, code), timeout=30)
     assert grading.score == 0
@@ -203,3 +208,160 @@ def test_a_system_that_refuses_another_user_id_gets_a_warning_for_the_teacher(mo
     grading = grade("08_dataloader", DEV, timeout=30, only={COLLATE})
     assert grading.score == 1 and calls[0] is not None and calls[-1] is None
     assert "the submission ran as root: this system refused it a user id of its own" in report(grading)
+
+
+# ---- a third round: what a dishonest student tries once the obvious routes are closed ------------------------------
+
+GET_BATCH = "TensorDataset: get_batch in one indexing call"
+ONE_CALL = "DataLoader: one get_batch call per batch"
+TIME_EPOCH = "time_epoch: seconds of the fastest epoch"
+
+
+def teacher_with(tmp_path, old: str, new: str, name: str = "dataloader.py") -> Path:
+    text = DEV.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path = tmp_path / name
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("code, flag", [
+    ("import sys\nsys.modules['harness.dataloader08'].changed = lambda *arrays: False\n", "uses sys.modules"),
+    ("from harness import dataloader08\ndataloader08.changed = lambda *arrays: False\n", "names the grader's harness"),
+    ("import run\n", ""),
+])
+def test_patching_the_harness_from_inside_is_refused(tmp_path, code, flag):
+    grading = grade("08_dataloader", student_with(tmp_path, code), timeout=30)
+    assert grading.score == 0 and {r.status for r in grading.results} == {"import error"}
+    detail = grading.results[0].detail
+    assert "KeyError: 'harness.dataloader08'" in detail or \
+        "the grader does not let a submission import the grader's harness" in detail
+    assert flag in "\n".join(grading.flags)
+
+
+def test_rewriting_the_observers_counters_gets_no_marks(tmp_path):
+    # counters the loader could rewrite if they were attributes of the objects it is handed: none is
+    loop = ("            batch = collate([self.dataset[int(index)] for index in indices])\n"
+            "            self.dataset.getitem_calls, self.dataset.get_batch_calls = 0, [indices]\n"
+            "            return batch\n")
+    path = teacher_with(tmp_path, "            return self.dataset.get_batch(indices)\n", loop)
+    timing = ("    loader.started = loader.finished = repeats\n"
+              "    return min(getattr(loader, 'durations', [0.0])[:repeats])\n")
+    text = path.read_text().replace(TEXT_TIMING, timing)
+    path.write_text(text)
+    result = {r.check.name: r for r in grade("08_dataloader", path, timeout=30).results}
+    assert result[ONE_CALL].status == "failed" and "dataset[i] " in result[ONE_CALL].detail
+    assert result[TIME_EPOCH].score == 0
+
+
+TEXT_TIMING = ("    best = math.inf\n    for _ in range(repeats):\n        start = time.perf_counter()\n"
+               "        for _ in loader:\n            pass\n        best = min(best, time.perf_counter() - start)\n"
+               "    return best\n")
+
+
+def test_resetting_the_observers_through_closures_is_flagged_for_the_teacher(tmp_path):
+    # what cannot be blocked inside one interpreter: a loop in get_batch that then rewrites the closure cells of the
+    # index array's class. It may keep the mark; the teacher is told where to look.
+    forged = ("        batch = tuple(np.stack([array[int(i)] for i in np.asarray(indices).tolist()]) for array in "
+              "self.arrays)\n"
+              "        for owner in (type(indices), *(type(array) for array in self.arrays)):\n"
+              "            for method in ('__iter__', '__getitem__'):\n"
+              "                for cell in getattr(owner, method).__closure__ or ():\n"
+              "                    if isinstance(cell.cell_contents, list):\n"
+              "                        cell.cell_contents[0] = 0\n"
+              "        return batch\n")
+    path = teacher_with(tmp_path, "        return tuple(array[indices] for array in self.arrays)\n", forged)
+    grading = grade("08_dataloader", path, timeout=30, only={GET_BATCH})
+    flags = "\n".join(grading.flags)
+    assert "reaches into the interpreter's internals (__closure__)" in flags and "(cell_contents)" in flags
+    assert "calls getattr with a computed or special name" in flags
+    assert "Flagged for the teacher: line" in gradescope(grading)["output"]
+
+
+def test_posix_spawn_and_multiprocessing_are_refused(tmp_path):
+    attempts = ("import multiprocessing, os\n"
+                "for attempt in (lambda: os.posix_spawn('/bin/sh', ['sh', '-c', 'true'], {}),\n"
+                "                lambda: multiprocessing.Process(target=print).start(),\n"
+                "                lambda: multiprocessing.get_context('spawn').Process(target=print).start()):\n"
+                "    try:\n        attempt()\n        print('STARTED')\n"
+                "    except Exception as error:\n        print(type(error).__name__, error)\n")
+    path = tmp_path / "dataloader.py"
+    path.write_text(DEV.read_text(encoding="utf-8") + "\n" + attempts, encoding="utf-8")
+    grading = grade("08_dataloader", path, timeout=30, only={COLLATE})
+    assert "STARTED" not in grading.printed and grading.score == 1
+    assert grading.printed.count("Refused the grader does not let a submission start, signal or connect") == 3
+    flags = "\n".join(grading.flags)
+    assert "calls os.posix_spawn" in flags and "uses multiprocessing" in flags
+
+
+def test_writing_the_results_or_the_harness_files_is_refused(tmp_path):
+    code = ("import os\n"
+            "for path in ('/autograder/results/results.json', 'harness/dataloader08.py', 'run.py', 'submission.py',\n"
+            "             os.path.join(os.getcwd(), 'harness', 'cache.json')):\n"
+            "    try:\n        open(path, 'w').write('{\"score\": 27}')\n        print('WROTE', path)\n"
+            "    except OSError as error:\n        print(type(error).__name__, error)\n"
+            "for change in (lambda: os.remove('run.py'), lambda: os.rename('harness', 'gone')):\n"
+            "    try:\n        change()\n        print('CHANGED')\n"
+            "    except OSError as error:\n        print(type(error).__name__, error)\n")
+    grading = grade("08_dataloader", student_with(tmp_path, code), timeout=30)
+    assert "WROTE" not in grading.printed and "CHANGED" not in grading.printed and grading.score == 0
+    assert grading.printed.count("the grader's folder is read-only") == 4
+    assert "open '/autograder/results/results.json'" in grading.printed
+    assert grading.printed.count("the grader does not let a submission change the grader's files") == 2
+
+
+def test_ignoring_sigterm_does_not_outlive_the_check(tmp_path):
+    code = ("    import os, signal\n    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n"
+            "        signal.signal(number, signal.SIG_IGN)\n    print('pid', os.getpid(), flush=True)\n"
+            "    while True:\n        pass\n")
+    grading = grade("08_dataloader", student_with(tmp_path, code, "collate"), timeout=1, only={COLLATE})
+    (result,) = grading.results
+    assert result.status == "timeout" and result.score == 0
+    pid = int(grading.printed.split("pid ")[1].split()[0])
+    assert not Path(f"/proc/{pid}").exists()  # killed (SIGKILL cannot be ignored) and reaped
+
+
+def test_a_flood_of_output_is_cut_and_grading_goes_on(tmp_path):
+    path = tmp_path / "dataloader.py"
+    path.write_text(DEV.read_text(encoding="utf-8") + "\nimport sys\nsys.stdout.write('Score: 27/27\\n' * (4 << 20))\n",
+                    encoding="utf-8")
+    grading = grade("08_dataloader", path, timeout=30, only={COLLATE})
+    assert grading.score == 1 and grading.printed_size == 13 * (4 << 20)
+    assert len(grading.printed) <= 4000
+    lines = report(grading).splitlines()
+    assert lines[-1] == "Score: 1/1 — full marks!" and sum(line.startswith("Score:") for line in lines) == 1
+
+
+def test_answers_to_logged_cases_are_graded_on_other_cases(tmp_path):
+    # a file that prints the cases it is asked (Gradescope shows what it printed) and one with "cached answers" to
+    # them built in: the cases come from the grader's seed and the file itself, so the second file gets other cases
+    logger = ("    print('case', len(data), data[:8].hex(), flush=True)\n"
+              "    raise NotImplementedError('read_idx')\n")
+    first = student_with(tmp_path, "")
+    text = first.read_text().replace('    raise NotImplementedError("read_idx")\n', logger)
+    first.write_text(text)
+    cases = [line for line in grade("08_dataloader", first, only={"read_idx: IDX files of any shape and type"},
+                                    seed=5).printed.splitlines() if line.startswith("case")]
+    again = [line for line in grade("08_dataloader", first, only={"read_idx: IDX files of any shape and type"},
+                                    seed=5).printed.splitlines() if line.startswith("case")]
+    first.write_text(text + "\nCACHED = %r\n" % cases)
+    other = [line for line in grade("08_dataloader", first, only={"read_idx: IDX files of any shape and type"},
+                                    seed=5).printed.splitlines() if line.startswith("case")]
+    assert cases and cases == again  # the same file is graded on the same cases
+    assert other and other != cases
+
+
+def test_a_notebooks_raw_cells_and_cell_magics_are_not_graded_code(tmp_path):
+    from tinytorch.modules import notebook_text
+
+    notebook = json.loads(notebook_text(DEV.read_text(encoding="utf-8")))
+    notebook["cells"] += [
+        {"cell_type": "raw", "metadata": {}, "source": ["from tinytorch.data import DataLoader\n"]},
+        {"cell_type": "code", "metadata": {"jupyter": {"source_hidden": True}}, "execution_count": None,
+         "outputs": [], "source": ["%%bash\n", "echo 99 > /tmp/results.json\n"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": ["%%time\n", "TIMED = 1\n", "!ls\n"]}]
+    path = tmp_path / "dataloader.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    grading = grade("08_dataloader", path, timeout=30, only={COLLATE, TIME_EPOCH})
+    assert grading.score == grading.total == 2, report(grading)

@@ -13,6 +13,7 @@ processes have all been killed. The notebook's self-checks are these checks, on 
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
 import time
@@ -29,8 +30,16 @@ from .sandbox import Sandbox, SubmissionError, error_status
 STATIC_FLAGS = {"importlib": "imports importlib", "__import__": "calls __import__", "_getframe": "uses sys._getframe",
                 "inspect": "uses inspect", "gc": "uses gc", "ctypes": "uses ctypes", "subprocess": "uses subprocess",
                 "fork": "calls os.fork", "_exit": "calls os._exit", "setsid": "calls os.setsid",
-                "kill": "calls os.kill"}
+                "kill": "calls os.kill", "posix_spawn": "calls os.posix_spawn",
+                "multiprocessing": "uses multiprocessing", "signal": "uses signal", "eval": "calls eval",
+                "exec": "calls exec", "compile": "calls compile", "modules": "uses sys.modules",
+                "harness": "names the grader's harness", "wire": "names the grader's wire",
+                **{name: f"reaches into the interpreter's internals ({name})" for name in (
+                    "__globals__", "__closure__", "cell_contents", "__code__", "__defaults__", "__subclasses__",
+                    "__builtins__", "f_back", "f_globals", "f_locals", "tb_frame", "gi_frame")}}
+ACCESSORS = ("getattr", "setattr", "delattr")  # with a name the static scan cannot read, they could reach anything
 ANSWER = "**Your answer to question "
+PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun")  # cell magics whose body is Python
 
 
 @dataclass
@@ -86,8 +95,7 @@ class Submission:
         for number, (kind, source) in enumerate(cells, start=1):
             if kind == "code":
                 starts.append((sum(part.count("\n") + 2 for part in code) + 1, number))
-                code.append("\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line  # IPython magics
-                                      for line in source.splitlines()))
+                code.append(python_of_cell(source))
         return cls(path, "\n\n".join(code) + "\n", starts,
                    answers_in([source for kind, source in cells if kind == "markdown"]))
 
@@ -101,6 +109,17 @@ class Submission:
             first, number = max((start for start in self.cells if start[0] <= line), default=(1, 1))
             place = f"cell {number}, line {line - first + 1}"
         return f"in {function}, {place}" if function and function != "<module>" else place
+
+
+def python_of_cell(source: str) -> str:
+    """A notebook code cell as Python, line for line: IPython's `%` and `!` lines commented out, and the whole cell
+    when a cell magic (`%%bash`, `%%writefile`...) makes it another language; `%%time`-like magics keep their
+    Python body."""
+    lines = source.splitlines()
+    magic = lines[0].strip()[2:].split(" ")[0] if lines and lines[0].lstrip().startswith("%%") else None
+    if magic is not None and magic not in PYTHON_CELL_MAGICS:
+        return "\n".join("# " + line for line in lines)
+    return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line for line in lines)
 
 
 def markdown_cells_of_percent(text: str) -> list[str]:
@@ -136,6 +155,10 @@ def flags_of(code: str) -> list[str]:
     found = []
     for node in ast.walk(tree):
         found += [(node.lineno, STATIC_FLAGS[name]) for name in names_in(node) if name in STATIC_FLAGS]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ACCESSORS \
+                and len(node.args) >= 2 and not (isinstance(node.args[1], ast.Constant) and isinstance(
+                    node.args[1].value, str) and not node.args[1].value.startswith("__")):
+            found.append((node.lineno, f"calls {node.func.id} with a computed or special name"))
     return [f"line {line}: {what}" for line, what in sorted(set(found))]
 
 
@@ -215,12 +238,19 @@ def grade(module: str, path, timeout: float = 10.0, seed: int = 0, only=None) ->
                 continue
             deadline = time.monotonic() + timeout  # for all the check's cases
             results[check.name] = run_check(check, lambda requests, deadline=deadline: sandbox.ask(requests, deadline),
-                                            seed)
+                                            cases_seed(seed, submission.code))
         sandbox.stop()
         printed, size = sandbox.printed()
     flags = flags_of(submission.code) + ([sandbox.warning] if sandbox.warning else [])
     return Grading(module, Path(path), [results[check.name] for check in checks], printed, size, flags,
                    submission.answers, time.perf_counter() - start)
+
+
+def cases_seed(seed: int, code: str) -> int:
+    """The seed of a grading's cases: the grader's seed mixed with the submission's code. Cases that a submission
+    printed (and so showed its author) are those of that file only: a file with answers to them built in is another
+    file, graded on other cases."""
+    return int.from_bytes(hashlib.sha256(f"{seed}\n{code}".encode()).digest()[:8], "big")
 
 
 def load_problem(raised: dict, submission: Submission) -> str:

@@ -23,8 +23,11 @@ SUBMISSION = "submission.py"
 REFUSED_EVENTS = ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system", "os.kill",
                   "os.killpg", "signal.pthread_kill", "subprocess.Popen", "pty.spawn", "socket.", "ctypes.",
                   "resource.setrlimit", "resource.prlimit", "sys.addaudithook")
-REFUSED_IMPORTS = ("tinytorch", "_posixsubprocess")
+REFUSED_IMPORTS = ("tinytorch", "_posixsubprocess", "harness", "run")
 NO_TINYTORCH = "the grader runs your file without tinytorch: write each part yourself instead of"
+CHANGING_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.symlink", "os.link", "os.chmod", "os.chown",
+                   "os.truncate", "os.utime", "shutil.")
+WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
 class Refused(PermissionError):
@@ -54,22 +57,37 @@ def install_guard(roots: dict) -> None:
     pid, realpath, startswith, isinstance_, str_ = os.getpid(), os.path.realpath, str.startswith, isinstance, str
     forbidden, allowed = (tuple(root.rstrip("/") + "/" for root in roots[kind]) for kind in ("forbidden", "allowed"))
     proc_self = (f"/proc/{pid}/", "/proc/self/", "/proc/thread-self/")
+    own_folder = allowed[0]  # the grading folder: the harness, run.py and the submission, read-only to it
 
     def refuse(what: str):
         raise Refused(f"the grader does not let a submission {what}")
 
+    def inside(path, roots) -> bool:
+        if isinstance_(path, int) or path is None:
+            return False
+        path = realpath(path if isinstance_(path, str_) else os.fsdecode(path))
+        return startswith(path + "/", roots)
+
     def hook(event, args):
-        if event == "import" and (args[0] in REFUSED_IMPORTS or startswith(args[0], "tinytorch.")):
+        if event == "import" and (args[0] in REFUSED_IMPORTS or startswith(args[0], ("tinytorch.", "harness."))):
             if startswith(args[0], "tinytorch"):
                 raise ImportError(f"{NO_TINYTORCH} importing {args[0]}")
+            if startswith(args[0], ("harness", "run")):
+                refuse(f"import the grader's harness ({args[0]}): its answers are the grader's, not yours")
             refuse(f"start, signal or connect to other processes (import {args[0]}, as subprocess does)")
         elif event == "open" and isinstance_(args[0], (str_, bytes)):
             path = realpath(args[0] if isinstance_(args[0], str_) else args[0].decode(errors="replace"))
+            writing = (args[2] or 0) & WRITING or any(letter in (args[1] or "") for letter in "wax+")
+            if writing and startswith(path + "/", (own_folder,)):
+                refuse(f"write {args[0]!r}: the grader's folder is read-only")
             if startswith(path + "/", allowed):
                 return
             if startswith(path + "/", forbidden) or (startswith(path, "/proc/") and path[6:7].isdigit()
                                                  and not startswith(path + "/", proc_self)):
                 refuse(f"open {args[0]!r}: only your own code and NumPy are available while grading")
+        elif startswith(event, CHANGING_EVENTS) and any(inside(arg, (own_folder, *forbidden)) for arg in args[:2]
+                                                        if isinstance_(arg, (str_, bytes))):
+            refuse(f"change the grader's files ({event})")
         elif startswith(event, REFUSED_EVENTS):
             refuse(f"start, signal or connect to other processes, or load C libraries ({event})")
 
@@ -100,6 +118,8 @@ def serve(folder: str, request_fd: int, reply_fd: int, ops_name: str, roots: dic
 
     ops = importlib.import_module(f"{__name__}.{ops_name}").OPS
     path = os.path.join(folder, SUBMISSION)
+    for name in [name for name in sys.modules if name == "harness" or name.startswith("harness.")]:
+        del sys.modules[name]  # out of the submission's reach by name: importing them again is refused
     install_guard(roots)
     try:
         student = load(path)

@@ -20,36 +20,33 @@ def label_of(index):
     return (np.asarray(index) * 7 + 3) % 10
 
 
-class Samples:
-    """n samples (features, label): features (n, *shape) float32 whose first value is the sample's index, label
-    `label_of(index)` as a Python int. Served one by one only; counts the calls."""
+def samples(n: int, shape, batched: bool) -> tuple:
+    """(dataset, features, labels, calls): n samples (features, label), features (n, *shape) float32 whose first
+    value is the sample's index, label `label_of(index)` as a Python int; served one by one, and with `batched` also
+    a batch at a time by get_batch. `calls()` is (the number of dataset[i] calls, the indices of each get_batch
+    call). The data and the counters live in this call's closure: the dataset the student's loader is handed has no
+    attribute to rewrite."""
+    rng = np.random.default_rng(n)
+    features = rng.random((n, *shape), dtype=np.float32)
+    features.reshape(n, -1)[:, 0] = np.arange(n)
+    labels = label_of(np.arange(n)).astype(np.int64)
+    getitem_calls, get_batch_calls = [0], []
 
-    def __init__(self, n: int, shape: tuple):
-        rng = np.random.default_rng(n)
-        self.features = rng.random((n, *shape), dtype=np.float32)
-        self.features.reshape(n, -1)[:, 0] = np.arange(n)
-        self.labels = label_of(np.arange(n)).astype(np.int64)
-        self.getitem_calls, self.get_batch_calls = 0, []
+    class Samples:
+        def __len__(self):
+            return n
 
-    def __len__(self):
-        return len(self.labels)
+        def __getitem__(self, index):
+            getitem_calls[0] += 1
+            return features[index], int(labels[index])
 
-    def __getitem__(self, index):
-        self.getitem_calls += 1
-        return self.features[index], int(self.labels[index])
+    class BatchedSamples(Samples):
+        def get_batch(self, indices):
+            indices = np.asarray(indices)
+            get_batch_calls.append(indices.astype(np.int64).ravel())
+            return features[indices], labels[indices]
 
-
-class BatchedSamples(Samples):
-    """The same samples, also served a batch at a time by get_batch (which records the indices asked for)."""
-
-    def get_batch(self, indices):
-        indices = np.asarray(indices)
-        self.get_batch_calls.append(indices.astype(np.int64).ravel())
-        return self.features[indices], self.labels[indices]
-
-
-def samples(n: int, shape, batched: bool) -> Samples:
-    return (BatchedSamples if batched else Samples)(n, tuple(shape))
+    return (BatchedSamples if batched else Samples)(), features, labels, lambda: (getitem_calls[0], get_batch_calls)
 
 
 def collate(samples: list):
@@ -78,29 +75,28 @@ def fields(value):
     return tuple(value) if isinstance(value, (tuple, list)) else value
 
 
-class Indices(np.ndarray):
-    """An index array that notices being walked element by element (iterated, or indexed with one integer)."""
+def watched(indices: np.ndarray, arrays: list) -> tuple:
+    """`indices` as an index array that notices being walked element by element (iterated, or indexed with one
+    integer), and `arrays` as arrays that count how often they are indexed; and a function giving (elements walked,
+    indexings). The counters live in this call's closure, not on a class the student's code is handed."""
+    walked, indexed = [0], [0]
 
-    touched = [0]
+    class Indices(np.ndarray):
+        def __iter__(self):
+            walked[0] += 1
+            return super().__iter__()
 
-    def __iter__(self):
-        Indices.touched[0] += 1
-        return super().__iter__()
+        def __getitem__(self, key):
+            if isinstance(key, (int, np.integer)):
+                walked[0] += 1
+            return super().__getitem__(key)
 
-    def __getitem__(self, key):
-        if isinstance(key, (int, np.integer)):
-            Indices.touched[0] += 1
-        return super().__getitem__(key)
+    class Counting(np.ndarray):
+        def __getitem__(self, key):
+            indexed[0] += 1
+            return super().__getitem__(key)
 
-
-class Counting(np.ndarray):
-    """A data array that counts how often it is indexed."""
-
-    calls = [0]
-
-    def __getitem__(self, key):
-        Counting.calls[0] += 1
-        return super().__getitem__(key)
+    return indices.view(Indices), [array.view(Counting) for array in arrays], lambda: (walked[0], indexed[0])
 
 
 # ---- Part 1: TensorDataset -----------------------------------------------------------------------------------------
@@ -112,14 +108,26 @@ def tensor_dataset(student, arrays, items, batch=None, as_lists=False):
     dataset = student.TensorDataset(*(array.tolist() if as_lists else array for array in arrays))
     out = {"len": len(dataset), "items": [fields(dataset[int(i)]) for i in items]}
     if batch is not None:
-        kept = getattr(dataset, "arrays", None)
-        if isinstance(kept, (tuple, list)) and all(type(array) is np.ndarray for array in kept):
-            dataset.arrays = type(kept)(array.view(Counting) for array in kept)
-        Indices.touched[0] = Counting.calls[0] = 0
-        out["batch"] = fields(dataset.get_batch(np.asarray(batch, dtype=np.int64).view(Indices)))
-        out["element_by_element"] = Indices.touched[0] > 0 or Counting.calls[0] > len(arrays)
+        indices, counted = watch(dataset, np.asarray(batch, dtype=np.int64))
+        out["batch"] = fields(dataset.get_batch(indices))
+        walked, indexed = counted()
+        out["element_by_element"] = walked > 0 or indexed > len(arrays)
     out["changed"] = changed(arrays, pristine)
     return out
+
+
+def watch(dataset, indices: np.ndarray) -> tuple:
+    """Every array the dataset keeps (as an attribute, or in a tuple or list attribute) swapped for a counting view:
+    (the watched indices, the counters)."""
+    kept = {name: value for name, value in getattr(dataset, "__dict__", {}).items() if type(value) is np.ndarray or (
+        type(value) in (tuple, list) and value and all(type(array) is np.ndarray for array in value))}
+    arrays = [array for value in kept.values() for array in (value if type(value) in (tuple, list) else [value])]
+    indices, views, counted = watched(indices, arrays)
+    views = iter(views)
+    for name, value in kept.items():
+        setattr(dataset, name, type(value)(next(views) for _ in value) if type(value) in (tuple, list)
+                else next(views))
+    return indices, counted
 
 
 def unequal_tensor_dataset(student, arrays):
@@ -153,8 +161,8 @@ def loader(student, n, shape, batched, batch_size, drop_last, runs, shuffle=True
     A run is {"seed": s (None: no seed given), "plan": [...]}; a plan step is "len", "epoch" (the batches of one
     epoch, cut one past the expected count), "cut" (one batch, then the epoch is dropped), "two" (two iterators
     taken before either is read, then read in turn) or ["draw", k] (other code drawing k numbers from np.random)."""
-    data = samples(n, shape, batched)
-    pristine = copies([data.features, data.labels])
+    data, features, labels, calls = samples(n, shape, batched)
+    pristine = copies([features, labels])
     expected = n // batch_size if drop_last else math.ceil(n / batch_size)
     kind = student.DataLoader
     if not own_len:
@@ -167,8 +175,9 @@ def loader(student, n, shape, batched, batch_size, drop_last, runs, shuffle=True
     finally:
         if not own_collate:
             student.collate = saved
-    return {"runs": results, "getitem_calls": data.getitem_calls, "get_batch_calls": data.get_batch_calls,
-            "changed": changed([data.features, data.labels], pristine)}
+    getitem_calls, get_batch_calls = calls()
+    return {"runs": results, "getitem_calls": getitem_calls, "get_batch_calls": get_batch_calls,
+            "changed": changed([features, labels], pristine)}
 
 
 def run_plan(kind, data, batch_size, drop_last, shuffle, run, expected):
@@ -261,7 +270,7 @@ def flip(student, images, labels, seed, p):
 # ---- Part 7: time_epoch --------------------------------------------------------------------------------------------
 
 class Clock:
-    """A virtual clock that moves only when a `Timed` loader serves a batch: time_epoch's result becomes exact,
+    """A virtual clock that moves only when a `timed` loader serves a batch: time_epoch's result becomes exact,
     whatever the machine's load. It stands in for the time module (and its perf_counter, time, monotonic)."""
 
     def __init__(self):
@@ -278,23 +287,24 @@ class Clock:
     time_ns = monotonic_ns = perf_counter_ns
 
 
-class Timed:
-    """A loader whose epoch e takes durations[e] seconds of `clock` (in 4 batches); counts the epochs started and
-    finished."""
+def timed(durations, clock: Clock) -> tuple:
+    """(a loader whose epoch e takes durations[e] seconds of `clock`, in 4 batches; a function giving how many epochs
+    it started and finished). The durations and counters live in this call's closure, out of the student's reach."""
+    started, finished = [0], [0]
 
-    def __init__(self, durations, clock: Clock):
-        self.durations, self.clock, self.started, self.finished = durations, clock, 0, 0
+    class Timed:
+        def __iter__(self):
+            duration = durations[started[0] % len(durations)]
+            started[0] += 1
+            for _ in range(4):
+                clock.now += duration / 4
+                yield np.zeros(1), np.zeros(1)
+            finished[0] += 1
 
-    def __iter__(self):
-        duration = self.durations[self.started % len(self.durations)]
-        self.started += 1
-        for _ in range(4):
-            self.clock.now += duration / 4
-            yield np.zeros(1), np.zeros(1)
-        self.finished += 1
+        def __len__(self):
+            return 4
 
-    def __len__(self):
-        return 4
+    return Timed(), lambda: (started[0], finished[0])
 
 
 class Plain:
@@ -316,7 +326,7 @@ class Plain:
 
 
 def time_epoch_timed(student, durations, repeats):
-    """time_epoch on a `Timed` loader, with the student's clock (the time module or its functions, however the file
+    """time_epoch on a `timed` loader, with the student's clock (the time module or its functions, however the file
     imported them, and timeit's default_timer) replaced by the loader's virtual one."""
     clock, swapped = Clock(), []
     for name in dir(student):
@@ -327,13 +337,14 @@ def time_epoch_timed(student, durations, repeats):
             setattr(student, name, clock if value is time else getattr(clock, function))
     swapped.append((timeit, "default_timer", timeit.default_timer))
     timeit.default_timer = clock.perf_counter
-    timed = Timed(durations, clock)
+    loader, epochs = timed(durations, clock)
     try:
-        value = student.time_epoch(timed, repeats)
+        value = student.time_epoch(loader, repeats)
     finally:
         for owner, name, original in swapped:
             setattr(owner, name, original)
-    return {"value": value, "started": timed.started, "finished": timed.finished}
+    started, finished = epochs()
+    return {"value": value, "started": started, "finished": finished}
 
 
 CLOCK_FUNCTIONS = ("perf_counter", "time", "monotonic", "process_time", "perf_counter_ns", "time_ns", "monotonic_ns")
