@@ -571,7 +571,10 @@ class CustomDict(dict):
 
 
 def disable_stderr(worker_id):
-    """Keeps the expected crash report of a dying worker off the test's output."""
+    """Keeps the expected crash report of a dying worker off the test's output (pytest's faulthandler writes to a
+    copy of stderr, so it is switched off too)."""
+    import faulthandler
+    faulthandler.disable()
     sys.stderr.flush()
     with open(os.devnull, 'w') as devnull:
         os.dup2(devnull.fileno(), sys.stderr.fileno())
