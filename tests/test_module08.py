@@ -337,3 +337,27 @@ def test_the_milestone_says_when_the_students_loader_is_not_written_yet():
                             capture_output=True, text=True, timeout=300, env=ENV)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "TensorDataset.__init__ is not implemented yet" in result.stderr
+
+
+def test_the_submission_imports_the_graders_numpy_even_from_a_venv_others_cannot_read(tmp_path, monkeypatch):
+    # the submission's interpreter may be another Python (/usr/bin/python3.11 when the venv's lives under /root):
+    # it must import this very NumPy, the same version; when the submission's user cannot read it where it is
+    # installed (a venv under /root, as on CI), it gets a copy
+    from tinytorch.grade import sandbox
+
+    code = "import numpy\nprint('numpy', numpy.__version__, numpy.__file__)\n"
+    path = tmp_path / "dataloader.py"
+    path.write_text(DEV.read_text(encoding="utf-8") + "\n" + code, encoding="utf-8")
+    grading = grade("08_dataloader", path, timeout=30, only={"collate: a list of samples -> one batch"})
+    version, where = grading.printed.split("numpy ")[1].split()[:2]
+    assert grading.score == 1 and version == np.__version__ and "/site/numpy/" in where
+    if os.geteuid() != 0 or sandbox.interpreter_for_others() is None:
+        return
+    unreadable = str(Path(np.__file__).resolve())
+    monkeypatch.setattr(sandbox, "open_to_others", lambda path, mode, real=sandbox.open_to_others:
+                        str(path) != unreadable and real(path, mode))
+    monkeypatch.setattr(sandbox, "NUMPY_COPIES", {})
+    grading = grade("08_dataloader", path, timeout=30, only={"collate: a list of samples -> one batch"})
+    assert grading.score == 1 and grading.printed.split("numpy ")[1].split()[0] == np.__version__, grading.printed
+    copy = sandbox.NUMPY_COPIES["copy"]
+    assert copy != Path(np.__file__).resolve().parents[1] and (copy / "numpy" / "__init__.py").stat().st_mode & 0o004

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tinytorch.grade import checks_of, grade, gradescope, report
+from tinytorch.grade.sandbox import interpreter_for_others
 from tinytorch.modules import module_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,9 @@ DEV, STUDENT = module_paths("08_dataloader")
 TOTAL = len(checks_of("08_dataloader"))
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])))
 COLLATE = "collate: a list of samples -> one batch"
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0 or interpreter_for_others() is None,
+                               reason="the grader switches users only when it runs as root, with a Python that "
+                                      "other users can run")
 
 
 def student_with(tmp_path, code: str, where: str = "end") -> Path:
@@ -148,7 +152,7 @@ def test_exiting_at_import_is_reported_with_its_exit_code(tmp_path):
     assert grading.score == 0 and "(exit code 0)" in grading.results[0].detail
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the grader switches users only when it runs as root")
+@ROOT_ONLY
 def test_under_root_the_submission_runs_as_an_unprivileged_user(tmp_path):
     target = tmp_path / "results.json"
     target.write_text("the grader's\n")
@@ -178,7 +182,7 @@ def test_the_submissions_interpreter_has_no_tinytorch_and_knows_nothing_of_the_g
     assert seen["argv"][0].endswith("run.py") and not any("results" in arg or "seed" in arg for arg in seen["argv"])
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the grader switches users only when it runs as root")
+@ROOT_ONLY
 def test_a_process_that_left_the_submissions_group_is_killed_with_it(tmp_path):
     # what a submission could leave behind if it got past the audit hook: a process in a session of its own
     from tinytorch.grade.sandbox import Sandbox
@@ -192,7 +196,7 @@ def test_a_process_that_left_the_submissions_group_is_killed_with_it(tmp_path):
         assert escaped.wait(timeout=60) == -9  # SIGKILL, from the sweep of the submission's user id
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the grader switches users only when it runs as root")
+@ROOT_ONLY
 def test_a_system_that_refuses_another_user_id_gets_a_warning_for_the_teacher(monkeypatch):
     from tinytorch.grade.sandbox import Sandbox
 

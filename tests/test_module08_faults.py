@@ -193,7 +193,8 @@ FAULTS = {
           "        starts = range(0, stop, self.batch_size)")],
         "DataLoader: drop_last=True", "n // b batches, all full"),
     "a generator shared by every loader": (
-        [(PERMUTATION, "return RNG.permutation(n)"), ("\nclass DataLoader:\n", "\nRNG = np.random.default_rng(0)\n\n\nclass DataLoader:\n")],
+        [(PERMUTATION, "return RNG.permutation(n)"),
+         ("\nclass DataLoader:\n", "\nRNG = np.random.default_rng(0)\n\n\nclass DataLoader:\n")],
         "DataLoader: the same seed, the same orders", "the order must come from the seed"),
     "the seed ignored for a fixed one": (
         [(PERMUTATION, "return np.random.default_rng([42, epoch]).permutation(n)")],

@@ -12,6 +12,7 @@ interpreter. What the submission prints is collected apart, up to `OUTPUT_LIMIT`
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
@@ -56,14 +57,14 @@ class SubmissionError(Exception):
         self.status, self.detail = status, detail
 
 
-def roots(folder: Path) -> dict:
+def roots(folder: Path, numpy_folder: Path) -> dict:
     """Where the submission may not open files (the grader's package, the checkout it lives in, Gradescope's
     folders) and, within those, where it may (NumPy, its own folder)."""
     package = Path(harness.__file__).resolve().parents[2]  # tinytorch/
     forbidden = [str(package), "/autograder"]
     if (package.parent / "modules").is_dir() or (package.parent / "setup.cfg").is_file():
         forbidden.append(str(package.parent))
-    numpy_dir = Path(np.__file__).resolve().parent
+    numpy_dir = numpy_folder / "numpy"
     return {"forbidden": forbidden, "allowed": [str(folder), str(numpy_dir), f"{numpy_dir}.libs"]}
 
 
@@ -96,10 +97,10 @@ class Sandbox:
         (self.folder / harness.SUBMISSION).write_text(code, encoding="utf-8")
         site = self.folder / "site"
         site.mkdir()
-        numpy_dir = Path(np.__file__).resolve().parent
+        self.numpy = numpy_home(self.uid is not None)
         for name in ("numpy", "numpy.libs"):
-            if (numpy_dir.parent / name).exists():
-                (site / name).symlink_to(numpy_dir.parent / name)
+            if (self.numpy / name).exists():
+                (site / name).symlink_to(self.numpy / name)
         for path in [self.folder, *self.folder.rglob("*")]:  # readable by the submission's user, writable by none
             if not path.is_symlink():
                 path.chmod(0o755 if path.is_dir() else 0o644)
@@ -118,7 +119,7 @@ class Sandbox:
         request_read, self.request_fd = os.pipe()
         self.reply_fd, reply_write = os.pipe()
         argv = [self.python, "-I", "-S", "-B", "-u", str(self.folder / "run.py"), str(request_read), str(reply_write),
-                self.ops, json.dumps(roots(self.folder))]
+                self.ops, json.dumps(roots(self.folder, self.numpy))]
         env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1"}
         try:
@@ -263,6 +264,30 @@ def interpreter_for_others() -> str | None:
         if real.is_file() and stdlib.is_dir() and open_to_others(real, 0o001) and open_to_others(stdlib, 0o005):
             return str(real)
     return None
+
+
+NUMPY_COPIES: dict = {}
+
+
+def numpy_home(for_others: bool) -> Path:
+    """The folder holding this process's `numpy` (and `numpy.libs`) for the submission's interpreter: where NumPy is
+    installed, or, when the submission runs as another user who cannot reach it there (a virtual environment under
+    /root, as on CI), a copy made once per grading process in a temporary folder that only root can write, removed
+    at exit. The submission's interpreter so imports exactly this NumPy, of the same version."""
+    installed = Path(np.__file__).resolve().parent
+    if not for_others or open_to_others(installed / "__init__.py", 0o004):
+        return installed.parent
+    if "copy" not in NUMPY_COPIES:
+        home = Path(tempfile.mkdtemp(prefix="tinytorch-grade-numpy-"))
+        for name in ("numpy", "numpy.libs"):
+            if (installed.parent / name).exists():
+                shutil.copytree(installed.parent / name, home / name, ignore=shutil.ignore_patterns("__pycache__"))
+        for path in [home, *home.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+        atexit.register(shutil.rmtree, home, True)
+        NUMPY_COPIES["copy"] = home
+    return NUMPY_COPIES["copy"]
 
 
 def open_to_others(path: Path, mode: int) -> bool:
