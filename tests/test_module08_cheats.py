@@ -15,6 +15,7 @@ import pytest
 
 from tinytorch.grade import checks_of, grade, gradescope, report
 from tinytorch.grade.sandbox import interpreter_for_others
+from test_module08 import faulty
 from tinytorch.modules import module_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,14 +222,6 @@ ONE_CALL = "DataLoader: one get_batch call per batch"
 TIME_EPOCH = "time_epoch: seconds of the fastest epoch"
 
 
-def teacher_with(tmp_path, old: str, new: str, name: str = "dataloader.py") -> Path:
-    text = DEV.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path = tmp_path / name
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize("code, flag", [
     ("import sys\nsys.modules['harness.dataloader08'].changed = lambda *arrays: False\n", "uses sys.modules"),
     ("from harness import dataloader08\ndataloader08.changed = lambda *arrays: False\n", "names the grader's harness"),
@@ -248,7 +241,7 @@ def test_rewriting_the_observers_counters_gets_no_marks(tmp_path):
     loop = ("            batch = collate([self.dataset[int(index)] for index in indices])\n"
             "            self.dataset.getitem_calls, self.dataset.get_batch_calls = 0, [indices]\n"
             "            return batch\n")
-    path = teacher_with(tmp_path, "            return self.dataset.get_batch(indices)\n", loop)
+    path = faulty(tmp_path, "            return self.dataset.get_batch(indices)\n", loop)
     timing = ("    loader.started = loader.finished = repeats\n"
               "    return min(getattr(loader, 'durations', [0.0])[:repeats])\n")
     text = path.read_text().replace(TEXT_TIMING, timing)
@@ -274,7 +267,7 @@ def test_resetting_the_observers_through_closures_is_flagged_for_the_teacher(tmp
               "                    if isinstance(cell.cell_contents, list):\n"
               "                        cell.cell_contents[0] = 0\n"
               "        return batch\n")
-    path = teacher_with(tmp_path, "        return tuple(array[indices] for array in self.arrays)\n", forged)
+    path = faulty(tmp_path, "        return tuple(array[indices] for array in self.arrays)\n", forged)
     grading = grade("08_dataloader", path, timeout=30, only={GET_BATCH})
     flags = "\n".join(grading.flags)
     assert "reaches into the interpreter's internals (__closure__)" in flags and "(cell_contents)" in flags
