@@ -264,6 +264,10 @@ FAULTS = {
     "time_epoch returning the last try": (
         [(TIMING, "        best = time.perf_counter() - start\n")],
         "time_epoch: seconds of the fastest epoch", "returns the shortest"),
+    "seed=None drawn from np.random": (
+        [("self.seed = np.random.SeedSequence().entropy if seed is None else seed",
+          "self.seed = np.random.randint(2**31) if seed is None else seed")],
+        "DataLoader: np.random's global state untouched", "never seeds or draws from np.random"),
     "time_epoch trying once": (
         [("    for _ in range(repeats):\n", "    for _ in range(1):\n")],
         "time_epoch: seconds of the fastest epoch", "runs `repeats` whole epochs"),

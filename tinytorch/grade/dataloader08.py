@@ -335,7 +335,7 @@ def other_seeds_other_orders(case):
 
 def global_state_untouched(case):
     runs = yield from run_loader(case, [{"seed": case["seed"], "plan": epochs_plan(case)},
-                                        {"seed": None, "plan": ["epoch"]}])
+                                        {"seed": None, "plan": ["epoch"]}], watch_global=True)
     if any(run["global_state_changed"] for run in runs["runs"]):
         return "creating or iterating the loader changed np.random's global state"
     return None

@@ -154,13 +154,15 @@ def leaves(samples) -> list:
 
 # ---- Part 3: DataLoader --------------------------------------------------------------------------------------------
 
-def loader(student, n, shape, batched, batch_size, drop_last, runs, shuffle=True, own_len=False, own_collate=False):
+def loader(student, n, shape, batched, batch_size, drop_last, runs, shuffle=True, own_len=False, own_collate=False,
+           watch_global=False):
     """Loaders of the student's DataLoader over one dataset, each run doing its plan; the parts the check does not
     grade are the reference's: len() (unless `own_len`) and collate (unless `own_collate`).
 
     A run is {"seed": s (None: no seed given), "plan": [...]}; a plan step is "len", "epoch" (the batches of one
     epoch, cut one past the expected count), "cut" (one batch, then the epoch is dropped), "two" (two iterators
-    taken before either is read, then read in turn) or ["draw", k] (other code drawing k numbers from np.random)."""
+    taken before either is read, then read in turn) or ["draw", k] (other code drawing k numbers from np.random).
+    With `watch_global`, each run also says whether the loader changed np.random's global state."""
     data, features, labels, calls = samples(n, shape, batched)
     pristine = copies([features, labels])
     expected = n // batch_size if drop_last else math.ceil(n / batch_size)
@@ -171,7 +173,7 @@ def loader(student, n, shape, batched, batch_size, drop_last, runs, shuffle=True
     if not own_collate:
         student.collate = collate
     try:
-        results = [run_plan(kind, data, batch_size, drop_last, shuffle, run, expected) for run in runs]
+        results = [run_plan(kind, data, batch_size, drop_last, shuffle, run, expected, watch_global) for run in runs]
     finally:
         if not own_collate:
             student.collate = saved
@@ -180,19 +182,19 @@ def loader(student, n, shape, batched, batch_size, drop_last, runs, shuffle=True
             "changed": changed([features, labels], pristine)}
 
 
-def run_plan(kind, data, batch_size, drop_last, shuffle, run, expected):
+def run_plan(kind, data, batch_size, drop_last, shuffle, run, expected, watch_global):
     options = {"shuffle": shuffle, "drop_last": drop_last}
     if run["seed"] is not None:
         options["seed"] = run["seed"]
-    state = np.random.get_state()[1].copy()
-    loader = kind(data, batch_size, **options)
-    steps, global_state_changed = [], not np.array_equal(state, np.random.get_state()[1])
-    for step in run["plan"]:
+    steps, global_state_changed = [], False
+    for step in ["make", *run["plan"]]:
         if isinstance(step, list):  # ["draw", k]: other code draws from np.random
             np.random.random(step[1])
             continue
-        state = np.random.get_state()[1].copy()
-        if step == "len":
+        state = global_state() if watch_global else None
+        if step == "make":
+            loader = kind(data, batch_size, **options)
+        elif step == "len":
             steps.append(len(loader))
         elif step == "epoch":
             steps.append([fields(batch) for batch in itertools.islice(iter(loader), expected + 1)])
@@ -201,8 +203,19 @@ def run_plan(kind, data, batch_size, drop_last, shuffle, run, expected):
         elif step == "two":
             first, second = iter(loader), iter(loader)
             steps.append([[fields(batch) for batch in itertools.islice(it, expected + 1)] for it in (first, second)])
-        global_state_changed |= not np.array_equal(state, np.random.get_state()[1])
+        global_state_changed |= watch_global and not same_state(state, global_state())
     return {"steps": steps, "global_state_changed": bool(global_state_changed)}
+
+
+def global_state() -> tuple:
+    """np.random's global state, all of it: the key, the position in it, and the cached Gaussian (a draw of a few
+    numbers moves only the position)."""
+    _, key, position, has_gauss, gauss = np.random.get_state()
+    return key.copy(), position, has_gauss, gauss
+
+
+def same_state(a: tuple, b: tuple) -> bool:
+    return np.array_equal(a[0], b[0]) and a[1:] == b[1:]
 
 
 # ---- Part 4: read_idx ----------------------------------------------------------------------------------------------
