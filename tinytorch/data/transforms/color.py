@@ -438,6 +438,10 @@ class RandomErasing(ImageTransform):
     def apply(self, images: ImageBatch):
         return self._erase(images, self.inplace)
 
+    def __repr__(self):
+        return (f"{type(self).__name__}(p={self.p}, scale={self.scale}, ratio={self.ratio}, value={self.value}, "
+                f"inplace={self.inplace})")
+
     def apply_batch_in_place(self, batch, randomness=None):
         """`apply_batch` writing into `batch` itself (Compose uses it on arrays it made)."""
         return self._erase(ImageBatch.of_batch(batch, "RandomErasing", randomness), True)

@@ -3,7 +3,8 @@ at a time. The random transforms draw parameters (their `get_params`) and call t
 
 Inputs are what the transforms take: a uint8 array (H, W) or (H, W, C) is an image (torchvision's PIL path, computed
 as Pillow computes it), a float array (..., C, H, W) or (H, W) a tensor (its tensor path); a Pillow image (mode L,
-RGB or RGBA) gives a Pillow image back. A paired transform, the same random crop and flip of an image and its mask:
+RGB or RGBA) gives a Pillow image back; anything else (a list, a number) is refused with torchvision's
+TypeError for that function. A paired transform, the same random crop and flip of an image and its mask:
 
     i, j, h, w = RandomCrop.get_params(image, (24, 24))
     image, mask = F.crop(image, i, j, h, w), F.crop(mask, i, j, h, w)
@@ -31,47 +32,58 @@ __all__ = ["InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_
            "to_grayscale", "to_pil_image", "to_tensor", "vflip"]
 
 
+UNEXPECTED, NOT_PIL = "Unexpected type {}", "img should be PIL Image. Got {}"  # torchvision's TypeErrors
+
+
+def _image(img, name: str, refusal: str = NOT_PIL) -> ImageBatch:
+    """`img` described (`ImageBatch.of`). What is neither an array (or array-like, as a torch tensor) nor a Pillow
+    image, a list say, gets the TypeError torchvision's function raises for it (`refusal`, formatted with its type)."""
+    if not (isinstance(img, np.ndarray) or hasattr(img, "__array__") or is_pillow(img)):
+        raise TypeError(refusal.format(type(img)))
+    return ImageBatch.of(img, name)
+
+
 # ------------------------------------------------------------------------------------------------------ sizes
 
 def get_dimensions(img) -> list[int]:
     """[channels, height, width] of an image, tensor or Pillow image."""
-    images = ImageBatch.of(img, "get_dimensions")
+    images = _image(img, "get_dimensions", UNEXPECTED)
     return [images.channels, images.height, images.width]
 
 
 def get_image_size(img) -> list[int]:
     """[width, height], as torchvision (and Pillow's `size`) order them."""
-    images = ImageBatch.of(img, "get_image_size")
+    images = _image(img, "get_image_size", UNEXPECTED)
     return [images.width, images.height]
 
 
 def get_image_num_channels(img) -> int:
-    return ImageBatch.of(img, "get_image_num_channels").channels
+    return _image(img, "get_image_num_channels", UNEXPECTED).channels
 
 
 # --------------------------------------------------------------------------------------------------- geometry
 
 def hflip(img):
     """`img` mirrored left-right."""
-    images = ImageBatch.of(img, "hflip")
+    images = _image(img, "hflip")
     return images.give(flip_crop.hflip(images.view).copy())
 
 
 def vflip(img):
     """`img` mirrored top-bottom."""
-    images = ImageBatch.of(img, "vflip")
+    images = _image(img, "vflip")
     return images.give(flip_crop.vflip(images.view).copy())
 
 
 def crop(img, top: int, left: int, height: int, width: int):
     """The (height, width) window at (top, left) of `img`; the part outside the image is 0, as in torchvision."""
-    images = ImageBatch.of(img, "crop")
+    images = _image(img, "crop")
     return images.give(flip_crop.crop(images.view, int(top), int(left), int(height), int(width)))
 
 
 def center_crop(img, output_size):
     """The central `output_size` (an int, (s,) or (h, w)) window of `img`; a smaller image is padded with zeros."""
-    images = ImageBatch.of(img, "center_crop")
+    images = _image(img, "center_crop", UNEXPECTED)
     size = pair(output_size, "output_size")
     top, left = geometry.center_corner(images.height, images.width, *size)
     return images.give(flip_crop.crop(images.view, top, left, *size))
@@ -81,7 +93,7 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
     """`img` padded by `padding` (an int, (left/right, top/bottom) or (left, top, right, bottom)) in `padding_mode`
     'constant' (with `fill`: a number, or one per channel), 'edge', 'reflect' or 'symmetric'."""
     sides, fill, padding_mode = padding_sides(padding), check_fill(fill), flip_crop.check_padding_mode(padding_mode)
-    images = ImageBatch.of(img, "pad")
+    images = _image(img, "pad")
     values = fill_values(fill, images.channels, images.view.dtype) if padding_mode == "constant" else None
     return images.give(flip_crop.pad(images.view, sides, values, padding_mode))
 
@@ -106,15 +118,16 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     if max_size is not None and max_size <= requested:
         raise ValueError(f"max_size = {max_size} must be strictly greater than the requested size for the smaller "
                          f"edge size = {size}")
-    return geometry.resize_images(ImageBatch.of(img, "resize"), size, geometry.interpolation_mode(interpolation),
-                                  max_size, antialias, "resize")
+    images = _image(img, "resize", UNEXPECTED)
+    return geometry.resize_images(images, size, geometry.interpolation_mode(interpolation), max_size, antialias,
+                                  "resize")
 
 
 def resized_crop(img, top: int, left: int, height: int, width: int, size,
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
     """The (height, width) box at (top, left) of `img`, resized to `size` ((h, w), or an int for the smaller edge, as
     `resize` reads it)."""
-    images = ImageBatch.of(img, "resized_crop")
+    images = _image(img, "resized_crop")
     out_h, out_w = geometry.output_size(int(height), int(width), _check_size(size))
     box = np.array([[int(top), int(left), int(height), int(width)]])
     return images.give(geometry.resized_crop(images, box, out_h, out_w, geometry.interpolation_mode(interpolation),
@@ -128,7 +141,7 @@ def rotate(img, angle: float, interpolation=InterpolationMode.NEAREST, expand: b
         raise TypeError(f"Argument angle should be int or float, got angle={angle!r}")
     if center is not None and not isinstance(center, (tuple, list)):
         raise TypeError(f"Argument center should be a sequence, got center={center!r}")
-    images = ImageBatch.of(img, "rotate")
+    images = _image(img, "rotate")
     return images.give(geometry.rotate(images, [float(angle)], geometry.interpolation_mode(interpolation), expand,
                                        center, fill, "rotate"))
 
@@ -156,7 +169,7 @@ def _factor(value, name: str) -> float:
 
 
 def _adjust(img, operation: int, factor: float, name: str):
-    images = ImageBatch.of(img, name).check_pillow_path(name)
+    images = _image(img, name).check_pillow_path(name)
     return images.give(color.adjust(images, operation, factor))
 
 
@@ -186,7 +199,7 @@ def rgb_to_grayscale(img, num_output_channels: int = 1):
     """`img` in grey with 1 or 3 equal channels (Pillow's 'L' for images, torchvision's weights for tensors)."""
     if num_output_channels not in (1, 3):
         raise ValueError("num_output_channels should be either 1 or 3")
-    images = ImageBatch.of(img, "rgb_to_grayscale")
+    images = _image(img, "rgb_to_grayscale")
     return images.give(color.grey(images, num_output_channels))
 
 
@@ -216,5 +229,6 @@ def gaussian_blur(img, kernel_size, sigma=None):
         raise ValueError(f"If sigma is a sequence, its length should be 2. Got {len(sigmas)}")
     if any(s <= 0.0 for s in sigmas):
         raise ValueError(f"sigma should have positive values. Got {sigma}")
-    images = ImageBatch.of(img, "gaussian_blur").check_pillow_path("gaussian_blur")
+    images = _image(img, "gaussian_blur", "img should be PIL Image or Tensor. Got {}")
+    images.check_pillow_path("gaussian_blur")
     return images.give(color.gaussian_blur(images, (int(sizes[0]), int(sizes[1])), sigmas[0], sigmas[1]))

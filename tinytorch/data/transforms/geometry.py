@@ -270,6 +270,10 @@ class Resize(ImageTransform):
     def apply(self, images: ImageBatch):
         return resize_images(images, self.size, self.interpolation, self.max_size, self.antialias, "Resize")
 
+    def __repr__(self):
+        return (f"{type(self).__name__}(size={self.size}, interpolation={self.interpolation.value}, "
+                f"max_size={self.max_size}, antialias={self.antialias})")
+
 
 def resize_images(images: ImageBatch, size, interpolation, max_size=None, antialias=True, name: str = "resize"):
     """torchvision's resize of `images` to `size` (see Resize), in the input's form: the input itself when it
@@ -314,13 +318,18 @@ class Pad(ImageTransform):
 
     def __init__(self, padding, fill=0, padding_mode="constant"):
         self._sides = padding_sides(padding)
-        if isinstance(padding, (tuple, list)) and len(padding) == 1:
-            padding = padding[0]
-        self.padding, self.fill, self.padding_mode = padding, check_fill(fill), check_padding_mode(padding_mode)
+        if not isinstance(fill, (numbers.Number, tuple, list)):  # torchvision's Pad refuses None too
+            raise TypeError(f"Got inappropriate fill arg. Got fill={fill!r}")
+        check_fill(fill)
+        self.padding, self.fill, self.padding_mode = padding, fill, check_padding_mode(padding_mode)
 
     def apply(self, images: ImageBatch):
-        fill = fill_values(self.fill, images.channels, images.view.dtype) if self.padding_mode == "constant" else None
+        fill = fill_values(check_fill(self.fill), images.channels, images.view.dtype) \
+            if self.padding_mode == "constant" else None
         return images.give(pad(images.view, self._sides, fill, self.padding_mode))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(padding={self.padding}, fill={self.fill}, padding_mode={self.padding_mode})"
 
 
 # ---------------------------------------------------------------------------------------------- RandomResizedCrop
@@ -398,6 +407,11 @@ class RandomResizedCrop(ImageTransform):
         boxes = self.boxes(images.n, images.height, images.width, images.randomness)
         return images.give(resized_crop(images, boxes, *self.size, self.interpolation, self.antialias,
                                         "RandomResizedCrop"))
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(size={self.size}, scale={tuple(round(s, 4) for s in self.scale)}, "
+                f"ratio={tuple(round(r, 4) for r in self.ratio)}, interpolation={self.interpolation.value}, "
+                f"antialias={self.antialias})")
 
 
 # ------------------------------------------------------------------------------------------------ RandomRotation
@@ -484,7 +498,8 @@ class RandomRotation(ImageTransform):
             raise TypeError(f"center should be a sequence of length 2, got center={center!r}")
         if center is not None and len(center) != 2:
             raise ValueError(f"center should be a sequence of length 2, got center={center!r}")
-        self.expand, self.center, self.fill = expand, center, check_fill(fill)
+        check_fill(fill)
+        self.expand, self.center, self.fill = expand, center, 0 if fill is None else fill
 
     @property
     def batched(self):
@@ -505,6 +520,11 @@ class RandomRotation(ImageTransform):
             raise ValueError("RandomRotation(expand=True) gives each sample its own size: apply it one sample at a time")
         return images.give(rotate(images, angles, self.interpolation, self.expand, self.center, self.fill,
                                   "RandomRotation"))
+
+    def __repr__(self):
+        center = "" if self.center is None else f", center={self.center}"
+        return (f"{type(self).__name__}(degrees={self.degrees}, interpolation={self.interpolation.value}, "
+                f"expand={self.expand}{center}, fill={self.fill})")
 
 
 def rotation_angles(source, n: int, degrees, randomness=None) -> np.ndarray:

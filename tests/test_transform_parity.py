@@ -1,0 +1,137 @@
+"""The transforms and their functions against torchvision 0.28 itself: reprs, and the error type and message for
+typical wrong arguments and inputs (skipped without torchvision).
+
+Each case is one call written once and run on both sides: `side.T` is the transforms module, `side.F` the
+functional module, `side.I` InterpolationMode, `side.tensor` a float tensor (C, H, W) (a torch tensor for
+torchvision, a float32 array here), `side.pil` a Pillow RGB image. An error must have torchvision's type, and its
+message must begin with torchvision's message (README, "Differences from PyTorch": the value given may follow).
+"""
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+from tinytorch.data import transforms as ours
+from torch_reference import torchvision_or_none
+
+tv = torchvision_or_none()
+pytestmark = pytest.mark.skipif(tv is None, reason="needs torch and torchvision")
+
+
+def sides():
+    from PIL import Image
+
+    image = np.random.default_rng(0).integers(0, 256, (8, 9, 3), dtype=np.uint8)
+    tensor = (image.transpose(2, 0, 1) / 255).astype(np.float32)
+    import torch
+
+    theirs = types.SimpleNamespace(T=tv.transforms, F=tv.transforms.functional, I=tv.transforms.InterpolationMode,
+                                   tensor=torch.from_numpy(tensor.copy()), pil=Image.fromarray(image))
+    mine = types.SimpleNamespace(T=ours, F=ours.functional, I=ours.InterpolationMode, tensor=tensor.copy(),
+                                 pil=Image.fromarray(image))
+    return theirs, mine
+
+
+def outcome(call, side):
+    try:
+        return "value", call(side)
+    except Exception as error:  # noqa: BLE001 - the error is what is compared
+        return "error", error
+
+
+REPRS = {
+    "Resize(4)": lambda s: s.T.Resize(4),
+    "Resize((4, 5), nearest)": lambda s: s.T.Resize((4, 5), interpolation=s.I.NEAREST),
+    "Resize([4], max_size, antialias)": lambda s: s.T.Resize([4], max_size=10, antialias=False),
+    "Resize(4, pillow int 3)": lambda s: s.T.Resize(4, interpolation=3),
+    "Resize(4, bicubic)": lambda s: s.T.Resize(4, s.I.BICUBIC),
+    "CenterCrop(4)": lambda s: s.T.CenterCrop(4),
+    "CenterCrop((4, 5))": lambda s: s.T.CenterCrop((4, 5)),
+    "CenterCrop([3])": lambda s: s.T.CenterCrop([3]),
+    "Pad(2)": lambda s: s.T.Pad(2),
+    "Pad((1, 2))": lambda s: s.T.Pad((1, 2)),
+    "Pad([1, 2, 3, 4], edge)": lambda s: s.T.Pad([1, 2, 3, 4], fill=3, padding_mode="edge"),
+    "Pad(1, fill=(1, 2, 3))": lambda s: s.T.Pad(1, fill=(1, 2, 3)),
+    "Pad(1, fill=[1, 2, 3])": lambda s: s.T.Pad(1, fill=[1, 2, 3]),
+    "Pad([5], reflect)": lambda s: s.T.Pad([5], padding_mode="reflect"),
+    "Pad(1, fill=0.5, symmetric)": lambda s: s.T.Pad(1, 0.5, "symmetric"),
+    "RandomResizedCrop(4)": lambda s: s.T.RandomResizedCrop(4),
+    "RandomResizedCrop((4, 5), all)": lambda s: s.T.RandomResizedCrop((4, 5), scale=(0.5, 1.0), ratio=(1 / 3, 3.0),
+                                                                     interpolation=s.I.NEAREST, antialias=False),
+    "RandomResizedCrop([6], lists)": lambda s: s.T.RandomResizedCrop([6], scale=[0.25, 0.75], ratio=[0.5, 2]),
+    "RandomRotation(10)": lambda s: s.T.RandomRotation(10),
+    "RandomRotation((-5, 20), all)": lambda s: s.T.RandomRotation((-5, 20), interpolation=s.I.BILINEAR, expand=True,
+                                                                  center=(1, 2), fill=(1, 2, 3)),
+    "RandomRotation(10.5, fill=None)": lambda s: s.T.RandomRotation(10.5, fill=None),
+    "RandomRotation([1, 2], fill=[0.5])": lambda s: s.T.RandomRotation([1, 2], fill=[0.5], center=[3, 4]),
+    "ColorJitter(0.1)": lambda s: s.T.ColorJitter(0.1),
+    "ColorJitter(pairs, hue)": lambda s: s.T.ColorJitter(brightness=(0.5, 1.5), saturation=[0.2, 0.8], hue=0.2),
+    "ColorJitter()": lambda s: s.T.ColorJitter(),
+    "ColorJitter(contrast=2)": lambda s: s.T.ColorJitter(contrast=2, hue=(-0.1, 0.3)),
+    "GaussianBlur(3)": lambda s: s.T.GaussianBlur(3),
+    "GaussianBlur((3, 5), 1.0)": lambda s: s.T.GaussianBlur((3, 5), sigma=1.0),
+    "GaussianBlur([5], [0.5, 1])": lambda s: s.T.GaussianBlur([5], sigma=[0.5, 1]),
+    "RandomErasing()": lambda s: s.T.RandomErasing(),
+    "RandomErasing(all)": lambda s: s.T.RandomErasing(p=1, scale=(0.1, 0.2), ratio=(0.5, 2), value="random",
+                                                      inplace=True),
+    "RandomErasing(value=(1, 2, 3))": lambda s: s.T.RandomErasing(0.25, value=(1, 2, 3)),
+    "Grayscale()": lambda s: s.T.Grayscale(),
+    "Grayscale(3)": lambda s: s.T.Grayscale(num_output_channels=3),
+    "RandomGrayscale(0.3)": lambda s: s.T.RandomGrayscale(0.3),
+    "RandomCrop(4, padding=2)": lambda s: s.T.RandomCrop(4, padding=2),
+    "RandomHorizontalFlip(0.25)": lambda s: s.T.RandomHorizontalFlip(0.25),
+    "ToTensor()": lambda s: s.T.ToTensor(),
+    "Normalize": lambda s: s.T.Normalize((0.1307,), (0.3081,)),
+    "ToPILImage(RGB)": lambda s: s.T.ToPILImage("RGB"),
+}
+
+
+@pytest.mark.parametrize("case", list(REPRS))
+def test_repr_is_torchvisions(case):
+    theirs, mine = sides()
+    assert repr(REPRS[case](mine)) == repr(REPRS[case](theirs))
+
+
+def errors_alike(theirs, mine):
+    """Both calls fail with the same error type, and our message begins with torchvision's."""
+    (their_kind, their_error), (my_kind, my_error) = theirs, mine
+    assert their_kind == "error", f"torchvision gave {their_error!r}"
+    assert my_kind == "error", f"tinytorch gave {my_error!r}, torchvision raised {their_error!r}"
+    assert type(my_error) is type(their_error), f"{my_error!r} vs torchvision's {their_error!r}"
+    assert str(my_error).startswith(str(their_error)), f"{my_error!r} vs torchvision's {their_error!r}"
+
+
+NOT_AN_IMAGE = {"a list": [[1, 2]], "a string": "abc", "a number": 3, "None": None}
+
+FUNCTIONS = {
+    "get_dimensions": lambda F, x: F.get_dimensions(x),
+    "get_image_size": lambda F, x: F.get_image_size(x),
+    "get_image_num_channels": lambda F, x: F.get_image_num_channels(x),
+    "hflip": lambda F, x: F.hflip(x),
+    "vflip": lambda F, x: F.vflip(x),
+    "crop": lambda F, x: F.crop(x, 0, 0, 1, 1),
+    "center_crop": lambda F, x: F.center_crop(x, 1),
+    "pad": lambda F, x: F.pad(x, 1),
+    "resize": lambda F, x: F.resize(x, 2),
+    "resized_crop": lambda F, x: F.resized_crop(x, 0, 0, 1, 1, 2),
+    "rotate": lambda F, x: F.rotate(x, 10.0),
+    "erase": lambda F, x: F.erase(x, 0, 0, 1, 1, 0),
+    "adjust_brightness": lambda F, x: F.adjust_brightness(x, 1.0),
+    "adjust_contrast": lambda F, x: F.adjust_contrast(x, 1.0),
+    "adjust_saturation": lambda F, x: F.adjust_saturation(x, 1.0),
+    "adjust_hue": lambda F, x: F.adjust_hue(x, 0.1),
+    "rgb_to_grayscale": lambda F, x: F.rgb_to_grayscale(x),
+    "to_grayscale": lambda F, x: F.to_grayscale(x),
+    "gaussian_blur": lambda F, x: F.gaussian_blur(x, 3),
+}
+
+
+@pytest.mark.parametrize("given", list(NOT_AN_IMAGE))
+@pytest.mark.parametrize("function", list(FUNCTIONS))
+def test_a_function_refuses_what_is_not_an_image_as_torchvision_does(function, given):
+    value = NOT_AN_IMAGE[given]
+    theirs, mine = sides()
+    errors_alike(outcome(lambda s: FUNCTIONS[function](s.F, value), theirs),
+                 outcome(lambda s: FUNCTIONS[function](s.F, value), mine))
