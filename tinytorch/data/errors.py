@@ -46,5 +46,9 @@ class CorruptImageError(CorruptFileError, OSError):
     errors are, so code written for torchvision's `except OSError` still catches it."""
 
 
+class FolderChangedError(DataError):
+    """Files of a folder changed while they were being read into a cache; nothing was kept."""
+
+
 class TooSlowError(OSError):
     """A source delivered less than `download.MIN_RATE` bytes/s over `RATE_WINDOW` seconds; the next source is tried."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import marshal
+import math
 import numbers
 import os
 import re
@@ -19,16 +20,19 @@ import warnings
 
 import numpy as np
 
-from .storage.atomic import replacing
-from .storage.cache import default_root, make_folder
+from .storage.atomic import open_trusted, replacing
+from .storage.cache import default_root, identity, make_folder
 from ..dataset import Dataset, as_index_array, check_index
 from .storage.download import check_space, lock
-from ..errors import CorruptImageError, DatasetNotFoundError
+from ..errors import CorruptImageError, DatasetNotFoundError, FolderChangedError
 from ..transforms import Resize, apply_to_batch
 from .base import vision_repr
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 CACHE_VERSION = 2  # part of every cache key: bump it when the cache's layout or decoding changes
+# <settings>-<selection>-<state>.npy (version 1: <settings>-<state>.npy) and its working files <name>.<pid>.part:
+# only files named so are ever removed from a cache folder, so nothing else placed there is touched
+CACHE_NAME = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{8}-)?[0-9a-f]{32}\.npy(?:\.[0-9]+\.part)?")
 
 
 def has_file_allowed_extension(filename: str, extensions) -> bool:
@@ -233,8 +237,11 @@ class ImageFolder(DatasetFolder):
     A new state replaces the cache of an earlier state of the same settings and selection, never another
     selection's (train and val over one tree keep their caches). The cache is decoded when the dataset is made, in
     this process, written sequentially to a temporary file renamed once complete (a full disk or quota is a
-    DiskSpaceError with nothing left), and checked when opened (dtype, shape, file size): a damaged cache is
-    rebuilt, never used. Its pixels are not hashed: a cache file edited in place with its size kept is not detected.
+    DiskSpaceError with nothing left); a file edited, replaced or removed during the build is a FolderChangedError
+    with nothing kept. The cache is checked when opened (dtype, shape, file size; a regular file of this user's, not a
+    link or a FIFO or another user's file, as a shared cache root could hold): one that fails is rebuilt, never used.
+    Only files named as caches are ever removed from the cache folder. Its pixels are not hashed: a cache file edited
+    in place with its size kept is not detected.
     """
 
     def __init__(self, root, transform=None, target_transform=None, loader=default_loader, is_valid_file=None,
@@ -251,8 +258,8 @@ class ImageFolder(DatasetFolder):
                             f"{cache_key!r}")
         self.data, self.cache_path, self._target_array = None, None, None
         if cache:
-            self.cache_path = self._cache_path(is_valid_file, cache_key)
-            self._serve_from(self._cached_images())
+            self.cache_path, listing = self._cache_path(is_valid_file, cache_key)
+            self._serve_from(self._cached_images(listing))
 
     def _serve_from(self, images):
         self.data, self._target_array = images, np.asarray(self.targets, dtype=np.int64)
@@ -287,7 +294,7 @@ class ImageFolder(DatasetFolder):
     def __setstate__(self, state):
         self.__dict__.update(state)
         if self.cache_path is not None:
-            if (images := self._cached_images(build=False)) is None:
+            if (images := self._cached_images()) is None:
                 raise DatasetNotFoundError(
                     f"the cache {self.cache_path} of {self.root} is gone or changed since this dataset was made (was "
                     f"the folder changed, and cached again?): make the ImageFolder again")
@@ -299,7 +306,8 @@ class ImageFolder(DatasetFolder):
         return image if self._resize is None else np.asarray(self._resize(image))
 
     def _cache_path(self, is_valid_file, cache_key):
-        """<cache root>/folders/<folder name>-<path hash>/<settings>-<selection>-<state>.npy (class docstring)."""
+        """(<cache root>/folders/<folder name>-<path hash>/<settings>-<selection>-<state>.npy (class docstring),
+        the samples' identities (storage.cache.identity) the state was computed from)."""
         root = os.path.realpath(os.path.expanduser(self.root))
         loader = cache_key or callable_key(self.loader)
         if loader is None:
@@ -308,11 +316,10 @@ class ImageFolder(DatasetFolder):
                 f"run to the next (a bound method, lambda, nested function, partial or callable object may decode "
                 f"differently with the same name): pass cache_key='a name that changes whenever the loader does', "
                 f"or a loader defined with def at the top of a module, or cache=False")
-        listing, base = hashlib.sha256(), os.path.expanduser(self.root)
-        for path, target in self.samples:
-            info = os.stat(path)
-            listing.update(os.fsencode(os.path.relpath(path, base)) + f"\0{target}\0{info.st_size}\0{info.st_mtime_ns}"
-                           f"\0{info.st_ino}\0{info.st_ctime_ns}\n".encode())
+        state, base, listing = hashlib.sha256(), os.path.expanduser(self.root), [identity(path) for path, _ in self.samples]
+        for (path, target), (size, mtime, inode, ctime) in zip(self.samples, listing):
+            state.update(os.fsencode(os.path.relpath(path, base)) + f"\0{target}\0{size}\0{mtime}\0{inode}\0{ctime}\n"
+                         .encode())
         rules = [repr(IMG_EXTENSIONS) if is_valid_file is None else callable_key(is_valid_file),
                  callable_key(type(self).find_classes), callable_key(type(self).make_dataset)]
         if None in rules:  # a rule that cannot be identified: the chosen files and classes stand for it
@@ -320,33 +327,37 @@ class ImageFolder(DatasetFolder):
         settings, selection = _short_hash(repr((CACHE_VERSION, loader, self.size))), _short_hash(repr(rules))
         folder = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', os.path.basename(root))[:40]}-" \
                  f"{hashlib.sha256(os.fsencode(root)).hexdigest()[:16]}"
-        return default_root() / "folders" / folder / f"{settings}-{selection}-{listing.hexdigest()[:32]}.npy"
+        return default_root() / "folders" / folder / f"{settings}-{selection}-{state.hexdigest()[:32]}.npy", listing
 
-    def _cached_images(self, build: bool = True):
-        """The cache at `cache_path`, memory-mapped; if it is missing or damaged, decoded and written first (or
-        None when not `build`)."""
+    def _cached_images(self, listing=None):
+        """The cache at `cache_path`, memory-mapped; if it is missing or damaged and `listing` (the samples'
+        identities its name stands for) is given, decoded and written first; else None."""
         if not self.samples:  # nothing to decode (allow_empty=True and no file at all)
             return np.zeros((0,), np.uint8)
-        if (images := _open_cache(self.cache_path, len(self))) is not None or not build:
+        if (images := _open_cache(self.cache_path, len(self))) is not None or listing is None:
             return images
-        make_folder(self.cache_path.parent)
-        with lock(self.cache_path.parent):
+        folder = make_folder(self.cache_path.parent)
+        with lock(folder):
+            ours = [name for name in os.listdir(folder) if CACHE_NAME.fullmatch(name)]
             if (images := _open_cache(self.cache_path, len(self))) is None:  # not built meanwhile
-                for leftover in self.cache_path.parent.glob("*.part"):  # of a killed build: none runs but ours
-                    leftover.unlink(missing_ok=True)
-                self._write_cache()
+                for leftover in ours:  # working files of a killed build: none runs but ours
+                    if leftover.endswith(".part"):
+                        (folder / leftover).unlink(missing_ok=True)
+                self._write_cache(listing)
                 images = _open_cache(self.cache_path, len(self))
             settings_and_selection = self.cache_path.name.rsplit("-", 1)[0]
-            for stale in self.cache_path.parent.glob("*.npy"):  # earlier states, and version 1's <settings>-<state>
-                if stale != self.cache_path and (stale.name.startswith(settings_and_selection + "-")
-                                                 or stale.name.count("-") == 1):
-                    stale.unlink(missing_ok=True)
+            for stale in ours:  # earlier states of this selection, and version 1's <settings>-<state>
+                if stale.endswith(".npy") and stale != self.cache_path.name and (
+                        stale.startswith(settings_and_selection + "-") or stale.count("-") == 1):
+                    (folder / stale).unlink(missing_ok=True)
         return images
 
-    def _write_cache(self):
+    def _write_cache(self, listing):
         """Decode every sample and write them one after another into a temporary .npy, renamed to `cache_path` once
         complete (atomic.replacing): sequential writes meet a full disk or quota as ENOSPC/EDQUOT, a DiskSpaceError,
-        where a memory map of a sparse file would die of SIGBUS."""
+        where a memory map of a sparse file would die of SIGBUS. A sample whose identity is no longer `listing`'s
+        once all are decoded (edited, replaced or removed meanwhile) is a FolderChangedError, and nothing is kept:
+        the cache's name would promise the old pixels."""
         from tqdm import tqdm  # only where it is used: tinytorch.data itself needs only NumPy
 
         first_path = self.samples[0][0]
@@ -368,6 +379,11 @@ class ImageFolder(DatasetFolder):
                 handle.write(np.ascontiguousarray(image).data)
             handle.flush()
             os.fsync(handle.fileno())  # the bytes are on disk (or the disk said it is full) before the rename
+            for (path, _), seen in zip(self.samples, listing):
+                if _identity_or_none(path) != seen:
+                    raise FolderChangedError(
+                        f"{path} changed (edited, replaced or removed) while {self.root} was being cached, so the "
+                        f"cache was not kept; make the ImageFolder again once the folder is no longer being changed")
 
     def _cacheable(self, path) -> np.ndarray:
         image = np.asarray(self._decode(path))
@@ -394,14 +410,28 @@ def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
-def _open_cache(path, length: int):
-    """The cache file memory-mapped read-only, or None if it is missing or does not fit (a damaged file)."""
+def _identity_or_none(path):
     try:
-        images = np.load(path, mmap_mode="r")
-    except (OSError, ValueError, EOFError):
+        return identity(path)
+    except OSError:
         return None
-    if not isinstance(images, np.memmap) or images.dtype != np.uint8 or images.ndim not in (3, 4) \
-            or len(images) != length or images.offset + images.nbytes != os.path.getsize(path):
+
+
+def _open_cache(path, length: int):
+    """The cache file memory-mapped read-only, or None if it is missing, not to be trusted (atomic.open_trusted:
+    a FIFO, a link, another user's file) or does not fit (a damaged file)."""
+    if (handle := open_trusted(path)) is None:
         return None
-    return images
+    with handle:
+        try:
+            if np.lib.format.read_magic(handle) != (1, 0):  # the version _write_cache writes
+                return None
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(handle)
+            offset = handle.tell()
+            if fortran_order or dtype != np.uint8 or len(shape) not in (3, 4) or shape[0] != length \
+                    or offset + math.prod(shape) != os.fstat(handle.fileno()).st_size:
+                return None
+            return np.memmap(handle, dtype=np.uint8, mode="r", offset=offset, shape=shape)
+        except (OSError, ValueError, EOFError):
+            return None
 

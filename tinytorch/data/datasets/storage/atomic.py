@@ -42,6 +42,24 @@ def open_own_file(path):
     raise UnusablePathError(f"{path} keeps being replaced by a link; something else is writing in this folder")
 
 
+def open_trusted(path):
+    """`path` opened for reading ('rb') if it is a regular file owned by this user and not a link, else None.
+
+    For what the data layer trusts without checking (md5 records, decoded caches): a FIFO planted at the name is
+    never waited on, a link is not followed, and a file another user could have written in a shared folder (whose
+    name anyone can compute) is ignored, so it cannot vouch for bytes it never saw.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != getattr(os, "geteuid", lambda: info.st_uid)():
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
+
+
 def disk_full(path, what: str) -> DiskSpaceError:
     """The DiskSpaceError for `what` not fitting beside `path` (its partial file already removed)."""
     return DiskSpaceError(f"the disk holding {Path(path).parent} is full (or its quota is used up): {what} did not "

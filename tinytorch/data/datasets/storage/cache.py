@@ -14,11 +14,12 @@ import json
 import os
 from pathlib import Path
 
-from .atomic import replacing
+from .atomic import open_trusted, replacing
 from ...errors import DiskSpaceError, UnusablePathError
 
 RECORD = ".tinytorch-md5.json"
 OLD_DERIVED_RECORD = ".tinytorch-derived.json"  # written by versions before the record was one file
+RECORD_LIMIT = 16 << 20  # bytes: a record is ~200 bytes a file, so a larger one is not ours and is ignored
 
 
 def default_root(root=None) -> Path:
@@ -50,10 +51,16 @@ def make_folder(folder) -> Path:
 
 
 def read_record(path) -> dict:
-    """The JSON object in the file at `path`; a missing, unreadable or malformed file counts as empty."""
+    """The JSON object in the file at `path`; a missing, unreadable, malformed (too large, too deeply nested) or
+    untrusted file (atomic.open_trusted: a FIFO, a link, another user's) counts as empty."""
+    handle = open_trusted(path)
+    if handle is None:
+        return {}
     try:
-        record = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+        with handle:
+            text = handle.read(RECORD_LIMIT + 1)
+        record = json.loads(text) if len(text) <= RECORD_LIMIT else None
+    except (OSError, ValueError, RecursionError):
         return {}
     return record if isinstance(record, dict) else {}
 
@@ -69,8 +76,9 @@ def write_record(path, record: dict) -> None:
 
 
 def identity(path) -> list:
-    """What changes whenever the file at `path` is replaced or edited: size, mtime, inode and change time (ns)."""
-    info = os.stat(path)
+    """What changes whenever the file at `path` (or an os.stat_result) is replaced or edited: size, mtime, inode
+    and change time (ns)."""
+    info = path if isinstance(path, os.stat_result) else os.stat(path)
     return [info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns]
 
 
@@ -107,10 +115,12 @@ def record_written(folder, changes: dict) -> None:
     _update(Path(folder), {name: {"written": digest} for name, digest in changes.items()})
 
 
-def remember(path, digest: str) -> None:
-    """Record that `path`, as it is now on disk, has md5 `digest` (best effort: a read-only folder is fine)."""
+def remember(path, digest: str, seen=None) -> None:
+    """Record that `path`, as it is now on disk (or as `seen`, its identity when hashed), has md5 `digest` (best
+    effort: a read-only folder is fine). Nothing is recorded if the file changed since it was `seen`."""
     path = Path(path)
-    _update(path.parent, {path.name: {"seen": identity(path) + [digest]}})
+    if seen is None or seen == identity(path):
+        _update(path.parent, {path.name: {"seen": identity(path) + [digest]}})
 
 
 def known_md5(path) -> str | None:
@@ -122,19 +132,21 @@ def known_md5(path) -> str | None:
 
 
 def md5(path, *, rehash: bool = False) -> str:
-    """The md5 hex digest of the file at `path`: remembered when unchanged, computed (and remembered) otherwise."""
+    """The md5 hex digest of the file at `path`: remembered when unchanged, computed otherwise, and then remembered
+    only if the file did not change while it was read (a file still being written is hashed again next time)."""
     digest = None if rehash else known_md5(path)
     if digest is None:
         hasher = new_md5()
         try:
             with open(path, "rb") as handle:
+                seen = identity(os.fstat(handle.fileno()))
                 while chunk := handle.read(1 << 20):
                     hasher.update(chunk)
         except OSError as exc:
             raise UnusablePathError(f"cannot read {path} ({exc.strerror}): check that it is a file you may read, or "
                                     f"move it away and download it again") from None
         digest = hasher.hexdigest()
-        remember(path, digest)
+        remember(path, digest, seen)
     return digest
 
 

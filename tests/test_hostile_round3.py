@@ -1,0 +1,207 @@
+"""A third hostile round (issue 16's new code): FIFOs, links and other users' files where the data layer keeps its
+records and caches, folders that change while they are cached, files still being written, odd roots, interrupted
+builds and the loader's odd samplers and states. Each case failed (or hung) before its fix; none may hang."""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tinytorch.data import ImageFolder
+from tinytorch.data.datasets.storage import cache
+from tinytorch.data.errors import FolderChangedError
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("isolated_cache")
+OTHER_USER = 12345  # a uid that is not ours: the tests run as root, so os.chown can make another user's file
+
+
+class Hung(BaseException):
+    """Raised by the alarm: not an OSError, so no `except OSError` in the code under test can swallow it."""
+
+
+@pytest.fixture
+def no_hang():
+    """Fail, rather than hang the suite, if the test blocks for 20 s (opening a FIFO blocks forever)."""
+    def interrupt(*_):
+        raise Hung("blocked for 20 s")
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def pixels(seed):
+    return np.random.default_rng(seed).integers(0, 256, (4, 5, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "tree"
+    for seed, name in enumerate(["a/1.bmp", "a/2.bmp", "b/1.bmp"]):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels(seed)).save(root / name)
+    return root
+
+
+@pytest.fixture
+def hashed(tmp_path):
+    """A file whose md5 is remembered in its folder's record."""
+    path = tmp_path / "data" / "f"
+    path.parent.mkdir()
+    path.write_bytes(b"the verified bytes")
+    cache.md5(path)
+    return path
+
+
+DIGEST = hashlib.md5(b"the verified bytes").hexdigest()
+
+
+# --- the md5 record: what vouches for a file without reading it --------------------------------------------------
+
+def test_a_fifo_in_place_of_the_record_is_never_waited_on(hashed, no_hang):
+    record = hashed.parent / cache.RECORD
+    record.unlink()
+    os.mkfifo(record)
+    assert cache.known_md5(hashed) is None and cache.md5(hashed) == DIGEST
+    assert record.is_file()  # replaced by a record of our own, the FIFO itself (not what it leads to) gone
+
+
+def test_a_fifo_in_place_of_the_old_derived_record_is_never_waited_on(hashed, no_hang):
+    os.mkfifo(hashed.parent / cache.OLD_DERIVED_RECORD)
+    assert cache.written_digests(hashed.parent) == {} and cache.md5(hashed) == DIGEST
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"f": {"seen": "x", "written": 5}}',
+                                  '{"f": {"seen": [1, 2, 3, 4, {"a": 1}]}}', "\xff\xfe not json", "1e999999"])
+def test_a_corrupt_record_counts_as_empty(hashed, text):
+    (hashed.parent / cache.RECORD).write_bytes(text.encode(errors="surrogateescape"))
+    assert cache.known_md5(hashed) is None and cache.written_digests(hashed.parent) == {}
+    assert cache.md5(hashed) == DIGEST and cache.known_md5(hashed) == DIGEST
+
+
+def test_a_record_larger_than_any_of_ours_is_not_read_into_memory(hashed, monkeypatch):
+    record = json.loads((hashed.parent / cache.RECORD).read_text())
+    (hashed.parent / cache.RECORD).write_text(json.dumps(record) + " " * 200)
+    monkeypatch.setattr(cache, "RECORD_LIMIT", 150)
+    assert cache.known_md5(hashed) is None
+
+
+def test_a_record_written_by_another_user_vouches_for_nothing(hashed):
+    """In a shared folder anyone can write a record whose name and identities they can compute."""
+    record_path = hashed.parent / cache.RECORD
+    record = json.loads(record_path.read_text())
+    record["f"]["seen"][4] = "0" * 32  # the digest the wrong bytes would need
+    record_path.write_text(json.dumps(record))
+    os.chown(record_path, OTHER_USER, OTHER_USER)
+    assert cache.known_md5(hashed) is None and cache.md5(hashed) == DIGEST
+
+
+def test_a_link_in_place_of_the_record_is_not_followed(hashed, tmp_path):
+    elsewhere = tmp_path / "users-notes.json"
+    elsewhere.write_text(json.dumps({"f": {"seen": cache.identity(hashed) + ["0" * 32]}}))
+    (hashed.parent / cache.RECORD).unlink()
+    (hashed.parent / cache.RECORD).symlink_to(elsewhere)
+    assert cache.known_md5(hashed) is None and cache.md5(hashed) == DIGEST
+    assert json.loads(elsewhere.read_text()) == {"f": {"seen": cache.identity(hashed) + ["0" * 32]}}  # untouched
+
+
+def test_a_file_that_changes_while_it_is_hashed_is_not_remembered(tmp_path, monkeypatch):
+    """`verify` on a file still being written: the digest of what was read must not vouch for what is there."""
+    path = tmp_path / "growing"
+    path.write_bytes(b"first half")
+    real = cache.new_md5
+
+    class WriterMeanwhile:
+        def __init__(self):
+            self.hasher, self.appended = real(), False
+
+        def update(self, chunk):
+            self.hasher.update(chunk)
+            if not self.appended:  # the writer appends while the hash is computed, once
+                self.appended = True
+                with open(path, "ab") as handle:
+                    handle.write(b", second half")
+
+        def hexdigest(self):
+            return self.hasher.hexdigest()
+
+    monkeypatch.setattr(cache, "new_md5", WriterMeanwhile)
+    assert cache.md5(path) in {hashlib.md5(b"first half").hexdigest(), hashlib.md5(path.read_bytes()).hexdigest()}
+    monkeypatch.setattr(cache, "new_md5", real)
+    assert cache.known_md5(path) is None
+    assert cache.md5(path) == hashlib.md5(path.read_bytes()).hexdigest() == cache.known_md5(path)
+
+
+# --- the ImageFolder cache ---------------------------------------------------------------------------------------
+
+def test_a_fifo_in_place_of_the_cache_is_never_waited_on(tree, no_hang):
+    path = ImageFolder(tree, cache=True).cache_path
+    path.unlink()
+    os.mkfifo(path)
+    again = ImageFolder(tree, cache=True)
+    assert again.cache_path == path and path.is_file() and np.array_equal(again[1][0], pixels(1))
+
+
+def test_a_cache_written_by_another_user_is_never_served(tree):
+    """Cache names are computable from the folder: in a shared cache root another user could plant pixels."""
+    path = ImageFolder(tree, cache=True).cache_path
+    planted = np.load(path)
+    planted[:] = 255
+    np.save(path.with_name("planted.npy"), planted)
+    os.replace(path.with_name("planted.npy"), path)
+    os.chown(path, OTHER_USER, OTHER_USER)
+    again = ImageFolder(tree, cache=True)
+    assert np.array_equal(again[1][0], pixels(1)) and path.stat().st_uid == os.geteuid()
+
+
+def test_a_link_in_place_of_the_cache_is_not_followed(tree, tmp_path):
+    path = ImageFolder(tree, cache=True).cache_path
+    users = tmp_path / "users-array.npy"
+    os.replace(path, users)
+    path.symlink_to(users)
+    again = ImageFolder(tree, cache=True)
+    assert np.array_equal(again[0][0], pixels(0)) and path.is_file() and not path.is_symlink() and users.is_file()
+
+
+def test_files_a_user_placed_in_the_cache_folder_are_never_removed(tree):
+    folder = ImageFolder(tree, cache=True).cache_path.parent
+    placed = [folder / "my-notes.npy", folder / "mine.part", folder / "export.npy.1.part", folder / "README"]
+    for path in placed:
+        path.write_bytes(b"the user's")
+    Image.fromarray(pixels(9)).save(tree / "b" / "2.bmp")  # a new state: the old cache is replaced
+    again = ImageFolder(tree, cache=True)
+    assert len(again) == 4 and all(path.read_bytes() == b"the user's" for path in placed)
+    assert sorted(path.name for path in folder.glob("*.npy")) == sorted(["my-notes.npy", again.cache_path.name])
+
+
+EDITS = {}  # path -> the edit the loader below makes to another file while decoding it
+
+
+def editing_loader(path):
+    """A loader that, like a user working on the folder during a build, edits another file meanwhile."""
+    if (edit := EDITS.pop(path, None)) is not None:
+        edit()
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+@pytest.mark.parametrize("change", ["edit", "replace", "remove"])
+def test_a_file_changed_while_the_folder_is_cached_leaves_no_cache_promising_the_old_state(tree, change):
+    decoded = tree / "a" / "1.bmp"  # changed once its old pixels are in the cache being written
+    edits = {"edit": lambda: Image.fromarray(pixels(7)).save(decoded), "remove": decoded.unlink,
+             "replace": lambda: (Image.fromarray(pixels(7)).save(tree / "new.bmp"), os.replace(tree / "new.bmp", decoded))}
+    EDITS[str(tree / "b" / "1.bmp")] = edits[change]
+    with pytest.raises(FolderChangedError, match=r"a/1\.bmp changed .* make the ImageFolder again"):
+        ImageFolder(tree, loader=editing_loader, cache=True)
+    folder = next((Path(os.environ["TINYTORCH_DATA"]) / "folders").iterdir())
+    assert [path.name for path in folder.iterdir() if path.name != ".lock"] == []  # no cache, no working file
+    if change != "remove":
+        again = ImageFolder(tree, loader=editing_loader, cache=True)
+        assert np.array_equal(again[0][0], pixels(7))
