@@ -9,6 +9,7 @@ message must begin with torchvision's message (README, "Differences from PyTorch
 from __future__ import annotations
 
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from tinytorch.data import transforms as ours
 from torch_reference import torchvision_or_none
 
 tv = torchvision_or_none()
+README = (Path(__file__).parents[1] / "README.md").read_text()
 pytestmark = pytest.mark.skipif(tv is None, reason="needs torch and torchvision")
 
 
@@ -135,3 +137,114 @@ def test_a_function_refuses_what_is_not_an_image_as_torchvision_does(function, g
     theirs, mine = sides()
     errors_alike(outcome(lambda s: FUNCTIONS[function](s.F, value), theirs),
                  outcome(lambda s: FUNCTIONS[function](s.F, value), mine))
+
+
+# Wrong arguments and inputs, each transform and function. The value is how the call must end here:
+# "same": torchvision's error type, its message first; EARLY: torchvision accepts the argument (and fails later,
+# computes something else, or trips over it with Python's own error), and we raise TypeError or ValueError at once,
+# naming the argument (its README row); any other string: the README row of another deliberate difference.
+EARLY = "wrong argument types and values"
+WRONG = {
+    # geometry
+    "Resize(size=None)": (lambda s: s.T.Resize(None), "same"),
+    "Resize((1, 2, 3))": (lambda s: s.T.Resize((1, 2, 3)), "same"),
+    "Resize(0)": (lambda s: s.T.Resize(0), EARLY),
+    "Resize('a')": (lambda s: s.T.Resize("a"), EARLY),
+    "Resize(10, max_size=5)(pil)": (lambda s: s.T.Resize(10, max_size=5)(s.pil), "same"),
+    "Resize((10, 10), max_size=20)": (lambda s: s.T.Resize((10, 10), max_size=20), EARLY),
+    "CenterCrop((1, 2, 3))": (lambda s: s.T.CenterCrop((1, 2, 3)), "same"),
+    "CenterCrop(0)": (lambda s: s.T.CenterCrop(0), EARLY),
+    "CenterCrop(None)": (lambda s: s.T.CenterCrop(None), EARLY),  # torchvision: "NoneType has no len()"
+    "Pad('a')": (lambda s: s.T.Pad("a"), "same"),
+    "Pad(1, fill='a')": (lambda s: s.T.Pad(1, fill="a"), "same"),
+    "Pad(1, fill=None)": (lambda s: s.T.Pad(1, fill=None), "same"),
+    "Pad(1, padding_mode='wrap')": (lambda s: s.T.Pad(1, padding_mode="wrap"), "same"),
+    "Pad((1, 2, 3))": (lambda s: s.T.Pad((1, 2, 3)), "same"),
+    "Pad(-1)": (lambda s: s.T.Pad(-1), "`Pad` with negative padding"),
+    "Pad(1.5)": (lambda s: s.T.Pad(1.5), EARLY),
+    "RandomResizedCrop((1, 2, 3))": (lambda s: s.T.RandomResizedCrop((1, 2, 3)), "same"),
+    "RandomResizedCrop(4, scale=0.5)": (lambda s: s.T.RandomResizedCrop(4, scale=0.5), "same"),
+    "RandomResizedCrop(4, ratio=2)": (lambda s: s.T.RandomResizedCrop(4, ratio=2), "same"),
+    "RandomResizedCrop(0)": (lambda s: s.T.RandomResizedCrop(0), EARLY),
+    "RandomResizedCrop(4, ratio=(0, 1))": (lambda s: s.T.RandomResizedCrop(4, ratio=(0, 1)), EARLY),
+    "RandomRotation(-1)": (lambda s: s.T.RandomRotation(-1), "same"),
+    "RandomRotation([-0.7])": (lambda s: s.T.RandomRotation([-0.7]), "same"),
+    "RandomRotation('ab')": (lambda s: s.T.RandomRotation("ab"), EARLY),  # torchvision: float('a') fails
+    "RandomRotation(None)": (lambda s: s.T.RandomRotation(None), "same"),
+    "RandomRotation(10, center=1)": (lambda s: s.T.RandomRotation(10, center=1), "same"),
+    "RandomRotation(10, center=(1, 2, 3))": (lambda s: s.T.RandomRotation(10, center=(1, 2, 3)), "same"),
+    "RandomRotation(10, fill={})": (lambda s: s.T.RandomRotation(10, fill={}), "same"),
+    # colour
+    "ColorJitter(brightness=-1)": (lambda s: s.T.ColorJitter(brightness=-1), "same"),
+    "ColorJitter(brightness=(2, 1))": (lambda s: s.T.ColorJitter(brightness=(2, 1)), "same"),
+    "ColorJitter(contrast=(-1, 1))": (lambda s: s.T.ColorJitter(contrast=(-1, 1)), "same"),
+    "ColorJitter(saturation='a')": (lambda s: s.T.ColorJitter(saturation="a"), "same"),
+    "ColorJitter(hue=0.6)": (lambda s: s.T.ColorJitter(hue=0.6), "same"),
+    "ColorJitter(hue=(-0.6, 0.1))": (lambda s: s.T.ColorJitter(hue=(-0.6, 0.1)), "same"),
+    "ColorJitter(brightness=(1, 2, 3))": (lambda s: s.T.ColorJitter(brightness=(1, 2, 3)), "same"),
+    "Grayscale(2)": (lambda s: s.T.Grayscale(2), EARLY),
+    "RandomGrayscale(p=2)": (lambda s: s.T.RandomGrayscale(p=2), EARLY),
+    "GaussianBlur('k')": (lambda s: s.T.GaussianBlur("kernel"), "same"),
+    "GaussianBlur(4)": (lambda s: s.T.GaussianBlur(4), "same"),
+    "GaussianBlur((3, 3, 3))": (lambda s: s.T.GaussianBlur((3, 3, 3)), "same"),
+    "GaussianBlur(3, 0)": (lambda s: s.T.GaussianBlur(3, 0), "same"),
+    "GaussianBlur(3, (2, 1))": (lambda s: s.T.GaussianBlur(3, (2, 1)), "same"),
+    "GaussianBlur(3, 'a')": (lambda s: s.T.GaussianBlur(3, "a"), "same"),
+    "GaussianBlur(-3)": (lambda s: s.T.GaussianBlur(-3), "same"),
+    "RandomErasing(value='x')": (lambda s: s.T.RandomErasing(value="x"), "same"),
+    "RandomErasing(value={})": (lambda s: s.T.RandomErasing(value={}), "same"),
+    "RandomErasing(p=2)": (lambda s: s.T.RandomErasing(p=2), "same"),
+    "RandomErasing(p=-0.5)": (lambda s: s.T.RandomErasing(p=-0.5), "same"),
+    "RandomErasing(scale=(0, 2))": (lambda s: s.T.RandomErasing(scale=(0, 2)), "same"),
+    "RandomErasing(scale=0.5)": (lambda s: s.T.RandomErasing(scale=0.5), "same"),
+    "RandomErasing(ratio=0.5)": (lambda s: s.T.RandomErasing(ratio=0.5), "same"),
+    "RandomErasing(value=(1, 2))(tensor)": (lambda s: s.T.RandomErasing(p=1, value=(1, 2))(s.tensor), "same"),
+    "RandomErasing(p=1)(pil)": (lambda s: s.T.RandomErasing(p=1)(s.pil), "`RandomErasing` on a Pillow image"),
+    # functions: arguments
+    "F.adjust_brightness(pil, -1)": (lambda s: s.F.adjust_brightness(s.pil, -1), EARLY),  # Pillow extrapolates
+    "F.adjust_contrast(tensor, -1)": (lambda s: s.F.adjust_contrast(s.tensor, -1), "same"),
+    "F.adjust_saturation(pil, -1)": (lambda s: s.F.adjust_saturation(s.pil, -1), EARLY),
+    "F.adjust_hue(pil, 0.7)": (lambda s: s.F.adjust_hue(s.pil, 0.7), "same"),
+    "F.adjust_hue(tensor, -0.7)": (lambda s: s.F.adjust_hue(s.tensor, -0.7), "same"),
+    "F.rgb_to_grayscale(tensor, 2)": (lambda s: s.F.rgb_to_grayscale(s.tensor, 2), "same"),
+    "F.to_grayscale(pil, 2)": (lambda s: s.F.to_grayscale(s.pil, 2), "same"),
+    "F.gaussian_blur(tensor, 4)": (lambda s: s.F.gaussian_blur(s.tensor, 4), "same"),
+    "F.gaussian_blur(tensor, 'a')": (lambda s: s.F.gaussian_blur(s.tensor, "a"), "same"),
+    "F.gaussian_blur(tensor, (3, 3, 3))": (lambda s: s.F.gaussian_blur(s.tensor, (3, 3, 3)), "same"),
+    "F.gaussian_blur(tensor, 3, 0)": (lambda s: s.F.gaussian_blur(s.tensor, 3, 0), "same"),
+    "F.gaussian_blur(tensor, 3, 'a')": (lambda s: s.F.gaussian_blur(s.tensor, 3, "a"), "same"),
+    "F.gaussian_blur(tensor, 3, (1, 2, 3))": (lambda s: s.F.gaussian_blur(s.tensor, 3, (1, 2, 3)), "same"),
+    "F.pad(pil, 'a')": (lambda s: s.F.pad(s.pil, "a"), "same"),
+    "F.pad(pil, (1, 2, 3))": (lambda s: s.F.pad(s.pil, (1, 2, 3)), "same"),
+    "F.pad(pil, 1, padding_mode='wrap')": (lambda s: s.F.pad(s.pil, 1, padding_mode="wrap"), "same"),
+    "F.pad(tensor, 1, fill='a')": (lambda s: s.F.pad(s.tensor, 1, fill="a"), "same"),
+    "F.resize(pil, 'a')": (lambda s: s.F.resize(s.pil, "a"), EARLY),  # torchvision: 'str' / 'int' fails
+    "F.resize(pil, (1, 2, 3))": (lambda s: s.F.resize(s.pil, (1, 2, 3)), "same"),
+    "F.resize(pil, (4, 4), max_size=8)": (lambda s: s.F.resize(s.pil, (4, 4), max_size=8), "same"),
+    "F.resize(pil, 4, max_size=3)": (lambda s: s.F.resize(s.pil, 4, max_size=3), "same"),
+    "F.rotate(pil, 'a')": (lambda s: s.F.rotate(s.pil, "a"), "same"),
+    "F.rotate(pil, 10, center=1)": (lambda s: s.F.rotate(s.pil, 10, center=1), "same"),
+    "F.center_crop(pil, (1, 2, 3))": (lambda s: s.F.center_crop(s.pil, (1, 2, 3)), EARLY),  # too many to unpack
+    "F.erase(pil, 0, 0, 1, 1, 0)": (lambda s: s.F.erase(s.pil, 0, 0, 1, 1, 0), "same"),
+}
+
+
+INTERPOLATION = pytest.mark.xfail(strict=True, reason="BUG: ValueError where torchvision raises TypeError; "
+                                  "waits for tests/test_image_transforms.py:183 to expect TypeError")
+WRONG["Resize(4, interpolation='x')"] = (lambda s: s.T.Resize(4, interpolation="x")(s.pil), "same")
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, marks=INTERPOLATION) if "interpolation" in case else case
+                                  for case in WRONG])
+def test_a_wrong_argument_fails_as_in_torchvision(case):
+    call, expected = WRONG[case]
+    theirs, mine = sides()
+    their_outcome, my_outcome = outcome(call, theirs), outcome(call, mine)
+    if expected == "same":
+        errors_alike(their_outcome, my_outcome)
+        return
+    kind, error = my_outcome
+    assert kind == "error" and isinstance(error, (TypeError, ValueError)), my_outcome
+    if their_outcome[0] == "error":  # else torchvision accepted it
+        assert str(error) != str(their_outcome[1]), "the same error as torchvision's: the case is 'same'"
+    assert f"| {expected}" in README, f"README's Differences table has no row {expected!r}"

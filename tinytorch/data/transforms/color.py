@@ -179,7 +179,7 @@ class RandomGrayscale(ImageTransform):
 
 # -------------------------------------------------------------------------------------------------- ColorJitter
 
-def _factor_range(value, name: str, center: float = 1.0, bound=(0.0, math.inf), clip_first_on_zero: bool = True):
+def _factor_range(value, name: str, center: float = 1.0, bound=(0, math.inf), clip_first_on_zero: bool = True):
     """torchvision's ColorJitter._check_input: (min, max) of the factor, or None when it changes nothing."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         if value < 0:
@@ -192,7 +192,7 @@ def _factor_range(value, name: str, center: float = 1.0, bound=(0.0, math.inf), 
     else:
         raise TypeError(f"{name} should be a single number or a list/tuple with length 2. Got {name}={value!r}")
     if not bound[0] <= low <= high <= bound[1]:
-        raise ValueError(f"{name} values should be between {tuple(float(b) for b in bound)}, but got {[low, high]}.")
+        raise ValueError(f"{name} values should be between {bound}, but got {[low, high]}.")
     return None if low == high == center else (low, high)
 
 

@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 
 from . import color, flip_crop, geometry
-from .base import ImageBatch, check_fill, fill_values, is_pillow, padding_sides, pair
+from .base import ImageBatch, fill_values, is_pillow, padding_sides, pair
 from .geometry import InterpolationMode
 from .tensor import normalize, to_pil_image, to_tensor
 
@@ -92,7 +92,8 @@ def center_crop(img, output_size):
 def pad(img, padding, fill=0, padding_mode: str = "constant"):
     """`img` padded by `padding` (an int, (left/right, top/bottom) or (left, top, right, bottom)) in `padding_mode`
     'constant' (with `fill`: a number, or one per channel), 'edge', 'reflect' or 'symmetric'."""
-    sides, fill, padding_mode = padding_sides(padding), check_fill(fill), flip_crop.check_padding_mode(padding_mode)
+    sides, fill = padding_sides(padding), geometry.check_pad_fill(fill)
+    padding_mode = flip_crop.check_padding_mode(padding_mode)
     images = _image(img, "pad")
     values = fill_values(fill, images.channels, images.view.dtype) if padding_mode == "constant" else None
     return images.give(flip_crop.pad(images.view, sides, values, padding_mode))
@@ -117,7 +118,7 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     requested = size if isinstance(size, numbers.Integral) else size[0]
     if max_size is not None and max_size <= requested:
         raise ValueError(f"max_size = {max_size} must be strictly greater than the requested size for the smaller "
-                         f"edge size = {size}")
+                         f"edge size = {list(size) if isinstance(size, (tuple, list)) else [size]}")
     images = _image(img, "resize", UNEXPECTED)
     return geometry.resize_images(images, size, geometry.interpolation_mode(interpolation), max_size, antialias,
                                   "resize")
@@ -215,20 +216,20 @@ def gaussian_blur(img, kernel_size, sigma=None):
     `sigma` ((sx, sy) or one for both; default 0.3 * ((k - 1) * 0.5 - 1) + 0.8 per axis), edges reflected."""
     if not isinstance(kernel_size, (numbers.Integral, list, tuple)) or isinstance(kernel_size, bool):
         raise TypeError(f"kernel_size should be int or a sequence of integers. Got {type(kernel_size)}")
-    sizes = [kernel_size, kernel_size] if isinstance(kernel_size, numbers.Integral) else list(kernel_size)
+    sizes = [kernel_size, kernel_size] if isinstance(kernel_size, numbers.Integral) else kernel_size
     if len(sizes) != 2:
         raise ValueError(f"If kernel_size is a sequence its length should be 2. Got {len(sizes)}")
     if any(not isinstance(size, numbers.Integral) or size % 2 == 0 or size < 0 for size in sizes):
-        raise ValueError(f"kernel_size should have odd and positive integers. Got {kernel_size}")
+        raise ValueError(f"kernel_size should have odd and positive integers. Got {sizes}")
     if sigma is None:
         sigma = [size * 0.15 + 0.35 for size in sizes]
     if not isinstance(sigma, (numbers.Real, list, tuple)) or isinstance(sigma, bool):
         raise TypeError(f"sigma should be either float or sequence of floats. Got {type(sigma)}")
-    sigmas = [float(sigma)] * 2 if isinstance(sigma, numbers.Real) else list(sigma) * (2 if len(sigma) == 1 else 1)
+    sigmas = [float(sigma)] * 2 if isinstance(sigma, numbers.Real) else [sigma[0]] * 2 if len(sigma) == 1 else sigma
     if len(sigmas) != 2:
         raise ValueError(f"If sigma is a sequence, its length should be 2. Got {len(sigmas)}")
     if any(s <= 0.0 for s in sigmas):
-        raise ValueError(f"sigma should have positive values. Got {sigma}")
+        raise ValueError(f"sigma should have positive values. Got {sigmas}")
     images = _image(img, "gaussian_blur", "img should be PIL Image or Tensor. Got {}")
     images.check_pillow_path("gaussian_blur")
     return images.give(color.gaussian_blur(images, (int(sizes[0]), int(sizes[1])), sigmas[0], sigmas[1]))

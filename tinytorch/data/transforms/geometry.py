@@ -15,6 +15,7 @@ import math
 import numbers
 import os
 import warnings
+from collections.abc import Sequence
 from enum import Enum
 
 import numpy as np
@@ -257,7 +258,7 @@ class Resize(ImageTransform):
                                  f"i.e. size should be an int or a sequence of length 1, got size={size!r}")
             if not isinstance(max_size, numbers.Integral) or max_size <= sizes[0]:
                 raise ValueError(f"max_size = {max_size} must be strictly greater than the requested size for the "
-                                 f"smaller edge size = {size}")
+                                 f"smaller edge size = {sizes}")
         self.size = size
         self.interpolation = interpolation_mode(interpolation)
         self.max_size = max_size
@@ -310,6 +311,13 @@ class CenterCrop(ImageTransform):
         return images.give(crop(images.view, top, left, *self.size))
 
 
+def check_pad_fill(fill):
+    """torchvision's check of Pad's `fill`: a number or a tuple/list (not None), then the shared parser's."""
+    if not isinstance(fill, (numbers.Number, tuple, list)):
+        raise TypeError(f"Got inappropriate fill arg. Got fill={fill!r}")
+    return check_fill(fill)
+
+
 class Pad(ImageTransform):
     """Each image padded by `padding` (int, (left/right, top/bottom) or (left, top, right, bottom)) in
     `padding_mode` 'constant' (with `fill`: a number, or one per channel), 'edge', 'reflect' or 'symmetric'."""
@@ -318,9 +326,7 @@ class Pad(ImageTransform):
 
     def __init__(self, padding, fill=0, padding_mode="constant"):
         self._sides = padding_sides(padding)
-        if not isinstance(fill, (numbers.Number, tuple, list)):  # torchvision's Pad refuses None too
-            raise TypeError(f"Got inappropriate fill arg. Got fill={fill!r}")
-        check_fill(fill)
+        check_pad_fill(fill)
         self.padding, self.fill, self.padding_mode = padding, fill, check_padding_mode(padding_mode)
 
     def apply(self, images: ImageBatch):
@@ -483,21 +489,23 @@ class RandomRotation(ImageTransform):
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
         if isinstance(degrees, numbers.Real) and not isinstance(degrees, bool):
             if degrees < 0:
-                raise ValueError(f"If degrees is a single number, it must be positive, got degrees={degrees!r}")
+                raise ValueError(f"If degrees is a single number, it must be positive. Got degrees={degrees!r}")
             degrees = (-degrees, degrees)
         elif not isinstance(degrees, (tuple, list)):
-            raise TypeError(f"degrees should be a sequence of length 2, got degrees={degrees!r}")
+            raise TypeError(f"degrees should be a sequence of length 2. Got degrees={degrees!r}")
         elif len(degrees) != 2:
-            raise ValueError(f"degrees should be a sequence of length 2, got degrees={degrees!r}")
+            raise ValueError(f"degrees should be a sequence of length 2. Got degrees={degrees!r}")
         self.degrees = [float(degrees[0]), float(degrees[1])]
         self.interpolation = interpolation_mode(interpolation)
         if self.interpolation.value not in ("nearest", "bilinear", "bicubic"):
             raise ValueError(f"RandomRotation supports interpolation nearest, bilinear and bicubic (uint8 images), "
                              f"got interpolation={interpolation!r}")
         if center is not None and not isinstance(center, (tuple, list)):
-            raise TypeError(f"center should be a sequence of length 2, got center={center!r}")
+            raise TypeError(f"center should be a sequence of length 2. Got center={center!r}")
         if center is not None and len(center) != 2:
-            raise ValueError(f"center should be a sequence of length 2, got center={center!r}")
+            raise ValueError(f"center should be a sequence of length 2. Got center={center!r}")
+        if fill is not None and not isinstance(fill, (Sequence, numbers.Number)):
+            raise TypeError(f"Fill should be either a sequence or a number. Got fill={fill!r}")
         check_fill(fill)
         self.expand, self.center, self.fill = expand, center, 0 if fill is None else fill
 
