@@ -19,7 +19,7 @@ from typing import Generic
 
 import numpy as np
 
-from .arguments import boolean, positive_int, seconds, state_int
+from .arguments import boolean, fast_route_agrees, positive_int, seconds, state_int
 from .collate import as_torch, default_collate, default_convert
 from .dataset import IterableDataset, T_co
 from .fetch import Stream, batch_in_one_call, fetch
@@ -201,8 +201,10 @@ class DataLoader(Generic[T_co]):
     def _index_batches(self):
         """The epoch's batches of indices as int64 arrays (the sampler's items without auto-collation)."""
         if not self._auto_collation:
-            return iter(self.sampler.epoch_indices().tolist() if hasattr(self.sampler, "epoch_indices") else self.sampler)
-        if hasattr(self.batch_sampler, "index_batches"):
+            if fast_route_agrees(self.sampler, "epoch_indices", "__iter__"):
+                return iter(self.sampler.epoch_indices().tolist())
+            return iter(self.sampler)
+        if fast_route_agrees(self.batch_sampler, "index_batches", "__iter__"):
             return self.batch_sampler.index_batches()
         return (np.asarray(batch, dtype=np.int64) for batch in self.batch_sampler)
 
