@@ -4,6 +4,7 @@ from hypothesis import assume, given, strategies as st
 
 from tinytorch.data import (ChainDataset, ConcatDataset, DataLoader, Dataset, ImageDataset,
                             IterableDataset, Sampler, StackDataset, Subset, TensorDataset, random_split)
+from tinytorch.data.dataset import has_batches
 
 
 class Count(IterableDataset):
@@ -69,19 +70,19 @@ def test_subset_concat_stack():
         ConcatDataset([base, Count(2)])
 
 
-def test_subset_has_get_batch_exactly_when_its_dataset_does():
-    """Declared on the class (not attached to instances): it follows the dataset, and a subclass's __getitem__."""
-    assert not hasattr(Subset([1, 2, 3], [0]), "get_batch")
-    assert "get_batch" not in vars(Subset(TensorDataset(np.arange(4)), [0]))
+def test_subset_has_batches_exactly_when_its_dataset_does():
+    """Decided when asked (`has_batches`): it follows the dataset, and a subclass's __getitem__."""
+    assert not has_batches(Subset([1, 2, 3], [0]))
+    assert has_batches(Subset(TensorDataset(np.arange(4)), [0]))
     subset = Subset([1, 2, 3], [2, 0])
     subset.dataset = TensorDataset(np.arange(10, 13))
-    assert subset.get_batch([0, 1])[0].tolist() == [12, 10]
+    assert has_batches(subset) and subset.get_batch([0, 1])[0].tolist() == [12, 10]
 
     class Doubled(Subset):
         def __getitem__(self, i):
             return super().__getitem__(i) * 2
 
-    assert not hasattr(Doubled(TensorDataset(np.arange(4)), [1]), "get_batch")
+    assert not has_batches(Doubled(TensorDataset(np.arange(4)), [1]))
 
 
 def test_datasets_and_samplers_are_generic_as_torchs():
@@ -207,7 +208,7 @@ def test_a_subset_subclass_that_overrides_getitem_is_fetched_through_it():
 
     images = np.arange(6 * 2 * 3, dtype=np.uint8).reshape(6, 2, 3)
     flipped = Flipped(ImageDataset(images, np.arange(6)), [5, 1, 2])
-    assert not hasattr(flipped, "get_batch")
+    assert not has_batches(flipped)
     expected = [images[5, :, ::-1], images[1, :, ::-1], images[2, :, ::-1]]
     assert_same_rows([image for image, _ in flipped.__getitems__([0, 1, 2])], expected)
     batch, labels = next(iter(DataLoader(flipped, batch_size=3)))

@@ -14,6 +14,7 @@ seeds = st.integers(min_value=0, max_value=2**32)
 
 @given(lengths, seeds)
 def test_random_sampler_is_a_permutation_each_epoch(n, seed):
+    """Of an empty dataset too (torch refuses one: README, Differences)."""
     sampler = RandomSampler(range(n), generator=seed)
     for _ in range(3):
         assert sorted(sampler) == list(range(n))
@@ -46,13 +47,18 @@ def test_seeded_samplers_are_pure_functions_of_seed_and_epoch(make):
     epochs_a = epochs_of(a, 3)
     assert epochs_a == epochs_of(make(7), 3)
     assert epochs_a[0] != epochs_a[1] != epochs_a[2] and epochs_a[0] != epochs_of(make(8), 1)[0]
-    assert list(a) == list(a) == epochs_a[2]  # iterating does not advance the epoch
+    a.set_epoch(2)
+    assert list(a) == epochs_a[2] and a.state_dict()["epoch"] == 3  # iterated on its own: the next epoch, as torch
+    a.set_epoch(2)
+    assert a.epoch_indices().tolist() == epochs_a[2] == a.epoch_indices().tolist()  # what the loader takes
+    assert list(a) != list(a)  # torch's advances too; ours went on from epoch 3 to 4
     c = make(7)
     c.set_epoch(1)
+    state = c.state_dict()
     assert list(c) == epochs_a[1]
     d = make(1)
-    d.load_state_dict(json.loads(json.dumps(c.state_dict())))
-    assert list(d) == epochs_a[1] and d.state_dict() == {"seed": 7, "epoch": 1}
+    d.load_state_dict(json.loads(json.dumps(state)))
+    assert d.state_dict() == {"seed": 7, "epoch": 1} and list(d) == epochs_a[1]
 
 
 @pytest.mark.parametrize("state", [{"seed": 1}, {"seed": 1, "epoch": -1}, {"seed": 1.5, "epoch": 0},
@@ -197,9 +203,10 @@ def test_batch_sampler_over_a_plain_iterable_sampler():
 
 @pytest.mark.parametrize("kwargs, error, words", [
     (dict(batch_size=0, drop_last=False), ValueError, "batch_size"),
-    (dict(batch_size=2.0, drop_last=False), TypeError, "batch_size"),
-    (dict(batch_size=True, drop_last=False), TypeError, "batch_size"),
-    (dict(batch_size=2, drop_last=1), TypeError, "drop_last"),
+    (dict(batch_size=2.0, drop_last=False), ValueError, "^batch_size should be a positive integer value, but got "
+                                                        "batch_size=2.0$"),  # torch's type and words
+    (dict(batch_size=True, drop_last=False), ValueError, "batch_size=True$"),
+    (dict(batch_size=2, drop_last=1), ValueError, "^drop_last should be a boolean value, but got drop_last=1$"),
 ])
 def test_batch_sampler_argument_errors_name_the_argument(kwargs, error, words):
     with pytest.raises(error, match=words):

@@ -14,10 +14,12 @@ def default_collate(batch):
 
     Arrays are stacked along a new first axis. Numbers get torch's dtypes: a batch whose first element is a Python
     float is float64; otherwise each element counts as torch infers it (bool -> bool, int -> int64, float -> float32,
-    complex -> complex64, a NumPy scalar -> its dtype) and the kinds promote as torch promotes them, so [1, 2] is
-    int64, [1, 2.5] float32, [2.5, 1] float64 and [True, 2] int64. str/bytes -> list; a Mapping -> the same mapping
-    type (a copy of the first sample's, as torch) collated per key; a namedtuple -> the same namedtuple; tuple ->
-    tuple (torch gives a list); list and other sequences -> their own type when it can be rebuilt, else list.
+    complex -> complex64, a NumPy scalar -> its dtype; a batch whose first element is a Python complex is refused,
+    as torch refuses it) and the kinds promote as torch promotes them, so [1, 2] is int64, [1, 2.5] float32,
+    [2.5, 1] float64 and [True, 2] int64. str/bytes -> list; a Mapping -> the same mapping type (a copy of the first
+    sample's, as torch) collated per key; a namedtuple -> the same namedtuple; tuple -> tuple (torch gives a list);
+    list and other sequences -> their own type when it can be rebuilt, else list
+    (`rebuilt`, which `default_convert` and `map_leaves` use too). An empty batch is torch's IndexError.
     Arrays of different shapes raise a ValueError naming the field's path in the sample, the shapes, and the
     positions in the batch that have each; an element of another kind than the first raises a TypeError naming its
     path, position and type. Samples holding torch tensors (torch already imported by the caller) are stacked
@@ -25,8 +27,10 @@ def default_collate(batch):
     """
     if isinstance(batch, np.ndarray) and batch.ndim == 1 and batch.dtype.kind in "US":
         return batch
-    if not isinstance(batch, Sequence) or isinstance(batch, (str, bytes)) or not batch:
-        raise TypeError(f"default_collate expects a non-empty list of samples, got {type(batch).__name__}: {batch!r:.80}")
+    if not isinstance(batch, Sequence) or isinstance(batch, (str, bytes)):
+        raise TypeError(f"default_collate expects a list of samples, got {type(batch).__name__}: {batch!r:.80}")
+    if not batch:
+        raise IndexError("list index out of range: default_collate got an empty batch")  # torch's error and words
     return _collate(list(batch), "sample")
 
 
@@ -44,7 +48,7 @@ def _collate(samples: list, path: str):
             for position, sample in enumerate(samples):
                 _checked(sample, position, path, first, _real)
         return np.array(samples, dtype=np.float64)
-    if _number_dtype(first) is not None:
+    if _number_dtype(first) is not None and type(first) is not complex:  # torch has no rule for a complex first
         dtypes = {type(sample): None for sample in samples}  # usually one or two types: promote once per type
         if all(kind in _PYTHON_NUMBERS for kind in dtypes):
             dtype = functools.reduce(_promote, (_PYTHON_NUMBERS[kind] for kind in dtypes))
@@ -56,11 +60,10 @@ def _collate(samples: list, path: str):
         return _collate_mapping(samples, path)
     if isinstance(first, Sequence):
         _check_lengths(samples, path)
-        return _like_sequence(first, [_collate(list(column), f"{path}[{i}]")
-                                      for i, column in enumerate(zip(*samples))])
-    raise TypeError(
-        f"default_collate: {path} is a {type(first).__name__}; samples must hold arrays, numbers, strings, "
-        "mappings or sequences (pass collate_fn= to batch other types)"
+        return rebuilt(first, [_collate(list(column), f"{path}[{i}]") for i, column in enumerate(zip(*samples))])
+    raise TypeError(  # torch's words first
+        f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {type(first)} "
+        f"(at {path}; pass collate_fn= to batch other types)"
     )
 
 
@@ -78,13 +81,24 @@ def default_convert(data):
     if type(data) is tuple:
         return tuple([default_convert(item) for item in data])
     if isinstance(data, Mapping):
-        return _like_mapping(data, {key: default_convert(data[key]) for key in data})
+        return rebuilt(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
-        return _like_sequence(data, [default_convert(item) for item in data])
+        return rebuilt(data, [default_convert(item) for item in data])
     return data
 
 
 _LEAVES = (bool, int, float, complex, str, bytes, type(None))
+
+
+def rebuilt(like, items):
+    """`items` (a dict for a mapping `like`, a list for a sequence) in a container of `like`'s type, as torch rebuilds
+    them: the one rule for `default_collate`, `default_convert` and `map_leaves`, so a batch keeps its type whatever
+    the worker count."""
+    if type(items) is dict:
+        return items if type(like) is dict else _like_mapping(like, items)
+    if type(like) is list:
+        return items
+    return _like_sequence(like, items)
 
 
 def _like_sequence(like, items: list):
@@ -122,16 +136,10 @@ def map_leaves(tree, function, leaf: type):
     of type `leaf`; other leaves stay as they are."""
     if isinstance(tree, leaf):
         return function(tree)
-    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-        return type(tree)(*(map_leaves(item, function, leaf) for item in tree))
-    if isinstance(tree, (tuple, list)):
-        return type(tree)(map_leaves(item, function, leaf) for item in tree)
-    if isinstance(tree, dict):
-        items = [(key, map_leaves(value, function, leaf)) for key, value in tree.items()]
-        try:
-            return type(tree)(items)
-        except TypeError:  # a dict subclass with another constructor (defaultdict)
-            return dict(items)
+    if isinstance(tree, Mapping):
+        return rebuilt(tree, {key: map_leaves(tree[key], function, leaf) for key in tree})
+    if isinstance(tree, Sequence) and not isinstance(tree, (str, bytes)):
+        return rebuilt(tree, [map_leaves(item, function, leaf) for item in tree])
     return tree
 
 
@@ -168,7 +176,7 @@ def _collate_mapping(samples: list, path: str):
     for position, sample in enumerate(samples):
         if not isinstance(sample, Mapping) or set(sample) != set(keys):
             raise ValueError(f"default_collate: {path} at position {position} has keys {_keys(sample)}, expected {keys}")
-    return _like_mapping(first, {key: _collate([sample[key] for sample in samples], f"{path}[{key!r}]") for key in keys})
+    return rebuilt(first, {key: _collate([sample[key] for sample in samples], f"{path}[{key!r}]") for key in keys})
 
 
 _PYTHON_NUMBERS = {bool: np.dtype(np.bool_), int: np.dtype(np.int64), float: np.dtype(np.float32),

@@ -2,11 +2,9 @@
 
 A map-style `Dataset` answers `dataset[i]` and `len(dataset)`. One that can also answer a whole batch in one
 NumPy indexing call defines `get_batch(indices)`, returning the batch already collated (the fast path the
-`DataLoader` takes with the default collation). Datasets written for PyTorch (`__getitem__` only, or
-`__getitems__` returning a list of samples) work unchanged, one sample at a time. Wherever a batch is split
-into samples (`get_samples`), each sample draws its own randomness (`rng.one_sample_randomness`; a dataset's own
-`__getitems__` has its draws matched to its samples in order), so every path through the wrappers gives a sample
-the same random transforms.
+`DataLoader` takes with the default collation, when `has_batches` says so). Datasets written for PyTorch
+(`__getitem__` only, or `__getitems__` returning a list of samples) work unchanged, one sample at a time; samples
+fetched one at a time get their own randomness (`get_samples`).
 """
 from __future__ import annotations
 
@@ -19,6 +17,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from . import rng
+from .arguments import fast_route_agrees
 from .rng import seed_from
 
 T_co = TypeVar("T_co", covariant=True)  # the type of a sample: `Dataset[int]`, as in torch's type hints
@@ -45,11 +44,24 @@ def as_index_array(indices) -> np.ndarray:
     return array.reshape(-1)
 
 
+def has_batches(dataset) -> bool:
+    """Whether the loader may ask `dataset.get_batch(indices)` for a batch instead of its samples: a map-style
+    dataset with `get_batch` defined by the class that defines its `__getitem__` and `__getitems__`
+    (`arguments.fast_route_agrees`: a subclass overriding either alone is fetched through its override, as torch
+    fetches it), and, where the dataset defines `batches_available()` (a wrapper's "the wrapped dataset has them"),
+    that says yes."""
+    if isinstance(dataset, IterableDataset) or not hasattr(dataset, "get_batch"):
+        return False
+    if not fast_route_agrees(dataset, "get_batch", "__getitem__", "__getitems__"):
+        return False
+    return dataset.batches_available() if hasattr(dataset, "batches_available") else True
+
+
 class Dataset(Generic[T_co]):
     """A map-style dataset: subclasses define `__getitem__(index)` and usually `__len__()`."""
 
     def __getitem__(self, index):
-        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")  # torch's words
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
@@ -124,16 +136,13 @@ class Subset(Dataset[T_co]):
 
     A subclass that overrides `__getitem__` (to apply a transform, say) is fetched through it, one sample at a time,
     unless it also overrides `__getitems__` (torch 2.13 refuses such a subclass; older torch code relies on it).
-    `get_batch` exists exactly when `dataset` has one and no such override stands in its way.
+    The loader takes `get_batch` when `dataset` has batches (`batches_available`) and no such override stands in
+    its way (`has_batches`). `indices` is read on every access: editing it in place is seen at once, as in torch.
     """
 
     def __init__(self, dataset, indices: Sequence[int]):
         self.dataset = dataset
         self.indices = indices
-        self._index_array_of = None
-
-    def _own_getitem(self) -> bool:
-        return type(self).__getitem__ is not Subset.__getitem__ and type(self).__getitems__ is Subset.__getitems__
 
     def __len__(self):
         return len(self.indices)
@@ -146,22 +155,21 @@ class Subset(Dataset[T_co]):
         return self.dataset[self.indices[check_index(index, len(self))]]
 
     def __getitems__(self, indices):
-        if self._own_getitem():
+        if not fast_route_agrees(self, "__getitems__", "__getitem__"):  # a subclass's own __getitem__
             return rng.each_sample(self.__getitem__, indices)
         return get_samples(self.dataset, [self.indices[i] for i in indices])
 
-    @property
-    def get_batch(self):
-        """`get_batch(indices)`: the collated batch at `indices`, in one `dataset.get_batch` call. An AttributeError
-        (so `hasattr` is False) when `dataset` has no `get_batch` or a subclass's `__getitem__` must see each sample."""
-        if not hasattr(self.dataset, "get_batch") or self._own_getitem():
-            raise AttributeError(f"{type(self).__name__} of a {type(self.dataset).__name__} has no get_batch")
-        return self._batch
+    def batches_available(self) -> bool:
+        """Whether `get_batch` can serve: the wrapped dataset has batches (`has_batches`)."""
+        return has_batches(self.dataset)
 
-    def _batch(self, indices):
-        if self._index_array_of is not self.indices:  # converted once, again only if `indices` is reassigned
-            self._index_array, self._index_array_of = np.asarray(self.indices), self.indices
-        return self.dataset.get_batch(self._index_array[as_index_array(indices)])
+    def get_batch(self, indices):
+        """The collated batch at `indices`, in one `dataset.get_batch` call (where `batches_available()`)."""
+        positions = as_index_array(indices)
+        if isinstance(self.indices, np.ndarray):
+            return self.dataset.get_batch(self.indices[positions])
+        chosen = self.indices
+        return self.dataset.get_batch(np.fromiter((chosen[i] for i in positions.tolist()), np.int64, len(positions)))
 
 
 def get_samples(dataset, indices: list) -> list:

@@ -5,17 +5,19 @@ import itertools
 
 from . import rng
 from .collate import default_collate
-from .dataset import IterableDataset, get_samples
+from .dataset import get_samples, has_batches
 
 
 def batch_in_one_call(dataset, collate_fn, auto_collation: bool) -> bool:
-    """Whether `fetch` gets a batch with one `get_batch` call (a map-style dataset, auto-collation, default collation).
+    """Whether `fetch` gets a batch with one `get_batch` call: auto-collation with `default_collate` itself (the
+    function, compared by identity: `get_batch` returns what it makes of the samples, and another function, a
+    `functools.partial` of it included, gets the samples), and a dataset that `has_batches`.
 
     Such a batch costs one vectorized NumPy call, less than handing it over from a worker process, so the loader
-    keeps it in the main process even with num_workers > 0 (benchmarks/bench_workers.py, the "forced" rows).
+    keeps it in the main process with num_workers > 0 unless told otherwise (`DataLoader.in_process`;
+    benchmarks/bench_workers.py, the "forced" rows).
     """
-    return auto_collation and collate_fn is default_collate and hasattr(dataset, "get_batch") \
-        and not isinstance(dataset, IterableDataset)
+    return auto_collation and collate_fn is default_collate and has_batches(dataset)
 
 
 def fetch(dataset, indices, collate_fn, auto_collation: bool, seed: int, epoch: int, start: int):

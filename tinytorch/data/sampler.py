@@ -1,9 +1,12 @@
 """Samplers: the order in which a DataLoader visits dataset indices, with torch.utils.data's names and rules.
 
-The order of a seeded sampler is a pure function of (seed, epoch): iterating does not change it; `set_epoch(e)`
-does (torch's convention), and a DataLoader calls it before each of its epochs, so that the loader is the one
-owner of the epoch. `state_dict()` (seed, epoch) is all it takes to replay or resume it. Built-in samplers also give the whole epoch
-as one int64 array (`epoch_indices()`), which `BatchSampler.index_batches()` slices without a Python loop per index.
+The order of a seeded sampler is a pure function of (seed, epoch). `set_epoch(e)` chooses the epoch (torch's
+convention), and a DataLoader calls it before each of its epochs, so that the loader is the one owner of the epoch;
+iterated on its own, a sampler goes on to its next epoch after each complete iteration, as torch's draws a new
+order. `state_dict()` (seed, epoch) is all it takes to replay or resume it. Built-in samplers also give the whole
+epoch as one int64 array (`epoch_indices()`), which `BatchSampler.index_batches()` slices without a Python loop
+per index; the loader takes that route only when the class's `__iter__` is the built-in one
+(`arguments.fast_route_agrees`): a subclass overriding `__iter__` is iterated, as torch iterates it.
 """
 from __future__ import annotations
 
@@ -14,14 +17,18 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from .arguments import boolean, positive_int, state_int
+from .arguments import boolean, fast_route_agrees, positive_int, state_int
 from .rng import seed_from
 
 T_co = TypeVar("T_co", covariant=True)  # what a sampler yields: an index, or a list of them for a batch sampler
 
 
 class Sampler(Generic[T_co]):
-    """Yields dataset indices. Subclasses define `__iter__` and usually `__len__`."""
+    """Yields dataset indices. Subclasses define `__iter__` and usually `__len__`.
+
+    `Sampler(data_source)` is accepted and ignored, as torch accepted it before 2.2 (older samplers call
+    `super().__init__(data_source)`); torch 2.13's `Sampler()` takes no arguments.
+    """
 
     def __init__(self, data_source=None):
         pass
@@ -49,12 +56,14 @@ class SequentialSampler(Sampler[int]):
 class SeededSampler(Sampler[int]):
     """A sampler whose order in epoch e is `order(numpy Generator seeded with (seed, e))`, e being set by `set_epoch`.
 
-    `generator` is None (a seed drawn from NumPy's global generator), an int seed, or a numpy Generator (one seed
-    drawn from it now). `epoch_from_loader`: a DataLoader sets the epoch of this sampler to its own before each epoch.
+    `generator` is None (a seed drawn from NumPy's global generator), an int seed, a numpy Generator or a
+    torch.Generator (one seed drawn from it now: `rng.seed_from`). `epoch_from_loader`: a DataLoader sets the epoch
+    of this sampler to its own before each epoch.
     Iterated on its own, a sampler made without a generator draws a new seed from NumPy's global generator each time
     an iteration starts, as torch's draws from torch's: every iteration has a new order, and `np.random.seed` repeats
-    them. A seeded one repeats its epoch's order until `set_epoch`. A DataLoader never iterates it that way: it
-    takes `epoch_indices()`, so the loader owns the epoch.
+    them. A seeded one goes on to its next epoch after each complete iteration (a new order each time, as torch's
+    generator moves on; `set_epoch` chooses one). A DataLoader takes `epoch_indices()` after `set_epoch`, so the
+    loader owns the epoch.
     """
 
     epoch_from_loader = True
@@ -77,12 +86,10 @@ class SeededSampler(Sampler[int]):
 
     def __iter__(self):
         if self.generator is None:
-            return self._with_a_new_seed()
-        return iter(self.epoch_indices().tolist())
-
-    def _with_a_new_seed(self):
-        self.seed = seed_from(None)  # when the iteration starts (its first next()), as torch draws
+            self.seed = seed_from(None)  # when the iteration starts (its first next()), as torch draws
         yield from self.epoch_indices().tolist()
+        if self.generator is not None and self.epoch_from_loader:  # a seeded one's complete iteration on its own
+            self.epoch += 1
 
     def state_dict(self) -> dict:
         return {"seed": self.seed, "epoch": self.epoch}
@@ -103,7 +110,7 @@ class RandomSampler(SeededSampler):
     def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None, generator=None):
         super().__init__(generator)
         self.data_source = data_source
-        self.replacement = boolean(replacement, "replacement")
+        self.replacement = boolean(replacement, "replacement", error=TypeError)  # torch's type here
         self._num_samples = None if num_samples is None else positive_int(num_samples, "num_samples")
 
     @property
@@ -140,12 +147,14 @@ class WeightedRandomSampler(SeededSampler):
 
     def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
         super().__init__(generator)
-        weights = np.asarray(weights, dtype=np.float64)
-        if weights.ndim != 1 or not np.all(np.isfinite(weights)) or np.any(weights < 0) or not np.any(weights > 0):
-            raise ValueError(f"weights should be a 1-D sequence of finite, non-negative numbers, not all zero, got {weights!r}")
-        self.weights = weights
         self.num_samples = positive_int(num_samples, "num_samples")
         self.replacement = boolean(replacement, "replacement")
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.ndim != 1:  # torch's words
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {weights.shape}")
+        if not np.all(np.isfinite(weights)) or np.any(weights < 0) or not np.any(weights > 0):
+            raise ValueError(f"weights should be finite, non-negative numbers, not all zero, got {weights!r}")
+        self.weights = weights
         if not self.replacement and self.num_samples > np.count_nonzero(weights):
             raise ValueError(
                 f"num_samples={num_samples} is more than the {np.count_nonzero(weights)} non-zero weights; "
@@ -173,12 +182,14 @@ class DistributedSampler(SeededSampler):
     The epoch's order (seeded by `seed` and `set_epoch`) is padded by repeating its start (or, with `drop_last`,
     cut) to a multiple of num_replicas; rank r takes every num_replicas-th index from r. Like torch, the epoch is
     the user's: call `set_epoch(epoch)` before each epoch so that shuffling changes (a DataLoader does not set it).
-    `num_replicas` and `rank` default to the WORLD_SIZE and RANK environment variables that torchrun-style launchers set.
+    `num_replicas` and `rank` default to the WORLD_SIZE and RANK environment variables that torchrun-style
+    launchers set (torch asks its process group, which tinytorch does not have).
     """
 
     epoch_from_loader = False
 
-    def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0, drop_last: bool = False):
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0,
+                 drop_last: bool = False):
         super().__init__(positive_int(seed, "seed", allow_zero=True))
         self.dataset = dataset
         self.num_replicas = positive_int(_from_environment(num_replicas, "num_replicas", "WORLD_SIZE"), "num_replicas")
@@ -231,7 +242,7 @@ class BatchSampler(Sampler[list]):
         """Yields each batch of the current epoch as an int64 array: slices of `epoch_indices()` where the sampler
         has it (the sampler's epoch is then left as it is, for the DataLoader to set)."""
         size = self.batch_size
-        if not hasattr(self.sampler, "epoch_indices"):
+        if not fast_route_agrees(self.sampler, "epoch_indices", "__iter__"):
             yield from (np.asarray(batch, dtype=np.int64) for batch in self)
             return
         indices = self.sampler.epoch_indices()
