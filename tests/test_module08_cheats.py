@@ -362,3 +362,18 @@ def test_a_notebooks_raw_cells_and_cell_magics_are_not_graded_code(tmp_path):
     path.write_text(json.dumps(notebook), encoding="utf-8")
     grading = grade("08_dataloader", path, timeout=30, only={COLLATE, TIME_EPOCH})
     assert grading.score == grading.total == 2, report(grading)
+
+
+def test_forging_the_harness_report_of_unchanged_inputs_gets_no_mark(tmp_path):
+    # a flip that writes into the batch it is given, then rewrites the harness's own comparison through the frames:
+    # the grading process reads the shared inputs back itself
+    forged = ("    flipped = images\n"
+              "    import sys\n    frame = sys._getframe(1)\n"
+              "    frame.f_globals['changed'] = lambda arrays, pristine: False\n")
+    path = faulty(tmp_path, "    flipped = images.copy()\n", forged)
+    inputs = "every part leaves its inputs unchanged"
+    grading = grade("08_dataloader", path, timeout=30, only={inputs})
+    (result,) = grading.results
+    assert result.status == "failed" and result.score == 0
+    assert "random_horizontal_flip wrote into the arrays it was given (images)" in result.detail
+    assert "uses sys._getframe" in "\n".join(grading.flags)

@@ -23,7 +23,7 @@ from tinytorch.data.transforms import Normalize, RandomHorizontalFlip
 
 from . import Check
 from .harness import dataloader08 as harness
-from .harness.wire import Opaque
+from .harness.wire import Opaque, Shared
 
 # ---- asking the student's code ---------------------------------------------------------------------------------
 
@@ -533,25 +533,41 @@ def input_cases(rng) -> list[dict]:
 
 
 def inputs_unchanged(case):
+    """Each part on inputs shared with the submission's interpreter (`Shared`): the grading process itself reads
+    them back after the answer. The harness's own comparison counts too (it is all the notebook has)."""
     rng, part = np.random.default_rng(case["seed"]), case["part"]
     shape = (int(rng.integers(2, 9)), int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(2, 5)))
     if part == "TensorDataset":
-        got = yield ask("tensor_dataset", arrays=[random_array(rng, 6), random_array(rng, 6)], items=[0, 5],
-                        batch=[5, 0, 2])
+        inputs = {"arrays": [Shared(random_array(rng, 6)), Shared(random_array(rng, 6))], "items": [0, 5],
+                  "batch": [5, 0, 2]}
     elif part == "collate":
-        got = yield ask("collate", samples=collate_samples({"samples": 4, "fields": ["array", "int"],
-                                                            "seed": case["seed"]}))
+        inputs = {"samples": [(Shared(array), label) for array, label in collate_samples(
+            {"samples": 4, "fields": ["array", "int"], "seed": case["seed"]})]}
     elif part == "DataLoader":
-        got = (yield ask("loader", n=10, shape=[2], batched=bool(rng.random() < 0.5), batch_size=3, drop_last=False,
-                     runs=[{"seed": case["seed"], "plan": ["epoch", "epoch"]}], own_len=True, own_collate=True))
+        batched = bool(rng.random() < 0.5)
+        inputs = {"n": 10, "shape": [2], "batched": batched, "batch_size": 3, "drop_last": False, "own_len": True,
+                  "own_collate": True, "runs": [{"seed": case["seed"], "plan": ["epoch", "epoch"]}],
+                  "data": [Shared(array) for array in harness.samples(10, [2], batched)[1:3]]}
     elif part == "Normalizer":
-        got = (yield ask("normalizer", x=images(shape, rng)))
+        x = images(shape, rng)
+        inputs = {"x": Shared(x), "applied": Shared(x)}
     elif part == "normalize_splits":
-        got = (yield ask("normalize_splits", train=images(shape, rng), test=images(shape, rng), own_normalizer=True))
+        inputs = {"train": Shared(images(shape, rng)), "test": Shared(images(shape, rng)), "own_normalizer": True}
     else:
         pictures, labels = flip_batch({"images": shape, "seed": case["seed"]})
-        got = (yield ask("flip", images=pictures, labels=labels, seed=case["seed"], p=0.5))
-    return f"{part} wrote into the arrays it was given" if got["changed"] else None
+        inputs = {"images": Shared(pictures), "labels": Shared(labels), "seed": case["seed"], "p": 0.5}
+    got = yield ask(INPUT_OPS.get(part, part), **inputs)
+    written = [name for name, value in inputs.items() for item in (value if isinstance(value, list) else [value])
+               for shared in (item if isinstance(item, tuple) else (item,)) if isinstance(shared, Shared)
+               and shared.written()]
+    if written or got["changed"]:
+        return f"{part} wrote into the arrays it was given" + (f" ({', '.join(sorted(set(written)))})" if written
+                                                               else "")
+    return None
+
+
+INPUT_OPS = {"TensorDataset": "tensor_dataset", "DataLoader": "loader", "Normalizer": "normalizer",
+             "random_horizontal_flip": "flip"}
 
 
 # ---- Part 7: time_epoch ----------------------------------------------------------------------------------------

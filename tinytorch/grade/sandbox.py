@@ -57,7 +57,7 @@ class SubmissionError(Exception):
         self.status, self.detail = status, detail
 
 
-def roots(folder: Path, numpy_folder: Path) -> dict:
+def roots(folder: Path, numpy_folder: Path, shared: Path) -> dict:
     """Where the submission may not open files (the grader's package, the checkout it lives in, Gradescope's
     folders) and, within those, where it may (NumPy, its own folder)."""
     package = Path(harness.__file__).resolve().parents[2]  # tinytorch/
@@ -65,7 +65,7 @@ def roots(folder: Path, numpy_folder: Path) -> dict:
     if (package.parent / "modules").is_dir() or (package.parent / "setup.cfg").is_file():
         forbidden.append(str(package.parent))
     numpy_dir = numpy_folder / "numpy"
-    return {"forbidden": forbidden, "allowed": [str(folder), str(numpy_dir), f"{numpy_dir}.libs"]}
+    return {"forbidden": forbidden, "allowed": [str(folder), str(numpy_dir), f"{numpy_dir}.libs", str(shared)]}
 
 
 def error_status(raised: dict) -> str:
@@ -82,6 +82,8 @@ class Sandbox:
     def __init__(self, code: str, ops: str, where=lambda raised: ""):
         self.ops, self.where = ops, where
         self.folder = Path(tempfile.mkdtemp(prefix="tinytorch-grade-"))
+        self.shared = Path(tempfile.mkdtemp(prefix="tinytorch-grade-shared-"))  # inputs both processes map
+        self.shared.chmod(0o755)
         self.python, self.uid, self.warning = sys.executable, None, ""
         if os.geteuid() == 0:  # the submission runs under a user id of its own, with an interpreter it can run
             self.python = interpreter_for_others()
@@ -119,7 +121,7 @@ class Sandbox:
         request_read, self.request_fd = os.pipe()
         self.reply_fd, reply_write = os.pipe()
         argv = [self.python, "-I", "-S", "-B", "-u", str(self.folder / "run.py"), str(request_read), str(reply_write),
-                self.ops, json.dumps(roots(self.folder, self.numpy))]
+                self.ops, json.dumps(roots(self.folder, self.numpy, self.shared))]
         env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1"}
         try:
@@ -154,17 +156,52 @@ class Sandbox:
         first = self.requests + 1
         self.requests += len(requests)
         messages = [{"id": first + number, "op": op, "inputs": inputs} for number, (op, inputs) in enumerate(requests)]
+        shared = self.share(messages)
         self.writer = threading.Thread(target=self.send, args=(messages,), daemon=True)  # replies are read meanwhile
         self.writer.start()
         answers = []
-        for number in range(len(requests)):
+        try:
+            for number in range(len(requests)):
+                try:
+                    reply = self.receive(deadline, first + number)
+                except SubmissionError as error:
+                    return answers + [error] + [None] * (len(requests) - number - 1)
+                answers.append(reply["ok"] if "ok" in reply else self.raised(reply["raised"]))
+            self.writer.join()
+            return answers
+        finally:
+            self.read_back(shared)
+
+    def share(self, value, found=None) -> list:
+        """Each `wire.Shared` input in `value` written to a file of its own that the submission maps (writable by
+        its user): the list of them."""
+        found = [] if found is None else found
+        if isinstance(value, wire.Shared):
+            value.path = str(self.shared / f"{self.requests}-{len(found)}")
+            with open(value.path, "wb") as file:
+                file.write(value.array.tobytes())
+            os.chmod(value.path, 0o666)
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                self.share(item, found)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                self.share(item, found)
+        return found
+
+    def read_back(self, shared: list):
+        """What each shared input holds now (the submission answered, or its interpreter is gone): `after`."""
+        for item in shared:
             try:
-                reply = self.receive(deadline, first + number)
-            except SubmissionError as error:
-                return answers + [error] + [None] * (len(requests) - number - 1)
-            answers.append(reply["ok"] if "ok" in reply else self.raised(reply["raised"]))
-        self.writer.join()
-        return answers
+                with open(item.path, "rb") as file:
+                    data = file.read(item.array.nbytes + 1)
+                os.remove(item.path)
+            except OSError:  # removed or replaced: that is writing too
+                data = b""
+            item.after = np.frombuffer(data, item.array.dtype, item.array.size).reshape(item.array.shape) \
+                if len(data) == item.array.nbytes else np.zeros(0, item.array.dtype)  # resized: written
+            item.path = None
 
     def send(self, messages: list):
         try:
@@ -252,6 +289,7 @@ class Sandbox:
     def close(self):
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+        shutil.rmtree(self.shared, ignore_errors=True)
 
 
 def interpreter_for_others() -> str | None:

@@ -129,7 +129,7 @@ def serve(folder: str, request_fd: int, reply_fd: int, ops_name: str, roots: dic
     wire.send(reply_fd, reply)
     while student is not None:
         try:
-            request = wire.receive(request_fd)
+            request = wire.receive(request_fd, shared=True)
         except EOFError:
             return
         wire.send(reply_fd, answer(ops, student, request, path))

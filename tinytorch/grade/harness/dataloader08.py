@@ -20,16 +20,19 @@ def label_of(index):
     return (np.asarray(index) * 7 + 3) % 10
 
 
-def samples(n: int, shape, batched: bool) -> tuple:
+def samples(n: int, shape, batched: bool, data=None) -> tuple:
     """(dataset, features, labels, calls): n samples (features, label), features (n, *shape) float32 whose first
     value is the sample's index, label `label_of(index)` as a Python int; served one by one, and with `batched` also
     a batch at a time by get_batch. `calls()` is (the number of dataset[i] calls, the indices of each get_batch
-    call). The data and the counters live in this call's closure: the dataset the student's loader is handed has no
-    attribute to rewrite."""
-    rng = np.random.default_rng(n)
-    features = rng.random((n, *shape), dtype=np.float32)
-    features.reshape(n, -1)[:, 0] = np.arange(n)
-    labels = label_of(np.arange(n)).astype(np.int64)
+    call); `data` gives (features, labels) made beforehand. The data and the counters live in this call's
+    closure: the dataset the student's loader is handed has no attribute to rewrite."""
+    if data is None:
+        rng = np.random.default_rng(n)
+        features = rng.random((n, *shape), dtype=np.float32)
+        features.reshape(n, -1)[:, 0] = np.arange(n)
+        labels = label_of(np.arange(n)).astype(np.int64)
+    else:  # these very arrays (shared with the grading process, which made them the same way)
+        features, labels = data
     getitem_calls, get_batch_calls = [0], []
 
     class Samples:
@@ -155,7 +158,7 @@ def leaves(samples) -> list:
 # ---- Part 3: DataLoader --------------------------------------------------------------------------------------------
 
 def loader(student, n, shape, batched, batch_size, drop_last, runs, shuffle=True, own_len=False, own_collate=False,
-           watch_global=False):
+           watch_global=False, data=None):
     """Loaders of the student's DataLoader over one dataset, each run doing its plan; the parts the check does not
     grade are the reference's: len() (unless `own_len`) and collate (unless `own_collate`).
 
@@ -163,7 +166,7 @@ def loader(student, n, shape, batched, batch_size, drop_last, runs, shuffle=True
     epoch, cut one past the expected count), "cut" (one batch, then the epoch is dropped), "two" (two iterators
     taken before either is read, then read in turn) or ["draw", k] (other code drawing k numbers from np.random).
     With `watch_global`, each run also says whether the loader changed np.random's global state."""
-    data, features, labels, calls = samples(n, shape, batched)
+    data, features, labels, calls = samples(n, shape, batched, data)
     pristine = copies([features, labels])
     expected = n // batch_size if drop_last else math.ceil(n / batch_size)
     kind = student.DataLoader
@@ -234,10 +237,10 @@ def damaged_idx(student, data):
 
 # ---- Part 5: Normalizer --------------------------------------------------------------------------------------------
 
-def normalizer(student, x):
-    """Normalizer().fit(x) then the fitted Normalizer called on a fresh copy of x: a fit that writes into its input
-    is graded by the inputs check only, not also here."""
-    pristine, applied = copies([x]), np.array(x, copy=True)
+def normalizer(student, x, applied=None):
+    """Normalizer().fit(x) then the fitted Normalizer called on `applied`, by default a fresh copy of x: a fit that
+    writes into its input is graded by the inputs check only, not also here."""
+    pristine, applied = copies([x]), np.array(x, copy=True) if applied is None else applied
     made = student.Normalizer()
     fitted = made.fit(x)
     if fitted is not made:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import os
 import struct
 
@@ -35,10 +36,31 @@ class Opaque:
         return isinstance(other, Opaque) and (self.kind, self.text) == (other.kind, other.text)
 
 
+class Shared:
+    """An input array that the grading process shares with the submission's interpreter through a file both map:
+    after the answer, the grading process reads what the file holds, so whether the submission wrote into its
+    input is seen by the grader itself, not reported by the submission. Not shared (`path` None, as in the
+    notebook's self-checks), it is sent as a copy and `after` stays None."""
+
+    def __init__(self, array):
+        self.array = np.ascontiguousarray(array)  # as generated: never handed out
+        self.path, self.after = None, None
+
+    def written(self) -> bool:
+        """Whether the array held other values after the answer than before (False when that was not seen)."""
+        return self.after is not None and not np.array_equal(self.after, self.array,
+                                                             equal_nan=self.array.dtype.kind in "fc")
+
+
 def encode(value) -> bytes:
     arrays = []
 
     def plain(item):
+        if isinstance(item, Shared):
+            if item.path is None:
+                item = item.array
+            else:
+                return {"$shared": [item.path, item.array.dtype.str, list(item.array.shape)]}
         if item is None or isinstance(item, (bool, str)):
             return item
         if isinstance(item, (int, float)) and type(item) in (int, float, bool):
@@ -59,7 +81,22 @@ def encode(value) -> bytes:
     return b"".join([struct.pack(">I", len(header)), header, *arrays])
 
 
-def decode(payload: bytes):
+def mapped(path: str, dtype: str, shape: list) -> np.ndarray:
+    """The array in the file `path`, mapped so that writing into it writes into the file."""
+    dtype, count = np.dtype(dtype), math.prod(shape)
+    if not count or not dtype.itemsize:
+        return np.zeros(shape, dtype)
+    descriptor = os.open(path, os.O_RDWR)
+    try:
+        memory = mmap.mmap(descriptor, count * dtype.itemsize)
+    finally:
+        os.close(descriptor)
+    return np.frombuffer(memory, dtype, count).reshape(shape)
+
+
+def decode(payload: bytes, shared: bool = False):
+    """The value in `payload`. Arrays shared through files ("$shared") are mapped only with `shared` (the harness's
+    side): the grading process never opens a path that the submission's side names."""
     try:
         (size,) = struct.unpack_from(">I", payload)
         header, at = json.loads(payload[4:4 + size]), [4 + size]
@@ -85,6 +122,8 @@ def decode(payload: bytes):
             return tuple(items) if kind == "$tuple" else items
         if kind == "$dict":
             return {key: value(element) for key, element in content.items()}
+        if kind == "$shared" and shared:
+            return mapped(*content)
         return Opaque(*content)
 
     try:
@@ -108,13 +147,13 @@ def send(fd: int, value) -> None:
         view = view[os.write(fd, view):]
 
 
-def receive(fd: int, wait=None) -> object:
+def receive(fd: int, wait=None, shared: bool = False) -> object:
     """The next message on `fd`; `wait(fd)` (when given) blocks until fd is readable or raises TimeoutError.
-    EOFError when the other side has closed its end."""
+    EOFError when the other side has closed its end. `shared`: see `decode`."""
     (size,) = struct.unpack(">Q", read_exactly(fd, 8, wait))
     if size > LIMIT:
         raise WireError(f"a message of {size} bytes, more than the {LIMIT} allowed")
-    return decode(read_exactly(fd, size, wait))
+    return decode(read_exactly(fd, size, wait), shared)
 
 
 def read_exactly(fd: int, size: int, wait) -> bytes:
