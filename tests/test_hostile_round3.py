@@ -205,3 +205,27 @@ def test_a_file_changed_while_the_folder_is_cached_leaves_no_cache_promising_the
     if change != "remove":
         again = ImageFolder(tree, loader=editing_loader, cache=True)
         assert np.array_equal(again[0][0], pixels(7))
+
+
+def can_mount_privately() -> bool:
+    try:
+        return subprocess.run(["unshare", "-m", "mount", "-t", "tmpfs", "none", "/mnt"], capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not can_mount_privately(), reason="needs `unshare -m` and mount (root in a private mount "
+                                                      "namespace) to make the cache root read-only")
+def test_a_stale_cache_under_a_read_only_root_is_refused_saying_what_to_do_and_never_served(tree):
+    root = Path(os.environ["TINYTORCH_DATA"])
+    stale = ImageFolder(tree, cache=True).cache_path
+    Image.fromarray(pixels(8)).save(tree / "a" / "1.bmp")
+    script = ("from tinytorch.data import ImageFolder\nimport sys\ntry:\n    print(ImageFolder(sys.argv[1], cache=True)"
+              "[0][0].sum())\nexcept Exception as exc:\n    print(type(exc).__name__, exc)")
+    shell = f'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" "$1" && exec "$2" -c "$3" "$4"'
+    done = subprocess.run(["unshare", "-m", "sh", "-c", shell, "sh", root, sys.executable, script, tree],
+                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.stdout.startswith("UnusablePathError cannot write") and "Read-only" in done.stdout
+    assert "choose a root you can write to" in done.stdout and "$TINYTORCH_DATA" in done.stdout
+    assert stale.is_file() and [path.name for path in stale.parent.iterdir() if path.suffix == ".part"] == []

@@ -82,11 +82,19 @@ def install(part, path) -> None:
 def replacing(path, part=None):
     """Write `path` whole or not at all: yields an empty working file (`part`, default `<path>.<pid>.part`) opened
     'r+b'; when the block ends normally it is renamed over `path`, on any exception removed. A full disk or quota
-    is a DiskSpaceError. A block that decides to keep `path` as it is deletes the working file and returns."""
+    is a DiskSpaceError; a folder that cannot be written (read-only, not ours) an UnusablePathError. A block that
+    decides to keep `path` as it is deletes the working file and returns."""
     path = Path(path)
     part = Path(part) if part is not None else path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
-        with open_own_file(part) as handle:
+        try:
+            working = open_own_file(part)
+        except OSError as exc:
+            if exc.errno in FULL_DISK:
+                raise
+            raise UnusablePathError(f"cannot write {path} ({exc.strerror}): its folder cannot be written; choose a "
+                                    f"root you can write to (the root argument, --root or $TINYTORCH_DATA)") from None
+        with working as handle:
             handle.truncate()
             yield handle
         if part.exists():
