@@ -7,9 +7,11 @@ returned, or the exception it raised with the line of the student's file. The re
 grading process computed the expected one beforehand and decides.
 
 Before the student's file runs, an audit hook (which Python cannot remove) refuses what a submission has no
-reason to do: import tinytorch, open the grader's files (or another process's in /proc), start, signal or connect
-to other processes, load C libraries (ctypes). What the submission could still reach in its own interpreter (the
-harness's objects) only changes its own answers, which the grading process checks against its own reference.
+reason to do: import tinytorch or this harness (which also leaves sys.modules), open the grader's files (or another
+process's in /proc), write or change anything in the grading folder, start, signal or connect to other processes,
+load C libraries (ctypes). What the submission could still reach in its own interpreter (the harness's objects,
+through frames or closures) only changes its own answers, which the grading process checks against its own
+reference, and what the harness observes there (README's course section lists it).
 """
 from __future__ import annotations
 
@@ -63,10 +65,7 @@ def install_guard(roots: dict) -> None:
         raise Refused(f"the grader does not let a submission {what}")
 
     def inside(path, roots) -> bool:
-        if isinstance_(path, int) or path is None:
-            return False
-        path = realpath(path if isinstance_(path, str_) else os.fsdecode(path))
-        return startswith(path + "/", roots)
+        return startswith(realpath(path if isinstance_(path, str_) else os.fsdecode(path)) + "/", roots)
 
     def hook(event, args):
         if event == "import" and (args[0] in REFUSED_IMPORTS or startswith(args[0], ("tinytorch.", "harness."))):
