@@ -229,3 +229,61 @@ def test_a_stale_cache_under_a_read_only_root_is_refused_saying_what_to_do_and_n
     assert done.stdout.startswith("UnusablePathError cannot write") and "Read-only" in done.stdout
     assert "choose a root you can write to" in done.stdout and "$TINYTORCH_DATA" in done.stdout
     assert stale.is_file() and [path.name for path in stale.parent.iterdir() if path.suffix == ".part"] == []
+
+
+# --- two `download --force` at once ------------------------------------------------------------------------------
+
+@pytest.mark.usefixtures("fast_retries")
+def test_two_forced_downloads_at_once_both_end_with_the_verified_files_and_nothing_partial(fake_mnist, loopback,
+                                                                                            tmp_path):
+    """flock locks belong to an open file, so two threads each opening the lock contend as two processes do."""
+    import threading
+    from tinytorch.data import MNIST
+
+    MNIST.download(tmp_path, quiet=True)
+    for path in list(loopback.files):
+        loopback.faults[path] = [("delay_body", 0.2)] * 2  # each forced fetch takes a while: the two overlap
+    start, errors = threading.Barrier(2, timeout=30), []
+
+    def force():
+        try:
+            start.wait()
+            MNIST.download(tmp_path, force=True, quiet=True)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=force) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and not any(thread.is_alive() for thread in threads)
+    folder = MNIST.folder(tmp_path)
+    assert sorted(path.name for path in folder.iterdir() if path.name.endswith(".part")) == []
+    dataset = MNIST(tmp_path, train=False)
+    assert np.array_equal(dataset.data, fake_mnist["t10k-images-idx3-ubyte"])
+
+
+# --- the loader: a state crosses processes as JSON -------------------------------------------------------------
+
+def test_a_state_saved_as_json_resumes_in_a_new_process_with_other_workers_to_the_same_batches():
+    from tinytorch.data import DataLoader, TensorDataset
+
+    def loader(workers):
+        return DataLoader(TensorDataset(np.arange(40).reshape(20, 2)), batch_size=3, shuffle=True,
+                          generator=(1 << 62) + 11, num_workers=workers)
+
+    whole = [batch.tolist() for (batch,) in loader(0)]
+    first = loader(0)
+    iterator = iter(first)
+    head = [next(iterator)[0].tolist() for _ in range(2)]
+    state = json.dumps(first.state_dict())
+    script = ("import json, sys\nimport numpy as np\nfrom tinytorch.data import DataLoader, TensorDataset\n"
+              "loader = DataLoader(TensorDataset(np.arange(40).reshape(20, 2)), batch_size=3, shuffle=True, "
+              "generator=1, num_workers=2)\nloader.load_state_dict(json.loads(sys.argv[1]))\n"
+              "print(json.dumps(loader.state_dict()))\nprint(json.dumps([b.tolist() for (b,) in loader]))")
+    done = subprocess.run([sys.executable, "-c", script, state], capture_output=True, text=True, timeout=60,
+                          cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    reloaded, rest = (json.loads(line) for line in done.stdout.splitlines())
+    assert reloaded == json.loads(state) and head + rest == whole
