@@ -226,6 +226,16 @@ WRONG = {
     "F.rotate(pil, 10, center=1)": (lambda s: s.F.rotate(s.pil, 10, center=1), "same"),
     "F.center_crop(pil, (1, 2, 3))": (lambda s: s.F.center_crop(s.pil, (1, 2, 3)), EARLY),  # too many to unpack
     "F.erase(pil, 0, 0, 1, 1, 0)": (lambda s: s.F.erase(s.pil, 0, 0, 1, 1, 0), "same"),
+    "F.rotate(tensor, 10, bicubic)": (lambda s: s.F.rotate(s.tensor, 10.0, interpolation=s.I.BICUBIC), "same"),
+    "F.rgb_to_grayscale(2-channel tensor)": (lambda s: s.F.rgb_to_grayscale(s.tensor[:2]), "same"),
+    "F.center_crop(pil, 0)": (lambda s: s.F.center_crop(s.pil, 0), EARLY),
+    "F.resized_crop(pil, 0, 0, 4, 4, 'a')": (lambda s: s.F.resized_crop(s.pil, 0, 0, 4, 4, "a"), EARLY),
+    "F.resize(tensor, 4, box)": (lambda s: s.F.resize(s.tensor, 4, interpolation=s.I.BOX), EARLY),  # torch's own
+    # inputs of the transforms
+    "ColorJitter(4-channel tensor)": (lambda s: s.T.ColorJitter(0.5, 0.5, 0.5, 0.1)(s.tensor[[0, 1, 2, 0]]), "same"),
+    "Grayscale(2-channel tensor)": (lambda s: s.T.Grayscale()(s.tensor[:2]), "same"),
+    "RandomGrayscale(2-channel tensor)": (lambda s: s.T.RandomGrayscale(1.0)(s.tensor[:2]), "same"),
+    "GaussianBlur(3)(pil, kernel too big)": (lambda s: s.T.GaussianBlur(31)(s.pil), EARLY),
 }
 
 

@@ -25,8 +25,8 @@ BRIGHTNESS, CONTRAST, SATURATION, HUE = range(4)
 
 def check_colour_channels(images: ImageBatch, name: str) -> ImageBatch:
     if images.channels not in (1, 3):
-        raise TypeError(f"{name}: Input image tensor permitted channel values are [1, 3], but found "
-                        f"{images.channels} (input shape {images.input_shape})")
+        raise TypeError(f"Input image tensor permitted channel values are [1, 3], but found {images.channels} "
+                        f"({name}, input shape {images.input_shape})")
     return images
 
 

@@ -120,7 +120,8 @@ def _resample(batch: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.nd
 
 def _check_tensor_mode(mode: InterpolationMode, allowed, name: str):
     if mode.value not in allowed:
-        raise ValueError(f"{name} on float tensors supports interpolation {', '.join(allowed)}, got {mode.value!r}")
+        raise ValueError(f"Interpolation mode '{mode.value}' is unsupported with Tensor input ({name} on float "
+                         f"tensors supports {', '.join(allowed)})")
 
 
 def _as_planes(view: np.ndarray) -> np.ndarray:
