@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from test_module08 import faulty
 
 from tinytorch.grade import checks_of, grade, gradescope, report
 from tinytorch.grade.sandbox import interpreter_for_others
-from test_module08 import faulty
 from tinytorch.modules import module_paths
 
 ROOT = Path(__file__).resolve().parents[1]
