@@ -12,7 +12,6 @@ interpreter. What the submission prints is collected apart, up to `OUTPUT_LIMIT`
 """
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import select
@@ -23,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from multiprocessing.util import Finalize
 from pathlib import Path
 
 import numpy as np
@@ -311,7 +311,7 @@ def numpy_home(for_others: bool) -> Path:
     """The folder holding this process's `numpy` (and `numpy.libs`) for the submission's interpreter: where NumPy is
     installed, or, when the submission runs as another user who cannot reach it there (a virtual environment under
     /root, as on CI), a copy made once per grading process in a temporary folder that only root can write, removed
-    at exit. The submission's interpreter so imports exactly this NumPy, of the same version."""
+    when that process exits. The submission's interpreter so imports exactly this NumPy, of the same version."""
     installed = Path(np.__file__).resolve().parent
     if not for_others or open_to_others(installed / "__init__.py", 0o004):
         return installed.parent
@@ -323,7 +323,7 @@ def numpy_home(for_others: bool) -> Path:
         for path in [home, *home.rglob("*")]:
             if not path.is_symlink():
                 path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
-        atexit.register(shutil.rmtree, home, True)
+        Finalize(None, shutil.rmtree, (home, True), exitpriority=0)  # at exit, also of a pool's worker process
         NUMPY_COPIES["copy"] = home
     return NUMPY_COPIES["copy"]
 
