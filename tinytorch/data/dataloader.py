@@ -24,7 +24,8 @@ from .collate import as_torch, default_collate, default_convert
 from .dataset import IterableDataset, T_co
 from .fetch import Stream, batch_in_one_call, fetch
 from .rng import seed_from
-from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .sampler import (BatchSampler, RandomSampler, SeededSampler, SequentialSampler, draw_one_int64,
+                      take_torch_draws)
 from .workers import MapEpoch, StreamEpoch, WorkerPool, WorkerSpec, resolve_context
 
 FIXED_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
@@ -102,10 +103,8 @@ class DataLoader(Generic[T_co]):
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.sampler, self.batch_sampler = sampler, batch_sampler
         order = batch_sampler.sampler if isinstance(batch_sampler, BatchSampler) else sampler
-        unseeded = isinstance(order, RandomSampler) and (order.generator is None or shuffle and generator is None)
-        # what torch's loader takes from torch's global generator per epoch (take_torch_draws): its base seed, unless
-        # it has a generator of its own, and an unseeded RandomSampler's seed
-        self._torch_draws = (generator is None) + unseeded
+        self._sampler_drawing_from_torch = order if draws_from_torch(order, generator, made_here=shuffle) else None
+        self._took_base_seed = False  # from torch's global generator, for persistent workers (taken once)
         self._auto_collation = batch_sampler is not None or isinstance(dataset, IterableDataset) and batch_size is not None
         self.collate_fn = collate_fn or (default_collate if self._auto_collation else default_convert)
         self.worker_init_fn, self.generator = worker_init_fn, generator
@@ -296,6 +295,9 @@ class DataLoaderIterator:
     """
 
     def __init__(self, loader: DataLoader):
+        if loader.generator is None and not (loader.persistent_workers and loader._took_base_seed):
+            take_torch_draws(draw_one_int64)  # torch's base seed, at iter() (persistent workers: the first only)
+            loader._took_base_seed = True
         self.loader = loader
         self.progress: EpochProgress | None = None
         self.batches = None  # the source of the epoch's batches, once begun
@@ -331,7 +333,9 @@ class DataLoaderIterator:
         epoch, skip = loader._next_epoch, loader._skip_batches
         loader._tell_sampler(epoch)
         order = loader._order_state()
-        take_torch_draws(loader._torch_draws)
+        sampler = loader._sampler_drawing_from_torch
+        if sampler is not None and fast_route_agrees(sampler, "epoch_indices", "__iter__"):  # else its __iter__ draws
+            take_torch_draws(sampler.draw_from_torch)
         self.batches = loader._batches(epoch, skip)
         loader._next_epoch, loader._skip_batches = epoch + 1, 0
         self.progress = loader._progress = EpochProgress(epoch, skip, order)
@@ -377,12 +381,10 @@ def consume(iterator, count: int) -> None:
     next(itertools.islice(iterator, count, count), None)
 
 
-def take_torch_draws(count: int) -> None:
-    """Take `count` numbers from torch's global generator when torch is loaded, as torch's DataLoader takes one for
-    its base seed at each epoch without `generator=` (and its RandomSampler one more without a generator): a
-    training script's `torch.manual_seed` then gives the model the same random numbers (dropout, init) as with
-    torch's loader. The numbers are not used: our seeds come from NumPy's global generator."""
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        for _ in range(count):
-            torch.empty((), dtype=torch.int64).random_()
+def draws_from_torch(sampler, loader_generator, made_here: bool) -> bool:
+    """Whether torch's counterpart of `sampler` takes from torch's global generator at each epoch
+    (`SeededSampler.draw_from_torch`): a seeded-kind sampler made without a generator, or the RandomSampler the
+    loader made for `shuffle=True` (`made_here`) when the loader has no generator to hand down, as torch's."""
+    if not isinstance(sampler, SeededSampler):
+        return False
+    return sampler.generator is None or (made_here and loader_generator is None)
