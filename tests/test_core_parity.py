@@ -274,3 +274,49 @@ def test_a_seeded_sampler_iterated_on_its_own_moves_on_and_is_reproducible(make)
     stopped = make(5)
     next(iter(stopped))  # an iteration not finished leaves the epoch as it was
     assert list(stopped) == orders[0]
+
+
+# A4: what torch's loader and samplers take from torch's global generator, taken at the same moments.
+
+DRAW_CASES = {
+    "plain": lambda m: m.DataLoader(list(range(10)), batch_size=4),
+    "shuffle": lambda m: m.DataLoader(list(range(10)), batch_size=4, shuffle=True),
+    "RandomSampler": lambda m: m.DataLoader(list(range(10)), batch_size=4, sampler=m.RandomSampler(range(10))),
+    "SubsetRandomSampler": lambda m: m.DataLoader(list(range(10)), batch_size=4,
+                                                  sampler=m.SubsetRandomSampler(range(10))),
+    "WeightedRandomSampler": lambda m: m.DataLoader(list(range(10)), batch_size=4,
+                                                    sampler=m.WeightedRandomSampler([1.0] * 10, 10)),
+    "persistent workers": lambda m: m.DataLoader(list(range(10)), batch_size=4, num_workers=2, persistent_workers=True),
+    "seeded DistributedSampler": lambda m: m.DataLoader(list(range(10)), batch_size=4,
+                                                        sampler=m.DistributedSampler(range(10), 2, 0)),
+}
+
+
+@pytest.mark.skipif(torch is None, reason="needs torch")
+@pytest.mark.parametrize("name", DRAW_CASES)
+def test_the_model_gets_the_same_random_numbers_as_with_torchs_loader(name):
+    import torch.utils.data as theirs
+
+    def after_two_epochs(module):
+        torch.manual_seed(0)
+        loader = DRAW_CASES[name](module)
+        for _ in range(2):
+            for _ in loader:
+                pass
+        return torch.rand(1).item()
+
+    assert after_two_epochs(ours) == after_two_epochs(theirs)
+
+
+@pytest.mark.skipif(torch is None, reason="needs torch")
+def test_the_base_seed_is_taken_when_the_iterator_is_made():
+    import torch.utils.data as theirs
+
+    def model_draw_between_iter_and_next(module):
+        torch.manual_seed(0)
+        batches = iter(module.DataLoader(list(range(10)), batch_size=4))
+        drawn = torch.rand(1).item()
+        next(batches)
+        return drawn, torch.rand(1).item()
+
+    assert model_draw_between_iter_and_next(ours) == model_draw_between_iter_and_next(theirs)

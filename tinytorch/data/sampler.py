@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import operator
 import os
+import sys
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -84,9 +85,14 @@ class SeededSampler(Sampler[int]):
         """The int64 indices of the current epoch (the same on every call until `set_epoch`)."""
         return self.order(np.random.default_rng([self.seed, self.epoch]))
 
+    def draw_from_torch(self, torch) -> None:
+        """Take from torch's global generator what torch's sampler of this kind takes at each iteration when made
+        without a generator (`take_torch_draws`); DistributedSampler's takes nothing."""
+
     def __iter__(self):
         if self.generator is None:
             self.seed = seed_from(None)  # when the iteration starts (its first next()), as torch draws
+            take_torch_draws(self.draw_from_torch)
         yield from self.epoch_indices().tolist()
         if self.generator is not None and self.epoch_from_loader:  # a seeded one's complete iteration on its own
             self.epoch += 1
@@ -117,6 +123,10 @@ class RandomSampler(SeededSampler):
     def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
+    def draw_from_torch(self, torch) -> None:
+        """torch's RandomSampler without a generator draws its seed, one int64."""
+        draw_one_int64(torch)
+
     def order(self, rng):
         n = len(self.data_source)
         if self.replacement:
@@ -137,6 +147,10 @@ class SubsetRandomSampler(SeededSampler):
 
     def order(self, rng):
         return np.asarray(self.indices, dtype=np.int64)[rng.permutation(len(self.indices))]
+
+    def draw_from_torch(self, torch) -> None:
+        """torch's SubsetRandomSampler without a generator takes a `torch.randperm`."""
+        torch.randperm(len(self.indices))
 
     def __len__(self):
         return len(self.indices)
@@ -171,6 +185,10 @@ class WeightedRandomSampler(SeededSampler):
         candidates = np.flatnonzero(self.weights)
         scores = np.log(self.weights[candidates]) - np.log(-np.log(rng.random(len(candidates))))
         return candidates[np.argsort(-scores, kind="stable")[: self.num_samples]].astype(np.int64)
+
+    def draw_from_torch(self, torch) -> None:
+        """torch's WeightedRandomSampler without a generator takes a `torch.multinomial`."""
+        torch.multinomial(torch.as_tensor(self.weights, dtype=torch.double), self.num_samples, self.replacement)
 
     def __len__(self):
         return self.num_samples
@@ -214,6 +232,21 @@ class DistributedSampler(SeededSampler):
 
     def __len__(self):
         return self.num_samples
+
+
+def take_torch_draws(draw) -> None:
+    """`draw(torch)` when torch is loaded (never importing it): what torch's loader or sampler would take from
+    torch's global generator, taken and not used (our numbers come from NumPy's), so that a training script's
+    `torch.manual_seed` gives the model the same random numbers (dropout, init) as with torch's loader."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        draw(torch)
+
+
+def draw_one_int64(torch) -> None:
+    """One int64 from torch's global generator, as torch's loader takes for its base seed and RandomSampler for its
+    seed."""
+    torch.empty((), dtype=torch.int64).random_()
 
 
 def _from_environment(value, argument: str, variable: str) -> int:
