@@ -258,3 +258,17 @@ def test_a_wrong_argument_fails_as_in_torchvision(case):
     if their_outcome[0] == "error":  # else torchvision accepted it
         assert str(error) != str(their_outcome[1]), "the same error as torchvision's: the case is 'same'"
     assert f"| {expected}" in README, f"README's Differences table has no row {expected!r}"
+
+
+def test_pad_and_rotation_read_their_attributes_at_each_call_as_torchvision():
+    """A schedule that changes `padding`, `fill` or `degrees` between epochs changes what the transform does."""
+    theirs, mine = sides()
+    results = []
+    for side in (theirs, mine):
+        pad, rotation = side.T.Pad(1), side.T.RandomRotation((90, 90))
+        pad.padding, pad.fill, pad.padding_mode = (3, 2), (5, 6, 7), "constant"
+        rotation.degrees, rotation.fill = [180.0, 180.0], [9, 8, 7]
+        results.append((np.asarray(pad(side.pil)), np.asarray(rotation(side.pil))))
+    (their_pad, their_rotation), (my_pad, my_rotation) = results
+    assert my_pad.shape == (8 + 4, 9 + 6, 3) and np.array_equal(my_pad, their_pad)
+    assert np.array_equal(my_rotation, their_rotation)

@@ -326,14 +326,13 @@ class Pad(ImageTransform):
     new_array = True
 
     def __init__(self, padding, fill=0, padding_mode="constant"):
-        self._sides = padding_sides(padding)
-        check_pad_fill(fill)
+        padding_sides(padding), check_pad_fill(fill)
         self.padding, self.fill, self.padding_mode = padding, fill, check_padding_mode(padding_mode)
 
-    def apply(self, images: ImageBatch):
-        fill = fill_values(check_fill(self.fill), images.channels, images.view.dtype) \
+    def apply(self, images: ImageBatch):  # reads its attributes at each call: a schedule may change them
+        fill = fill_values(check_pad_fill(self.fill), images.channels, images.view.dtype) \
             if self.padding_mode == "constant" else None
-        return images.give(pad(images.view, self._sides, fill, self.padding_mode))
+        return images.give(pad(images.view, padding_sides(self.padding), fill, self.padding_mode))
 
     def __repr__(self):
         return f"{type(self).__name__}(padding={self.padding}, fill={self.fill}, padding_mode={self.padding_mode})"
