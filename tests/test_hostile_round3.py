@@ -287,3 +287,26 @@ def test_a_state_saved_as_json_resumes_in_a_new_process_with_other_workers_to_th
     assert done.returncode == 0, done.stderr
     reloaded, rest = (json.loads(line) for line in done.stdout.splitlines())
     assert reloaded == json.loads(state) and head + rest == whole
+
+
+# --- $TINYTORCH_DATA where no folder can be ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda path: [(path.parent / "afile").write_text("x"), path.parent / "afile" / "data"][1],
+     r"which cannot be a folder: .*afile is a file"),
+    (lambda path: path.symlink_to(path.parent / "gone") or path, r"which is a link to .*gone, which does not exist"),
+    (lambda path: os.mkfifo(path) or path, r"which is not a folder \(a FIFO, socket or device\)"),
+])
+def test_a_root_that_cannot_be_a_folder_is_refused_at_once_with_no_advice_that_cannot_work(tmp_path, monkeypatch,
+                                                                                         make, problem, no_hang):
+    from tinytorch.data import MNIST
+    from tinytorch.data.errors import UnusablePathError
+
+    root = make(tmp_path / "root")
+    monkeypatch.setenv("TINYTORCH_DATA", str(root))
+    with pytest.raises(UnusablePathError, match=r"\$TINYTORCH_DATA is .*" + problem + r": point it at a folder"):
+        MNIST()
+    done = subprocess.run([sys.executable, "-m", "tinytorch.data", "verify"], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "point it at a folder" in done.stderr
+    assert "download" not in done.stdout + done.stderr  # no printed command that would fail the same way

@@ -33,10 +33,24 @@ def default_root(root=None) -> Path:
     else:
         cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
         path, source = Path(cache).expanduser() / "tinytorch", "the default root"
-    if path.exists() and not path.is_dir():
-        raise UnusablePathError(f"{source} is {path}, which is a file, not a folder: point it at a folder (the root "
-                                f"argument, --root or $TINYTORCH_DATA)")
+    if (problem := _not_a_folder(path)) is not None:
+        raise UnusablePathError(f"{source} is {path}, {problem}: point it at a folder (the root argument, --root or "
+                                f"$TINYTORCH_DATA)")
     return path
+
+
+def _not_a_folder(path: Path) -> str | None:
+    """Why `path` can be neither a folder nor made one (a file, a FIFO, a link to nothing, under a file), or None."""
+    if path.is_dir():
+        return None
+    if path.exists():
+        return "which is a file, not a folder" if path.is_file() else "which is not a folder (a FIFO, socket or device)"
+    if path.is_symlink():
+        return f"which is a link to {os.readlink(path)}, which does not exist"
+    existing = next((parent for parent in path.parents if parent.exists()), None)
+    if existing is not None and not existing.is_dir():
+        return f"which cannot be a folder: {existing} is a file"
+    return None
 
 
 def make_folder(folder) -> Path:
