@@ -310,3 +310,23 @@ def test_a_root_that_cannot_be_a_folder_is_refused_at_once_with_no_advice_that_c
                           timeout=60, cwd=REPO)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "point it at a folder" in done.stderr
     assert "download" not in done.stdout + done.stderr  # no printed command that would fail the same way
+
+
+# --- Ctrl-C in the middle of an atomic replace -------------------------------------------------------------------
+
+def test_ctrl_c_in_the_middle_of_an_atomic_replace_leaves_the_old_file_and_no_working_file(tmp_path):
+    target = tmp_path / "record.json"
+    target.write_text("the old, whole file")
+    script = ("import sys, time\nfrom tinytorch.data.datasets.storage.atomic import replacing\n"
+              "with replacing(sys.argv[1]) as handle:\n    handle.write(b'half of the new')\n    handle.flush()\n"
+              "    print('writing', flush=True)\n    time.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", script, target], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, cwd=REPO)
+    try:
+        assert child.stdout.readline() == "writing\n"  # the working file is half written: interrupt now
+        child.send_signal(signal.SIGINT)
+        child.wait(timeout=30)
+    finally:
+        child.kill()
+    assert "KeyboardInterrupt" in child.stderr.read()
+    assert target.read_text() == "the old, whole file" and sorted(tmp_path.iterdir()) == [target]
