@@ -203,7 +203,7 @@ def main() -> None:
     fast = loaders(mnist, 64, args.workers)
     for name, loader in loaders(mnist, 64, args.workers).items():
         if name != "num_workers=0":
-            loader._in_process = False  # the loader's own choice overruled, to show what it avoids
+            loader.in_process = False  # the loader's own choice overruled, to show what it avoids
             fast[f"{name}, forced through workers"] = loader
     compare("2. in-memory fast path, 60000x28x28 uint8, ToTensor + Normalize, batch 64 (kept in the main process;\n"
             "   'forced' sends it through the workers, to show why)",

@@ -50,7 +50,8 @@ class DataLoader(Generic[T_co]):
     `num_workers > 0` computes batches in worker processes (tinytorch.data.workers), with the same batches as
     in-process loading. Datasets fetched one batch per call stay in the main process even then
     (`fetch.batch_in_one_call`): a batch costs one vectorized NumPy call, less than handing it over between
-    processes.
+    processes. The attribute `in_process` holds that choice; setting it to False before iterating sends every batch
+    through the workers anyway (benchmarks/bench_workers.py does, to measure what the choice avoids).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
@@ -119,7 +120,7 @@ class DataLoader(Generic[T_co]):
         self.persistent_workers, self.pin_memory = persistent_workers, pin_memory
         self.pin_memory_device, self.in_order = pin_memory_device, boolean(in_order, "in_order")
         self.as_tensors = boolean(as_tensors, "as_tensors")
-        self._in_process = self.num_workers == 0 or batch_in_one_call(dataset, self.collate_fn, self._auto_collation)
+        self.in_process = self.num_workers == 0 or batch_in_one_call(dataset, self.collate_fn, self._auto_collation)
         self._next_epoch = 0
         self._skip_batches = 0
         self._progress = None  # the EpochProgress of the latest epoch begun
@@ -171,7 +172,7 @@ class DataLoader(Generic[T_co]):
         pool = None
         if self._worker_pool is not None and self._worker_pool.broken:
             self._worker_pool = None
-        if not self._in_process:
+        if not self.in_process:
             pool = self._worker_pool or WorkerPool(self._worker_spec(epoch), self.num_workers,
                                                    self.multiprocessing_context, self.timeout)
             self._worker_pool = pool if self.persistent_workers else None
@@ -344,11 +345,16 @@ class DataLoaderIterator:
         """The epoch is over: the workers of a non-persistent loader stop now, persistent ones wait for the next."""
         self.progress.done = True
         pool = getattr(self.batches, "pool", None)
-        if pool is not None and not (self.loader.persistent_workers and pool.end_run()):
+        self.batches = None
+        if pool is None:
+            return
+        # Persistent workers are kept for the next epoch once the batches still under way are drained (end_run);
+        # a pool that cannot be drained, or any pool of a non-persistent loader, is closed.
+        kept = self.loader.persistent_workers and pool.end_run()
+        if not kept:
             pool.close()
             if self.loader._worker_pool is pool:
                 self.loader._worker_pool = None
-        self.batches = None
 
     def warn_of_extra_batches(self) -> None:
         """torch's warning: an IterableDataset yields more than the length `len(loader)` reported."""
