@@ -3,6 +3,7 @@
 Each case runs the same code with torch's module and with tinytorch.data (`both`), where torch is installed; the
 expected values are written out too, so the tests also run (and can fail) without torch.
 """
+import os
 from collections import OrderedDict, defaultdict, namedtuple
 
 import numpy as np
@@ -320,3 +321,24 @@ def test_the_base_seed_is_taken_when_the_iterator_is_made():
         return drawn, torch.rand(1).item()
 
     assert model_draw_between_iter_and_next(ours) == model_draw_between_iter_and_next(theirs)
+
+
+class Pids(ours.Dataset):
+    """A dataset with the fast path whose batches say which process made them."""
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return np.int64(os.getpid())
+
+    def get_batch(self, indices):
+        return np.full(len(indices), os.getpid())
+
+
+def test_in_process_false_sends_fast_path_batches_through_the_workers():
+    loader = DataLoader(Pids(), batch_size=4, num_workers=2)
+    assert loader.in_process and {int(pid) for batch in loader for pid in batch} == {os.getpid()}
+    loader.in_process = False
+    pids = {int(pid) for batch in loader for pid in batch}
+    assert pids and os.getpid() not in pids

@@ -221,6 +221,8 @@ class _BatchOnlyWindows(TokenWindows):
     def __getitem__(self, index):
         raise AssertionError("the DataLoader read a window by __getitem__ instead of get_batch")
 
+    get_batch = TokenWindows.get_batch  # vouches for it: else the loader calls the overriding __getitem__, as torch
+
 
 def test_a_dataloader_over_windows_gives_next_character_batches_through_get_batch():
     windows = _BatchOnlyWindows(WINDOWS.tokens, 32)
