@@ -77,6 +77,9 @@ def vflip(img):
 
 def crop(img, top: int, left: int, height: int, width: int):
     """The (height, width) window at (top, left) of `img`; the part outside the image is 0, as in torchvision."""
+    for name, value in (("top", top), ("left", left), ("height", height), ("width", width)):
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"crop's {name} should be an int, got {name}={value!r}")
     images = _image(img, "crop")
     return images.give(flip_crop.crop(images.view, int(top), int(left), int(height), int(width)))
 
