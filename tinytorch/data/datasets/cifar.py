@@ -16,7 +16,7 @@ from .storage import safe_pickle
 from .storage.atomic import replacing
 from .storage.cache import default_root, md5, new_md5, record_written, remember, written_digests
 from .storage.download import download_file, extract_tar, lock
-from ..errors import CorruptFileError, DiskSpaceError
+from ..errors import CorruptFileError, DiskSpaceError, UnusablePathError
 from .downloaded import DownloadedImages
 
 
@@ -124,7 +124,7 @@ class CIFAR10(DownloadedImages):
             try:
                 record_written(folder, {path.name: _save(path, arrays[name])
                                         for name, path in self._cache_paths().items()})
-            except (OSError, DiskSpaceError):  # a read-only or full folder: keep the arrays in memory instead
+            except (OSError, DiskSpaceError, UnusablePathError):  # a read-only or full folder: keep them in memory
                 return arrays
         return self._cached() or arrays
 
