@@ -124,7 +124,9 @@ class _Message(str):
 
 def _error(error: BaseException, worker_id: int, doing: str) -> tuple[type, str]:
     text = "".join(traceback.format_exception(error))
-    return type(error), f"Caught {type(error).__name__} in DataLoader worker process {worker_id} {doing}.\nOriginal {text}"
+    # torch's sentence first, as people search for it; then where it happened
+    return type(error), (f"Caught {type(error).__name__} in DataLoader worker process {worker_id}. It happened "
+                         f"{doing}.\nOriginal {text}")
 
 
 def _reraise(error_type: type, text: str):
