@@ -1,4 +1,6 @@
 """rng's one hash and one uniform: Python ints (one sample) and uint64 arrays (a batch) give the same numbers."""
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -134,3 +136,39 @@ def test_seed_from_never_imports_torch_and_names_what_it_takes():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out == ["generator must be None, an int seed, a numpy.random.Generator or a torch.Generator, got Generator",
                    "False"]
+
+
+@pytest.mark.parametrize("seed, twin", [(2**63, 0), (2**63 + 5, 5), (2**64 - 1, 2**63 - 1)])
+def test_every_seed_below_2_64_gives_its_own_batches(seed, twin):
+    """torch.manual_seed takes any seed in [0, 2**64): a seed above 2**63 is not its value modulo 2**63."""
+    from tinytorch.data import DataLoader, RandomSampler, random_split
+    from tinytorch.data.transforms import RandomCrop
+
+    data = np.arange(40)
+    images = np.random.default_rng(0).integers(0, 256, (40, 8, 8), dtype=np.uint8)
+
+    def runs(generator):
+        loader = DataLoader(data, batch_size=8, shuffle=True, generator=generator)
+        with rng.sample_randomness(rng.seed_from(generator), 0, 0, 40):
+            crops = RandomCrop(6).apply_batch(images)
+        return ([b.tolist() for b in loader], list(RandomSampler(data, generator=generator)),
+                [list(s) for s in random_split(data, [0.5, 0.5], generator=generator)], crops)
+
+    assert rng.seed_from(seed) == seed and rng.seed_from(np.uint64(seed)) == seed
+    big, small = runs(seed), runs(twin)
+    for got, other in zip(big[:3], small[:3]):
+        assert got != other
+    assert not np.array_equal(big[3], small[3])
+    assert big[:3] == runs(seed)[:3]  # still one stream per seed
+
+
+@pytest.mark.parametrize("seed", [2**64, 2**64 + 5, -1, np.int64(-3)])
+def test_a_seed_outside_torchs_range_is_refused_naming_the_argument_and_the_range(seed):
+    from tinytorch.data import DataLoader, RandomSampler
+
+    for make, argument in [(lambda: rng.seed_from(seed), "generator"), (lambda: rng.seed_from(seed, "seed"), "seed"),
+                           (lambda: DataLoader(range(4), shuffle=True, generator=seed), "generator"),
+                           (lambda: RandomSampler(range(4), generator=seed), "generator")]:
+        with pytest.raises(ValueError, match=rf"{argument} must be an int seed in \[0, 2\*\*64\) .*got "
+                                             + re.escape(f"{argument}={seed!r}")):
+            make()

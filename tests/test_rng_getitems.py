@@ -153,19 +153,60 @@ def test_draws_that_cannot_be_matched_to_samples_raise(chains_of_samples, reason
         draw_each(chains_of_samples, 3)
 
 
-def test_draws_for_another_count_raise_and_the_default_source_is_the_calling_function():
+def test_draws_for_another_count_raise_and_draws_naming_no_source_are_one_source():
+    """rng does not guess the drawing function from the call stack: draws that name no source are one source, so two
+    functions drawing per sample without naming themselves are refused, and matched once they name themselves."""
     with rng.sample_randomness(0, 0, 0, 3):
         with pytest.raises(RuntimeError, match="draws for 2 samples inside the randomness block of 3 samples"):
             rng.draws(2)
 
-    def crop_then_crop_again():  # one function drawing twice per sample: it cannot say which sample it is on
-        rng.draws(1).uniform(1)
-        rng.draws(1).uniform(1)
+    def crop(source=None):
+        return rng.draws(1, source).uniform_list(1)
 
-    with pytest.raises(RuntimeError, match="crop_then_crop_again drew again after every sample had drawn"):
+    def flip(source=None):
+        return rng.draws(1, source).uniform_list(2)
+
+    with pytest.raises(RuntimeError, match="a draw that names no source drew again after every sample had drawn"):
         with rng.sample_randomness(0, 0, 0, 3):
             for _ in range(3):
-                crop_then_crop_again()
+                crop(), flip()
+    with rng.sample_randomness(0, 0, 0, 3):
+        named = [(crop(crop), flip(flip)) for _ in range(3)]
+    with rng.sample_randomness(0, 0, 0, 3):
+        assert rng.each_sample(lambda _: (crop(), flip()), range(3)) == named
+
+
+class TwoViews(GetItem):
+    """SimCLR-style: two augmented views of each image, one transform drawing twice per sample."""
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i]), self.transform(self.images[i])
+
+
+def test_two_views_of_a_sample_cannot_be_matched_in_order_and_narrowing_each_sample_fixes_it():
+    """A transform drawing more than once per sample looks like the next sample beginning: [crop, flip, crop, flip]
+    per sample, or [crop, flip] for twice as many samples. Every draw must be answered when it is made, so the
+    matcher cannot wait to see which: it refuses, and the README's fix (narrow each sample) gives the batches of the
+    plain `__getitem__` path."""
+    class InOrderViews(TwoViews):
+        def __getitems__(self, indices):
+            return [self[i] for i in indices]
+
+    class NarrowedViews(TwoViews):
+        def __getitems__(self, indices):
+            samples = []
+            for place, i in enumerate(indices):
+                with rng.one_sample_randomness(place):
+                    samples.append(self[i])
+            return samples
+
+    for batch_size in (4, 5):
+        with pytest.raises(RuntimeError, match=r"RandomCrop drew again after every sample had drawn: it draws more "
+                                               r"than once per sample \(two augmented views"):
+            epoch(InOrderViews(12), 0, batch_size)
+        expected = epoch(TwoViews(12), 0, batch_size)
+        assert_same(epoch(NarrowedViews(12), 0, batch_size), expected)
+        assert not np.array_equal(expected[0][0], expected[0][1])  # the two views differ
 
 
 class ImagesThenLabels(GetItem):

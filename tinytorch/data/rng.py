@@ -55,7 +55,10 @@ def uniform_at(key, index):
 
 
 def seed_from(generator, argument: str = "generator") -> int:
-    """Turn a `generator` argument (None, an int seed, a numpy Generator, or a torch.Generator) into a 63-bit seed.
+    """Turn a `generator` argument (None, an int seed, a numpy Generator, or a torch.Generator) into a seed.
+
+    An int seed in [0, 2**64) (torch's `manual_seed` range) is the seed itself, so distinct seeds give distinct
+    streams; anything outside that range is refused. The other arguments give a seed in [0, 2**63).
 
     None draws the seed from NumPy's global generator, as torch draws from its global one: `np.random.seed(0)`
     then makes the run reproducible. A Generator gives one number, as torch's loader draws its base seed from it
@@ -67,9 +70,10 @@ def seed_from(generator, argument: str = "generator") -> int:
         raise TypeError(f"{argument} must be None, an int seed, a numpy.random.Generator or a torch.Generator, got "
                         f"{generator!r}")
     if isinstance(generator, (int, np.integer)):
-        if generator < 0:
-            raise ValueError(f"{argument} must be a non-negative int seed, got {generator!r}")
-        return int(generator) & ((1 << 63) - 1)
+        if not 0 <= generator < 1 << 64:
+            raise ValueError(f"{argument} must be an int seed in [0, 2**64) (torch.manual_seed's range), got "
+                             f"{argument}={generator!r}")
+        return int(generator)
     if isinstance(generator, np.random.Generator):
         return int(generator.integers(0, 1 << 63))
     torch = sys.modules.get("torch")
@@ -146,10 +150,12 @@ def sample_keys(seed: int, epoch: int, positions) -> np.ndarray:
     return _epoch_key(seed, epoch) ^ mix(np.asarray(positions, dtype=np.uint64) + np.uint64(1))
 
 
-class sample_randomness:
-    """Make random transforms inside this block draw for the samples at positions start..start+count-1 of the epoch.
+class SampleRandomness:
+    """The randomness of the samples at positions start..start+count-1 of the epoch (`sample_randomness` makes one).
 
-    A context manager written as a small class (it runs once per batch): it holds the positions, their keys once a
+    Handed to a batched transform (`apply_batch(batch, randomness)`), or entered as a context manager (`with`) for
+    the transforms a user's code calls, it is a block: each random transform given it, or drawing inside it, takes
+    the next stream of the samples' keys (`draws`). It holds the positions, their keys once a
     transform asks for them, and how many streams it has handed out (one per random transform applied). A block
     narrowed to one of its samples (`one_sample_randomness`) goes on from its parent's streams, and the parent's next
     transform comes after the most streams any of those samples used, so a batch drawn in parts (one transform on
@@ -177,71 +183,75 @@ class sample_randomness:
                 sample_keys(self.seed, self.epoch, np.arange(self.start, self.start + self.count))
         return self._keys
 
-    def __enter__(self):
+    def __enter__(self) -> SampleRandomness:
         self._token = _current.set(self)
+        return self
 
     def __exit__(self, kind, *exception):
         _current.reset(self._token)
         if kind is None and self._order is not None:
-            self.end_pass()
+            self._end_pass()
         if self.parent is not None:
-            self.hand_back()
+            self._hand_back()
 
-    def narrowed(self, i: int) -> sample_randomness:
+    def _narrowed(self, i: int) -> SampleRandomness:
         """This block narrowed to its i-th sample: one child block, moved from sample to sample. Loops over the
         samples start at i = 0, which starts a new pass after every stream drawn so far."""
         if not 0 <= i < self.count:
             raise RuntimeError(f"one_sample_randomness({i}) inside a block of {self.count} samples")
         if i == 0:
             if self._order is not None:
-                self.end_pass()
+                self._end_pass()
             if self.used > self.streams:
                 self.streams = self.used
         child = self._child
         if child is None:
-            child = self._child = sample_randomness(self.seed, self.epoch, 0, 1, self)
+            child = self._child = SampleRandomness(self.seed, self.epoch, 0, 1, self)
         child.start, child.streams, child.used, child._keys = self.start + i, self.streams, self.streams, None
         return child
 
-    def hand_back(self):
+    def _hand_back(self):
         """Let the parent's next transform come after every stream this narrowed block used."""
         used = self.streams if self.streams > self.used else self.used
         if used > self.parent.used:
             self.parent.used = used
 
     def draws(self, n: int, source) -> SampleDraws:
-        """The streams of the next random transform drawing for n samples in this block (see `draws`)."""
+        """The streams of the next random transform drawing for n samples in this block; `source` is what draws (a
+        transform passes itself, `get_params` its class; None, draws that name no source), so that one-sample draws
+        can be matched to the samples in order (see `draws`)."""
         if n == self.count:
             if self._order is not None:
-                self.end_pass()
+                self._end_pass()
             self.streams = max(self.streams, self.used) + 1
             return SampleDraws(self.keys, self.streams)
         if n != 1:
-            raise self.unmatched(n, f"only draws for all {self.count} samples or for one sample can be matched")
+            raise self._unmatched(n, f"only draws for all {self.count} samples or for one sample can be matched")
         if self._order is None or self._order.complete():
-            self.end_pass()
+            self._end_pass()
             if source in self._first_sources:
-                raise self.unmatched(1, f"{_name(source)} drew again after every sample had drawn: it draws more than "
-                                        "once per sample, or for more samples than the block has")
+                raise self._unmatched(1, f"{_name(source)} drew again after every sample had drawn: it draws more than "
+                                        "once per sample (two augmented views of one image, say), or for more "
+                                        "samples than the block has")
             self._first_sources.append(source)
             self._order = _InOrderPass(self, max(self.streams, self.used))
         sample, stream = self._order.next_draw(source)
         self.used = max(self.used, stream)
         return SampleDraws(int(self.keys[sample]), stream)
 
-    def end_pass(self):
+    def _end_pass(self):
         """Close the open pass of one-sample draws matched to samples; one that did not reach every sample raises."""
         order, self._order = self._order, None
         if order is not None and not order.complete():
-            raise self.unmatched(1, f"only {order.sample + 1} of the {self.count} samples drew in a pass (a pass "
+            raise self._unmatched(1, f"only {order.sample + 1} of the {self.count} samples drew in a pass (a pass "
                                       "ends when every sample has drawn as sample 0 did; later draws start another)")
 
-    def new_pass(self):
+    def _new_pass(self):
         """Close the open pass; the next one-sample draw starts a pass, whatever its source (`samples_in_order`)."""
-        self.end_pass()
+        self._end_pass()
         self._first_sources.clear()
 
-    def unmatched(self, n: int, reason: str) -> RuntimeError:
+    def _unmatched(self, n: int, reason: str) -> RuntimeError:
         return RuntimeError(
             f"a random transform asked for draws for {n} samples inside the randomness block of {self.count} "
             f"samples (positions {self.start}..{self.start + self.count - 1} of epoch {self.epoch}), and the draws "
@@ -265,7 +275,7 @@ class _InOrderPass:
 
     __slots__ = ("block", "base", "chain", "sample", "position")
 
-    def __init__(self, block: sample_randomness, base: int):
+    def __init__(self, block: SampleRandomness, base: int):
         self.block, self.base = block, base
         self.chain = []  # the sources of sample 0's draws, in order
         self.sample = self.position = 0  # the sample drawing, and how many draws its chain has made
@@ -274,13 +284,13 @@ class _InOrderPass:
         """(sample, stream number) of the next one-sample draw, made by `source`."""
         if self.position and source is self.chain[0]:
             if self.sample and self.position != len(self.chain):
-                raise self.block.unmatched(1, f"sample {self.sample} drew {self.position} times, sample 0 "
+                raise self.block._unmatched(1, f"sample {self.sample} drew {self.position} times, sample 0 "
                                               f"{len(self.chain)} times")
             self.sample, self.position = self.sample + 1, 0
         if self.sample == 0:
             self.chain.append(source)
         elif self.position == len(self.chain) or self.chain[self.position] is not source:
-            raise self.block.unmatched(1, f"sample {self.sample}'s draw {self.position + 1} came from "
+            raise self.block._unmatched(1, f"sample {self.sample}'s draw {self.position + 1} came from "
                                           f"{_name(source)}, sample 0's from "
                                           f"{_name(self.chain[self.position]) if self.position < len(self.chain) else 'nothing'}")
         self.position += 1
@@ -292,14 +302,22 @@ class _InOrderPass:
 
 
 def _name(source) -> str:
-    return source.co_qualname if hasattr(source, "co_qualname") else type(source).__name__
+    if source is None:
+        return "a draw that names no source"
+    return source.__name__ if isinstance(source, type) else type(source).__name__
 
 
-_current: contextvars.ContextVar[sample_randomness | None] = contextvars.ContextVar("tinytorch_randomness", default=None)
+_current: contextvars.ContextVar[SampleRandomness | None] = contextvars.ContextVar("tinytorch_randomness", default=None)
 _OUTSIDE = contextlib.nullcontext()
 
 
-def current() -> sample_randomness | None:
+def sample_randomness(seed: int, epoch: int, start: int, count: int) -> SampleRandomness:
+    """The randomness of the samples at positions start..start+count-1 of epoch `epoch` under `seed`: `with` it, the
+    random transforms inside draw for those samples; or hand it to a batched transform as `randomness`."""
+    return SampleRandomness(seed, epoch, start, count)
+
+
+def current() -> SampleRandomness | None:
     """The block the loader opened around the code running now, or None outside a loader: the adapter's one lookup,
     for code that then hands the streams on explicitly (`ImageDataset.get_batch` to its transforms)."""
     return _current.get()
@@ -311,7 +329,7 @@ def one_sample_randomness(i: int):
     Loops over a block's samples start at i = 0: that starts a new pass after every stream drawn so far.
     """
     context = _current.get()
-    return _OUTSIDE if context is None else context.narrowed(i)
+    return _OUTSIDE if context is None else context._narrowed(i)
 
 
 def each_sample(function, items) -> list:
@@ -322,12 +340,12 @@ def each_sample(function, items) -> list:
     context = _current.get()
     if context is None or not len(items):
         return [function(item) for item in items]
-    child, results = context.narrowed(0), []
+    child, results = context._narrowed(0), []
     with child:
         for i, item in enumerate(items):
             if i:
-                child.hand_back()
-                context.narrowed(i)
+                child._hand_back()
+                context._narrowed(i)
             results.append(function(item))
     return results
 
@@ -337,13 +355,13 @@ def samples_in_order(function, items):
     its one-sample draws are matched to the samples in order (`_InOrderPass`), in a pass of their own."""
     context = _current.get()
     if context is not None:
-        context.new_pass()
+        context._new_pass()
     return function(items)
 
 
 def draws(n: int, source=None) -> SampleDraws:
     """Streams for the next random transform applied to n samples; `source` is what draws (a transform passes
-    itself; by default, the function that calls `draws`).
+    itself, `get_params` its class). Draws that name no source count as one source of their own.
 
     Inside a `sample_randomness` block over n samples, each transform gets its own stream of the samples' keys
     (the first transform stream 1, the next stream 2, ...), so per-sample and batched application agree. Draws for
@@ -356,6 +374,4 @@ def draws(n: int, source=None) -> SampleDraws:
     context = _current.get()
     if context is None:
         return SampleDraws(np.random.randint(0, 1 << 64, size=n, dtype=np.uint64))
-    if n != context.count and source is None:
-        source = sys._getframe(1).f_code
     return context.draws(n, source)
