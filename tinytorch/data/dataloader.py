@@ -308,6 +308,10 @@ class DataLoaderIterator:
     def __iter__(self):
         return self
 
+    def __len__(self):
+        """`len(loader)`, as torch's iterator reports."""
+        return len(self.loader)
+
     def __next__(self):
         loader = self.loader
         if self.resets != loader._resets:
