@@ -90,7 +90,12 @@ REPRS = {
 }
 
 
-@pytest.mark.parametrize("case", list(REPRS))
+COMPOSE = pytest.mark.xfail(strict=True, reason="BUG: Compose's repr puts a comma after each transform; "
+                            "requested of base.py's owner")
+REPRS["Compose"] = lambda s: s.T.Compose([s.T.Resize(24), s.T.CenterCrop(20), s.T.ToTensor()])
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, marks=COMPOSE) if case == "Compose" else case for case in REPRS])
 def test_repr_is_torchvisions(case):
     theirs, mine = sides()
     assert repr(REPRS[case](mine)) == repr(REPRS[case](theirs))
@@ -106,6 +111,23 @@ def errors_alike(theirs, mine):
 
 
 NOT_AN_IMAGE = {"a list": [[1, 2]], "a string": "abc", "a number": 3, "None": None}
+
+TRANSFORMS = {
+    "RandomCrop": lambda T: T.RandomCrop(1), "RandomHorizontalFlip": lambda T: T.RandomHorizontalFlip(1.0),
+    "Resize": lambda T: T.Resize(4), "CenterCrop": lambda T: T.CenterCrop(1), "Pad": lambda T: T.Pad(1),
+    "RandomResizedCrop": lambda T: T.RandomResizedCrop(4), "RandomRotation": lambda T: T.RandomRotation(4),
+    "ColorJitter": lambda T: T.ColorJitter(0.5), "Grayscale": lambda T: T.Grayscale(),
+    "RandomGrayscale": lambda T: T.RandomGrayscale(1.0), "GaussianBlur": lambda T: T.GaussianBlur(3),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a transform takes a list as an array; torchvision's TypeError needs "
+                   "base.ImageBatch.of to refuse it (requested of base.py's owner)")
+@pytest.mark.parametrize("transform", list(TRANSFORMS))
+def test_a_transform_refuses_a_list_as_torchvision_does(transform):
+    theirs, mine = sides()
+    errors_alike(outcome(lambda s: TRANSFORMS[transform](s.T)([[1, 2]]), theirs),
+                 outcome(lambda s: TRANSFORMS[transform](s.T)([[1, 2]]), mine))
 
 FUNCTIONS = {
     "get_dimensions": lambda F, x: F.get_dimensions(x),
