@@ -149,6 +149,9 @@ FUNCTIONS = {
     "rgb_to_grayscale": lambda F, x: F.rgb_to_grayscale(x),
     "to_grayscale": lambda F, x: F.to_grayscale(x),
     "gaussian_blur": lambda F, x: F.gaussian_blur(x, 3),
+    "normalize": lambda F, x: F.normalize(x, [0.5], [0.5]),
+    "to_tensor": lambda F, x: F.to_tensor(x),
+    "to_pil_image": lambda F, x: F.to_pil_image(x),
 }
 
 
