@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from .. import rng
+from ..arguments import fast_route_agrees
 from ..collate import default_collate
 
 
@@ -28,14 +29,33 @@ class Transform:
       input or a view of it); `apply_batch_in_place(batch)` (optional) is `apply_batch` allowed to overwrite
       `batch`. Compose uses the two to skip copies (see there).
     - `batched` is False for a transform that can only go one sample at a time.
+    - A subclass overriding `__call__`, or `forward` as torchvision's transforms (nn.Modules) are customised, is
+      called through its override on batches too (one sample at a time, `batch_route`), unless the class with the
+      override also names its `apply_batch`. `super().forward(x)` is the built-in one-sample call.
     - `then(following)` (optional): one callable doing this transform and then `following` on one sample, faster
       and with the same values, or None; Compose's one-sample call uses it (ToTensor then Normalize is a table).
     """
 
     new_array = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "forward" in vars(cls) and "__call__" not in vars(cls):  # as nn.Module.__call__ runs forward
+            cls.__call__ = Transform.call_forward
+
     def __call__(self, sample):
         return self.apply_batch(np.asarray(sample)[None])[0]
+
+    def call_forward(self, sample):
+        """`__call__` of a class that defines `forward`: the user's `forward` runs, as in torchvision."""
+        return self.forward(sample)
+
+    def forward(self, sample):
+        """torchvision's hook: the transform on one sample (the `__call__` of the nearest class without `forward`)."""
+        for cls in type(self).__mro__:
+            call = vars(cls).get("__call__")
+            if call is not None and call is not Transform.call_forward:
+                return call(self, sample)
 
     def apply_batch(self, batch):
         raise NotImplementedError(f"{type(self).__name__} must define apply_batch")
@@ -61,12 +81,20 @@ def apply_to_batch(transform, batch, randomness=None):
     """
     if transform is None:
         return batch
-    if isinstance(transform, (ImageTransform, Compose)) and transform.batched:
+    if batch_route(transform) and isinstance(transform, (ImageTransform, Compose)):
         return transform.apply_batch(batch, randomness)
-    if isinstance(transform, Transform) and transform.batched:
+    if batch_route(transform):
         return transform.apply_batch(batch)
     unwrap = lambda sample: sample.item() if isinstance(sample, np.generic) else sample  # noqa: E731
     return default_collate(rng.each_sample(lambda sample: transform(unwrap(sample)), batch))
+
+
+def batch_route(transform) -> bool:
+    """Whether `transform.apply_batch` computes what `transform(sample)` does on each sample: a batched Transform
+    whose `__call__` (or `forward`) comes from a class that defines `apply_batch` too, so a subclass's override of
+    the one-sample call is never bypassed (`arguments.fast_route_agrees`)."""
+    return isinstance(transform, Transform) and transform.batched and fast_route_agrees(transform, "apply_batch",
+                                                                                        "__call__")
 
 
 class Compose(Transform):
@@ -105,10 +133,7 @@ class Compose(Transform):
 
     @property
     def batched(self):
-        for transform in self.transforms:
-            if not (isinstance(transform, Transform) and transform.batched):
-                return False
-        return True
+        return all(batch_route(transform) for transform in self.transforms)
 
     def __repr__(self):
         return "Compose(" + "".join(f"\n    {transform!r}," for transform in self.transforms) + "\n)"
@@ -163,6 +188,18 @@ def describe(value) -> str:
     return type(value).__name__
 
 
+def check_layout(image: np.ndarray, name: str) -> np.ndarray:
+    """`image`, an integer array read as (H, W, C) (or a batch (N, H, W, C)), if its layout is certain: uint8 (or
+    bool) is an image; a wider integer array with a channel axis may be ToTensor's output (C, H, W) of a 16- or
+    32-bit image, which torchvision would read as a tensor, so it is refused (TypeError) rather than misread."""
+    if image.dtype != np.uint8 and image.dtype != np.bool_:
+        layout = "(H, W, C)" if image.ndim == 3 else "(N, H, W, C)"
+        raise TypeError(f"{name} cannot tell the layout of an {describe(image)}: a tensor (C, H, W) from ToTensor "
+                        f"of a 16/32-bit image, or an image {layout}? Convert it: .astype(np.float32) for a "
+                        f"tensor (C, H, W), or to uint8 for an image {layout}")
+    return image
+
+
 class ImageBatch:
     """What a transform's input is, worked out in one place: n samples seen as one array (N, ..., C, H, W).
 
@@ -195,7 +232,7 @@ class ImageBatch:
         if floating and ndim >= 2:
             view, kind = sample[None, None] if ndim == 2 else sample[None], "tensor"
         elif ndim == 3 and not floating:
-            view, kind = sample.transpose(2, 0, 1)[None], "image"
+            view, kind = check_layout(sample, name).transpose(2, 0, 1)[None], "image"
         elif ndim == 2:
             view, kind = sample[None, None], "image"
         else:
@@ -213,6 +250,8 @@ class ImageBatch:
             images = cls(batch[:, None] if batch.ndim == 3 else batch, "tensor", "batch", batch.ndim > 3, batch,
                          randomness)
         elif batch.dtype.kind != "f" and batch.ndim in (3, 4):
+            if batch.ndim == 4:
+                check_layout(batch, name)
             images = cls(batch[:, None] if batch.ndim == 3 else batch.transpose(0, 3, 1, 2), "image", "batch",
                          batch.ndim == 4, batch, randomness)
         else:

@@ -179,6 +179,7 @@ class RandomHorizontalFlip(ImageTransform):
     image."""
 
     new_array = True
+    apply_batch = ImageTransform.apply_batch  # the batch route of this class's own __call__
 
     def __init__(self, p: float = 0.5):
         self.p = check_probability(p)
