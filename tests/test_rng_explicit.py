@@ -40,3 +40,30 @@ def test_the_loader_hands_image_datasets_their_streams_the_adapter_is_not_used(m
     monkeypatch.setattr(rng, "draws", adapter)
     for got, want in zip(epoch(), expected):
         np.testing.assert_array_equal(got, want)
+
+
+def test_image_dataset_get_batch_draws_the_randomness_it_is_given_outside_any_block():
+    dataset = ImageDataset(IMAGES, np.arange(12), transform=Compose([RandomCrop(8, padding=2), RandomHorizontalFlip(),
+                                                                     ToTensor()]))
+    loader = DataLoader(dataset, batch_size=5, generator=3)
+    first = next(iter(loader))[0]
+    given = dataset.get_batch(np.arange(5), randomness=rng.sample_randomness(loader.seed, 0, 0, 5))
+    np.testing.assert_array_equal(given[0], first)
+    other = dataset.get_batch(np.arange(5), randomness=rng.sample_randomness(loader.seed, 1, 0, 5))
+    assert not np.array_equal(other[0], first)
+
+
+def test_a_subclass_overriding_get_batch_without_randomness_still_gets_the_loaders_draws():
+    class Counted(ImageDataset):
+        calls = 0
+
+        def get_batch(self, indices):
+            Counted.calls += 1
+            return super().get_batch(indices)
+
+    transform = Compose([RandomCrop(8, padding=2), RandomHorizontalFlip(), ToTensor()])
+    counted, plain = (cls(IMAGES, np.arange(12), transform=transform) for cls in (Counted, ImageDataset))
+    for got, want in zip(DataLoader(counted, batch_size=5, shuffle=True, generator=4),
+                         DataLoader(plain, batch_size=5, shuffle=True, generator=4)):
+        np.testing.assert_array_equal(got[0], want[0])
+    assert Counted.calls == 3

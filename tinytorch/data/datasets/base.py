@@ -22,6 +22,7 @@ class ImageDataset(Dataset):
     """
 
     classes: list = []
+    get_batch_takes_randomness = True  # the loader hands `get_batch` the batch's randomness (fetch.fetch)
 
     def __init__(self, data, targets, transform=None, target_transform=None):
         if len(data) != len(targets):
@@ -43,12 +44,13 @@ class ImageDataset(Dataset):
             target = self.target_transform(target)
         return image, target
 
-    def get_batch(self, indices):
-        """The batch at `indices`, transformed in one call each; the random transforms receive the batch's streams
-        (the block the loader opened for it) explicitly."""
+    def get_batch(self, indices, randomness: rng.SampleRandomness | None = None):
+        """The batch at `indices`, transformed in one call each: the random transforms receive `randomness`, the
+        batch's (seed, epoch, position) streams that the loader hands over (`rng.sample_randomness`)."""
         indices = as_index_array(indices)
         images, targets = self.data[indices], self.targets[indices]
-        randomness = rng.current()
+        if randomness is None:  # until the loader passes it: the block it opened around this call
+            randomness = rng.current()
         return apply_to_batch(self.transform, images, randomness), apply_to_batch(self.target_transform, targets,
                                                                                  randomness)
 
