@@ -342,3 +342,48 @@ def test_in_process_false_sends_fast_path_batches_through_the_workers():
     loader.in_process = False
     pids = {int(pid) for batch in loader for pid in batch}
     assert pids and os.getpid() not in pids
+
+
+# C6: the datasets' and the loader's errors are torch's (type, and torch's words first).
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda m, a: m.TensorDataset(a(np.zeros(2)), a(np.zeros(3))), AssertionError, "Size mismatch between tensors"),
+    (lambda m, a: m.ConcatDataset([]), AssertionError, "datasets should not be an empty iterable"),
+    (lambda m, a: m.ConcatDataset([[1, 2], [3]])[-4], ValueError,
+     "absolute value of index should not exceed dataset length"),
+    (lambda m, a: m.random_split(range(10), [3, 6]), ValueError,
+     "Sum of input lengths does not equal the length of the input dataset!"),
+    (lambda m, a: m.random_split(range(10), [0.3, 0.3]), ValueError,
+     "Sum of input lengths does not equal the length of the input dataset!"),
+    (lambda m, a: m.random_split(range(10), []), ValueError,
+     "Sum of input lengths does not equal the length of the input dataset!"),
+    (lambda m, a: m.random_split(range(10), [1.5, -0.5]), ValueError, "Fraction at index 0 is not between 0 and 1"),
+])
+def test_dataset_errors_are_torchs(call, error, words):
+    modules = [ours] if torch is None else [ours, __import__("torch.utils.data").utils.data]
+    for module in modules:
+        with pytest.raises(error) as raised:
+            call(module, lambda values: array(module, values))
+        assert str(raised.value).startswith(words), module.__name__
+
+
+def test_the_iterator_has_the_loaders_length():
+    assert both(lambda m: [len(iter(m.DataLoader(list(range(10)), batch_size=4)))]) == [3]
+
+
+class KeyErrorAtTwo(ours.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        if i == 2:
+            raise KeyError(i)
+        return i
+
+
+def test_a_worker_error_starts_with_torchs_sentence():
+    batches = iter(DataLoader(KeyErrorAtTwo(), batch_size=2, num_workers=1))
+    next(batches)
+    with pytest.raises(KeyError) as raised:
+        next(batches)
+    assert str(raised.value).startswith("Caught KeyError in DataLoader worker process 0. It happened while fetching")

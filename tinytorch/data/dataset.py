@@ -110,9 +110,10 @@ class TensorDataset(Dataset):
             raise ValueError("TensorDataset needs at least one array")
         self.tensors = tuple(np.asarray(tensor) for tensor in tensors)
         lengths = [len(tensor) if tensor.ndim else None for tensor in self.tensors]
-        if None in lengths or len(set(lengths)) != 1:
+        if None in lengths or len(set(lengths)) != 1:  # torch's error and words first
             shapes = [tensor.shape for tensor in self.tensors]
-            raise ValueError(f"tensors must all have the same first dimension, got shapes {shapes}")
+            raise AssertionError(f"Size mismatch between tensors: they must have the same first dimension, got "
+                                 f"shapes {shapes}")
 
     def __len__(self):
         return len(self.tensors[0])
@@ -187,7 +188,7 @@ class ConcatDataset(Dataset[T_co]):
     def __init__(self, datasets):
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ValueError("datasets should not be an empty iterable")
+            raise AssertionError("datasets should not be an empty iterable")  # torch's error and words
         for position, dataset in enumerate(self.datasets):
             if isinstance(dataset, IterableDataset):  # torch's error type and words
                 raise AssertionError(f"ConcatDataset does not support IterableDataset (datasets[{position}] is a "
@@ -198,6 +199,9 @@ class ConcatDataset(Dataset[T_co]):
         return self.cumulative_sizes[-1]
 
     def __getitem__(self, index):
+        if isinstance(index, (int, np.integer)) and index < -len(self):  # torch's error and words
+            raise ValueError(f"absolute value of index should not exceed dataset length (index {index}, length "
+                             f"{len(self)})")
         index = check_index(index, len(self))
         which = bisect.bisect_right(self.cumulative_sizes, index)
         start = self.cumulative_sizes[which - 1] if which else 0
@@ -253,20 +257,27 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
     """
     lengths = list(lengths)
     n = len(dataset)
+    mismatch = "Sum of input lengths does not equal the length of the input dataset!"  # torch's words, first
     if not lengths:
-        raise ValueError("lengths must not be empty")
-    if any(not isinstance(value, (int, float, np.integer, np.floating)) or value < 0 for value in lengths):
-        raise ValueError(f"lengths must be non-negative counts or fractions, got {lengths}")
+        raise ValueError(f"{mismatch} (no lengths given, dataset of length {n})")
+    if any(not isinstance(value, (int, float, np.integer, np.floating)) for value in lengths):
+        raise ValueError(f"lengths must be counts or fractions, got {lengths}")
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        for i, fraction in enumerate(lengths):
+            if not 0 <= fraction <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1 (got {fraction})")
         counts = [int(math.floor(n * fraction)) for fraction in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
         lengths = counts
     if any(not float(value).is_integer() for value in lengths):
-        raise ValueError(f"lengths must be ints summing to {n} or fractions summing to 1, got {lengths}")
+        raise ValueError(f"{mismatch} (lengths {lengths} are neither counts summing to {n} nor fractions summing "
+                         "to 1)")
     lengths = [int(value) for value in lengths]
+    if any(value < 0 for value in lengths):
+        raise ValueError(f"lengths must be non-negative counts, got {lengths}")
     if sum(lengths) != n:
-        raise ValueError(f"sum of lengths {sum(lengths)} does not equal the length of the dataset {n}")
+        raise ValueError(f"{mismatch} (lengths {lengths} sum to {sum(lengths)}, the dataset has {n} samples)")
     order = np.random.default_rng(seed_from(generator)).permutation(n)
     bounds = np.cumsum([0] + lengths)
     return [Subset(dataset, order[start:stop].tolist()) for start, stop in zip(bounds[:-1], bounds[1:])]
