@@ -328,3 +328,27 @@ def test_pad_and_rotation_read_their_attributes_at_each_call_as_torchvision():
     (their_pad, their_rotation), (my_pad, my_rotation) = results
     assert my_pad.shape == (8 + 4, 9 + 6, 3) and np.array_equal(my_pad, their_pad)
     assert np.array_equal(my_rotation, their_rotation)
+
+
+WARNED = {
+    "RandomResizedCrop(4, scale=(1.0, 0.5))": lambda s: s.T.RandomResizedCrop(4, scale=(1.0, 0.5)),
+    "RandomResizedCrop(4, ratio=(2, 1))": lambda s: s.T.RandomResizedCrop(4, ratio=(2, 1)),
+    "RandomErasing(scale=(0.5, 0.1))": lambda s: s.T.RandomErasing(scale=(0.5, 0.1)),
+    "RandomErasing(ratio=(3, 1))": lambda s: s.T.RandomErasing(ratio=(3, 1)),
+    "Resize(4, antialias=False)(pil)": lambda s: s.T.Resize(4, antialias=False)(s.pil),
+}
+
+
+@pytest.mark.parametrize("case", list(WARNED))
+def test_a_warning_has_torchvisions_words(case):
+    import warnings
+
+    messages = []
+    for side in sides():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            WARNED[case](side)
+        messages.append([str(warning.message) for warning in caught])
+    theirs, mine = messages
+    assert theirs and len(mine) == len(theirs)
+    assert all(my.startswith(their) for my, their in zip(mine, theirs)), (mine, theirs)
