@@ -330,3 +330,14 @@ def test_ctrl_c_in_the_middle_of_an_atomic_replace_leaves_the_old_file_and_no_wo
         child.kill()
     assert "KeyboardInterrupt" in child.stderr.read()
     assert target.read_text() == "the old, whole file" and sorted(tmp_path.iterdir()) == [target]
+
+
+def test_a_folder_in_place_of_the_lock_file_is_refused_rather_than_downloading_unlocked(tmp_path, monkeypatch):
+    from tinytorch.data import MNIST
+    from tinytorch.data.errors import UnusablePathError
+
+    (MNIST.folder(tmp_path) / ".lock").mkdir(parents=True)
+    monkeypatch.setenv("TINYTORCH_MNIST_MIRRORS", "http://127.0.0.1:9/")  # never reached
+    with pytest.raises(UnusablePathError, match=r"\.lock is a folder, but the data layer needs it as a working file"):
+        MNIST.download(tmp_path)
+    assert (MNIST.folder(tmp_path) / ".lock").is_dir()

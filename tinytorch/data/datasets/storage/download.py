@@ -73,12 +73,13 @@ def lock(folder):
     """Hold an exclusive cross-process lock on `folder` (created if needed), so concurrent callers download once.
 
     A process that has to wait says on stderr which process holds the lock and since when. The lock file is never
-    opened through a link; a folder that cannot be written (a read-only classroom copy) needs no lock.
+    opened through a link; a folder that cannot be written (a read-only classroom copy) needs no lock. A folder in
+    place of the lock file is an UnusablePathError: going on unlocked would let two downloads share one `.part`.
     """
     folder = Path(folder)
     try:
         handle = atomic.open_own_file(cache.make_folder(folder) / ".lock")
-    except (OSError, UnusablePathError):  # a read-only folder: nobody can write there, so there is nothing to guard
+    except OSError:  # a read-only folder: nobody can write there, so there is nothing to guard
         handle = None
     try:
         if handle is not None and fcntl is not None:
