@@ -105,7 +105,8 @@ class SampleDraws:
 
     @property
     def keys(self) -> np.ndarray:
-        """Each sample's stream as a key: `SampleDraws(draws.keys)` with `calls` copied goes on with `draws`' numbers."""
+        """Each sample's stream as a key: `SampleDraws(draws.keys)` with `calls` copied goes on with `draws`'
+        numbers."""
         return np.full(1, self._origins, np.uint64) if isinstance(self._origins, int) else self._origins
 
     def uniform(self, *shape: int) -> np.ndarray:
@@ -155,21 +156,21 @@ class SampleRandomness:
 
     Handed to a batched transform (`apply_batch(batch, randomness)`), or entered as a context manager (`with`) for
     the transforms a user's code calls, it is a block: each random transform given it, or drawing inside it, takes
-    the next stream of the samples' keys (`draws`). It holds the positions, their keys once a
-    transform asks for them, and how many streams it has handed out (one per random transform applied). A block
-    narrowed to one of its samples (`one_sample_randomness`) goes on from its parent's streams, and the parent's next
-    transform comes after the most streams any of those samples used, so a batch drawn in parts (one transform on
-    the whole batch, the next one sample at a time) gets the draws of its samples taken one by one. One-sample draws
+    the next stream of the samples' keys (`draws`). It holds the positions, their keys once a transform asks for
+    them, and how many streams it has handed out (one per random transform applied). A block narrowed to one of its
+    samples (`one_sample_randomness`) goes on from its parent's streams, and the parent's next transform comes after
+    the most streams any of those samples used, so a batch drawn in parts (one transform on the whole batch, the
+    next one sample at a time) gets the draws of its samples taken one by one. One-sample draws
     in a block of several samples that nothing narrowed are matched to its samples in order (`_InOrderPass`).
     """
 
-    __slots__ = ("seed", "epoch", "start", "count", "streams", "used", "parent", "_child", "_keys", "_token", "_order",
-                 "_first_sources")
+    __slots__ = ("seed", "epoch", "start", "count", "_streams", "_used", "_parent", "_child", "_keys", "_token",
+                 "_order", "_first_sources")
 
     def __init__(self, seed: int, epoch: int, start: int, count: int, parent=None):
         self.seed, self.epoch, self.start, self.count = seed, epoch, start, count
-        self.streams = self.used = 0
-        self.parent = parent
+        self._streams = self._used = 0
+        self._parent = parent
         self._child = None  # the block narrowed to one sample, reused from sample to sample
         self._keys = None
         self._order = None  # the pass matching one-sample draws to samples, while one is open
@@ -191,7 +192,7 @@ class SampleRandomness:
         _current.reset(self._token)
         if kind is None and self._order is not None:
             self._end_pass()
-        if self.parent is not None:
+        if self._parent is not None:
             self._hand_back()
 
     def _narrowed(self, i: int) -> SampleRandomness:
@@ -202,19 +203,19 @@ class SampleRandomness:
         if i == 0:
             if self._order is not None:
                 self._end_pass()
-            if self.used > self.streams:
-                self.streams = self.used
+            if self._used > self._streams:
+                self._streams = self._used
         child = self._child
         if child is None:
             child = self._child = SampleRandomness(self.seed, self.epoch, 0, 1, self)
-        child.start, child.streams, child.used, child._keys = self.start + i, self.streams, self.streams, None
+        child.start, child._streams, child._used, child._keys = self.start + i, self._streams, self._streams, None
         return child
 
     def _hand_back(self):
         """Let the parent's next transform come after every stream this narrowed block used."""
-        used = self.streams if self.streams > self.used else self.used
-        if used > self.parent.used:
-            self.parent.used = used
+        used = self._streams if self._streams > self._used else self._used
+        if used > self._parent._used:
+            self._parent._used = used
 
     def draws(self, n: int, source) -> SampleDraws:
         """The streams of the next random transform drawing for n samples in this block; `source` is what draws (a
@@ -223,8 +224,8 @@ class SampleRandomness:
         if n == self.count:
             if self._order is not None:
                 self._end_pass()
-            self.streams = max(self.streams, self.used) + 1
-            return SampleDraws(self.keys, self.streams)
+            self._streams = max(self._streams, self._used) + 1
+            return SampleDraws(self.keys, self._streams)
         if n != 1:
             raise self._unmatched(n, f"only draws for all {self.count} samples or for one sample can be matched")
         if self._order is None or self._order.complete():
@@ -234,9 +235,9 @@ class SampleRandomness:
                                         "once per sample (two augmented views of one image, say), or for more "
                                         "samples than the block has")
             self._first_sources.append(source)
-            self._order = _InOrderPass(self, max(self.streams, self.used))
+            self._order = _InOrderPass(self, max(self._streams, self._used))
         sample, stream = self._order.next_draw(source)
-        self.used = max(self.used, stream)
+        self._used = max(self._used, stream)
         return SampleDraws(int(self.keys[sample]), stream)
 
     def _end_pass(self):
@@ -290,9 +291,9 @@ class _InOrderPass:
         if self.sample == 0:
             self.chain.append(source)
         elif self.position == len(self.chain) or self.chain[self.position] is not source:
+            expected = _name(self.chain[self.position]) if self.position < len(self.chain) else "nothing"
             raise self.block._unmatched(1, f"sample {self.sample}'s draw {self.position + 1} came from "
-                                          f"{_name(source)}, sample 0's from "
-                                          f"{_name(self.chain[self.position]) if self.position < len(self.chain) else 'nothing'}")
+                                          f"{_name(source)}, sample 0's from {expected}")
         self.position += 1
         return self.sample, self.base + self.position
 
