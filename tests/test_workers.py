@@ -561,7 +561,7 @@ def test_an_error_in_worker_init_fn_is_reraised():
 
     with pytest.raises(OSError, match="no device for worker 0") as caught:
         list(DataLoader(Pids(), num_workers=1, worker_init_fn=init, timeout=TIMEOUT))
-    assert "worker process 0 in worker_init_fn" in str(caught.value)
+    assert "worker process 0. It happened in worker_init_fn" in str(caught.value)
 
 
 def test_a_worker_killed_from_outside_is_an_error_in_torchs_words_not_a_hang():
