@@ -194,11 +194,11 @@ def test_two_views_of_a_sample_cannot_be_matched_in_order_and_narrowing_each_sam
 
     class NarrowedViews(TwoViews):
         def __getitems__(self, indices):
-            samples = []
-            for place, i in enumerate(indices):
-                with rng.one_sample_randomness(place):
-                    samples.append(self[i])
-            return samples
+            return [self.narrowed(place, i) for place, i in enumerate(indices)]
+
+        def narrowed(self, place, i):
+            with rng.one_sample_randomness(place):  # the README's fix
+                return self[i]
 
     for batch_size in (4, 5):
         with pytest.raises(RuntimeError, match=r"RandomCrop drew again after every sample had drawn: it draws more "
