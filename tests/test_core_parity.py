@@ -387,3 +387,16 @@ def test_a_worker_error_starts_with_torchs_sentence():
     with pytest.raises(KeyError) as raised:
         next(batches)
     assert str(raised.value).startswith("Caught KeyError in DataLoader worker process 0. It happened while fetching")
+
+
+def test_the_batch_randomness_goes_only_to_a_get_batch_that_declares_it():
+    """The built-in image datasets get `randomness=`; a subclass's own `get_batch(indices)` is called as written."""
+    seen = []
+
+    class OwnBatches(TinyDigits):
+        def get_batch(self, indices):
+            seen.append(list(indices))
+            return super().get_batch(indices)
+
+    images, labels = next(iter(DataLoader(OwnBatches(), batch_size=3)))
+    assert seen == [[0, 1, 2]] and labels.tolist() == [TinyDigits()[i][1] for i in range(3)]

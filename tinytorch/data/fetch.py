@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 
 from . import rng
+from .arguments import fast_route_agrees
 from .collate import default_collate
 from .dataset import get_samples, has_batches
 
@@ -26,13 +27,17 @@ def fetch(dataset, indices, collate_fn, auto_collation: bool, seed: int, epoch: 
     With `batch_in_one_call`, that is one `get_batch` call (the fast path); otherwise `__getitems__` or one
     `__getitem__` per sample, then `collate_fn`. Without auto-collation, `indices` is one item of the sampler (an
     index, or whatever the sampler yields: a list goes to `__getitem__` as it is) and `collate_fn` gets its sample.
-    Random transforms draw from (seed, epoch, position).
+    Random transforms draw from (seed, epoch, position): a dataset whose class declares
+    `get_batch_takes_randomness` beside its `get_batch` gets the batch's block as `randomness=`; other code finds it
+    in the block opened around the call.
     """
     if not auto_collation:
         with rng.sample_randomness(seed, epoch, start, 1):
             return collate_fn(dataset[indices])
-    with rng.sample_randomness(seed, epoch, start, len(indices)):
+    with rng.sample_randomness(seed, epoch, start, len(indices)) as randomness:
         if batch_in_one_call(dataset, collate_fn, auto_collation):
+            if fast_route_agrees(dataset, "get_batch_takes_randomness", "get_batch"):  # the built-in image datasets
+                return dataset.get_batch(indices, randomness=randomness)
             return dataset.get_batch(indices)
         return collate_fn(get_samples(dataset, indices.tolist()))
 
