@@ -29,7 +29,8 @@ def seconds(value, argument: str) -> float:
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{argument} option should be a number of seconds, got {type(value).__name__}: {value!r}")
     if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{argument} option should be non-negative (a finite number of seconds), got {argument}={value!r}")
+        raise ValueError(f"{argument} option should be non-negative (a finite number of seconds), got "
+                         f"{argument}={value!r}")
     return value
 
 
@@ -43,9 +44,10 @@ def boolean(value, argument: str, error: type[Exception] = ValueError) -> bool:
 
 
 def state_int(state: dict, key: str, owner: str) -> int:
-    """`state[key]` of a saved state: a non-negative int below 2**63, or a ValueError naming the entry."""
+    """`state[key]` of a saved state: a non-negative int below 2**64 (a seed's range), or a ValueError naming the
+    entry."""
     value = state[key]
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 63:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 64:
         raise ValueError(f"{owner}[{key!r}] should be a non-negative int, got {value!r}")
     return value
 

@@ -175,7 +175,8 @@ def _collate_mapping(samples: list, path: str):
     keys = list(first)
     for position, sample in enumerate(samples):
         if not isinstance(sample, Mapping) or set(sample) != set(keys):
-            raise ValueError(f"default_collate: {path} at position {position} has keys {_keys(sample)}, expected {keys}")
+            raise ValueError(f"default_collate: {path} at position {position} has keys {_keys(sample)}, "
+                             f"expected {keys}")
     return rebuilt(first, {key: _collate([sample[key] for sample in samples], f"{path}[{key!r}]") for key in keys})
 
 

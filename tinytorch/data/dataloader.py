@@ -35,9 +35,10 @@ class DataLoader(Generic[T_co]):
     """Iterates over `dataset` in batches of `batch_size` (None: one sample at a time, uncollated).
 
     `shuffle` (any value, taken as bool() as in torch) draws a new order every epoch; `sampler` or `batch_sampler`
-    choose the order instead. `generator` is an int seed or a numpy Generator: with one, every epoch's order and
-    every random transform is the same run to run. Without it the seed is drawn from NumPy's global generator, so
-    `np.random.seed(0)` before making the loader does the same.
+    choose the order instead. `generator` is an int seed in [0, 2**64), a numpy Generator or a torch.Generator
+    (`rng.seed_from`): with one, every epoch's order and every random transform is the same run to run.
+    Without it the seed is drawn from NumPy's global generator, so `np.random.seed(0)` before making the loader
+    does the same.
 
     `collate_fn` turns a list of samples into a batch (default: `default_collate`). The fast path: a dataset with
     `get_batch(indices)` is asked for each batch in one call exactly when the loader collates with `default_collate`
@@ -134,6 +135,11 @@ class DataLoader(Generic[T_co]):
         if name in FIXED_AFTER_INIT and getattr(self, "_initialized", False):  # torch's error and words
             raise ValueError(f"{name} attribute should not be set after {type(self).__name__} is initialized")
         super().__setattr__(name, value)
+
+    def __getstate__(self):
+        """Pickled (or deep-copied) without its persistent worker processes, which cannot cross: the copy is at the
+        same place (state_dict) and starts workers of its own when it iterates."""
+        return {**self.__dict__, "_worker_pool": None}
 
     def _warn_of_too_many_workers(self) -> None:
         """torch's warning when the loader would start more workers than the CPUs this process may use."""

@@ -209,7 +209,8 @@ class ConcatDataset(Dataset[T_co]):
 
 
 class StackDataset(Dataset[T_co]):
-    """Datasets side by side: `StackDataset(a, b)[i] == (a[i], b[i])`, `StackDataset(x=a, y=b)[i] == {'x': a[i], 'y': b[i]}`."""
+    """Datasets side by side: `StackDataset(a, b)[i] == (a[i], b[i])`,
+    `StackDataset(x=a, y=b)[i] == {'x': a[i], 'y': b[i]}`."""
 
     def __init__(self, *args, **kwargs):
         if args and kwargs:
@@ -234,7 +235,8 @@ class StackDataset(Dataset[T_co]):
         return tuple(dataset[index] for dataset in self.datasets)
 
     def __getitems__(self, indices: list) -> list:
-        """The samples at `indices`, each part fetched for all of them at once (with `__getitems__` where it has one)."""
+        """The samples at `indices`, each part fetched for all of them at once (with `__getitems__` where it has
+        one)."""
         parts = self.datasets.values() if isinstance(self.datasets, dict) else self.datasets
         columns = []
         for dataset in parts:

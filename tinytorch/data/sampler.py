@@ -57,7 +57,7 @@ class SequentialSampler(Sampler[int]):
 class SeededSampler(Sampler[int]):
     """A sampler whose order in epoch e is `order(numpy Generator seeded with (seed, e))`, e being set by `set_epoch`.
 
-    `generator` is None (a seed drawn from NumPy's global generator), an int seed, a numpy Generator or a
+    `generator` is None (a seed drawn from NumPy's global generator), an int seed in [0, 2**64), a numpy Generator or a
     torch.Generator (one seed drawn from it now: `rng.seed_from`). `epoch_from_loader`: a DataLoader sets the epoch
     of this sampler to its own before each epoch.
     Iterated on its own, a sampler made without a generator draws a new seed from NumPy's global generator each time
