@@ -341,3 +341,23 @@ def test_a_folder_in_place_of_the_lock_file_is_refused_rather_than_downloading_u
     with pytest.raises(UnusablePathError, match=r"\.lock is a folder, but the data layer needs it as a working file"):
         MNIST.download(tmp_path)
     assert (MNIST.folder(tmp_path) / ".lock").is_dir()
+
+
+@pytest.mark.parametrize("copy", ["pickle", "deepcopy"])
+def test_a_loader_with_persistent_workers_mid_epoch_copies_to_the_same_place(copy):
+    import copy as copying
+    import pickle
+
+    from tinytorch.data import DataLoader, TensorDataset
+
+    loader = DataLoader(TensorDataset(np.arange(24).reshape(12, 2)), batch_size=2, shuffle=True, generator=5,
+                        num_workers=2, persistent_workers=True)
+    iterator = iter(loader)
+    head = [next(iterator)[0].tolist() for _ in range(2)]
+    twin = pickle.loads(pickle.dumps(loader)) if copy == "pickle" else copying.deepcopy(loader)
+    assert twin.state_dict() == loader.state_dict()  # where the original is: resuming from it gives the rest
+    resumed = DataLoader(TensorDataset(np.arange(24).reshape(12, 2)), batch_size=2, shuffle=True, generator=5)
+    resumed.load_state_dict(twin.state_dict())
+    rest = [batch.tolist() for (batch,) in iterator]  # the original goes on with its own workers
+    assert [batch.tolist() for (batch,) in resumed] == rest and len(head + rest) == 6
+    assert [batch.tolist() for (batch,) in twin] == [batch.tolist() for (batch,) in loader]  # the next epoch alike

@@ -59,44 +59,14 @@ class DataLoader(Generic[T_co]):
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
                  pin_memory_device="", in_order=True, as_tensors=False):
-        if isinstance(num_workers, numbers.Real) and num_workers < 0:  # torch's words
-            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
-                             f"multiprocessing (got num_workers={num_workers!r})")
-        self.num_workers = positive_int(num_workers, "num_workers", allow_zero=True)
+        self.num_workers = worker_count(num_workers, prefetch_factor, persistent_workers)
         self.timeout = seconds(timeout, "timeout")
-        if self.num_workers == 0 and prefetch_factor is not None:
-            raise ValueError("prefetch_factor option could only be specified in multiprocessing: "
-                             "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None")
-        if persistent_workers and self.num_workers == 0:
-            raise ValueError("persistent_workers option needs num_workers > 0")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"collate_fn should be callable, got {type(collate_fn).__name__}: {collate_fn!r}")
-
         self.seed = seed_from(generator)
-        if isinstance(dataset, IterableDataset):
-            if shuffle not in (False, None):  # torch's test, before shuffle is taken as bool()
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle={shuffle}")
-            if sampler is not None:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, but got sampler={sampler}")
-            if batch_sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified batch_sampler option, "
-                                 f"but got batch_sampler={batch_sampler}")
-        elif not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
-            raise TypeError(f"dataset should be a map-style dataset (with __getitem__ and __len__) or an "
-                            f"IterableDataset, got {type(dataset).__name__}")
+        check_dataset_and_order(dataset, shuffle, sampler, batch_sampler)
         shuffle = bool(shuffle)
-        if sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
-        if batch_sampler is not None:
-            if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last")
-            batch_size, drop_last = None, False
-        elif batch_size is None:
-            if drop_last:
-                raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
-        else:
-            batch_size = positive_int(batch_size, "batch_size")
-        drop_last = boolean(drop_last, "drop_last")
+        batch_size, drop_last = batching(batch_size, shuffle, sampler, batch_sampler, drop_last)
         if sampler is None and not isinstance(dataset, IterableDataset):
             sampler = RandomSampler(dataset, generator=self.seed) if shuffle else SequentialSampler(dataset)
         if batch_sampler is None and batch_size is not None and sampler is not None:
@@ -107,7 +77,8 @@ class DataLoader(Generic[T_co]):
         order = batch_sampler.sampler if isinstance(batch_sampler, BatchSampler) else sampler
         self._sampler_drawing_from_torch = order if draws_from_torch(order, generator, made_here=shuffle) else None
         self._took_base_seed = False  # from torch's global generator, for persistent workers (taken once)
-        self._auto_collation = batch_sampler is not None or isinstance(dataset, IterableDataset) and batch_size is not None
+        self._auto_collation = batch_sampler is not None or (isinstance(dataset, IterableDataset)
+                                                             and batch_size is not None)
         self.collate_fn = collate_fn or (default_collate if self._auto_collation else default_convert)
         self.worker_init_fn, self.generator = worker_init_fn, generator
         if multiprocessing_context is not None:
@@ -281,6 +252,56 @@ class DataLoader(Generic[T_co]):
         if self._worker_pool is not None:  # its workers were started with the old seed
             self._worker_pool.close()
             self._worker_pool = None
+
+
+def worker_count(num_workers, prefetch_factor, persistent_workers) -> int:
+    """`num_workers` checked with the options that need workers, with torch's errors and words."""
+    if isinstance(num_workers, numbers.Real) and num_workers < 0:
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+                         f"multiprocessing (got num_workers={num_workers!r})")
+    num_workers = positive_int(num_workers, "num_workers", allow_zero=True)
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("prefetch_factor option could only be specified in multiprocessing: "
+                         "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")
+    return num_workers
+
+
+def check_dataset_and_order(dataset, shuffle, sampler, batch_sampler) -> None:
+    """torch's rules: an IterableDataset takes no order options; any other dataset is map-style."""
+    if isinstance(dataset, IterableDataset):
+        if shuffle not in (False, None):  # torch's test, before shuffle is taken as bool()
+            raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle option, "
+                             f"but got shuffle={shuffle}")
+        if sampler is not None:
+            raise ValueError("DataLoader with IterableDataset: expected unspecified sampler option, "
+                             f"but got sampler={sampler}")
+        if batch_sampler is not None:
+            raise ValueError("DataLoader with IterableDataset: expected unspecified batch_sampler option, "
+                             f"but got batch_sampler={batch_sampler}")
+    elif not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+        raise TypeError(f"dataset should be a map-style dataset (with __getitem__ and __len__) or an "
+                        f"IterableDataset, got {type(dataset).__name__}")
+
+
+def batching(batch_size, shuffle: bool, sampler, batch_sampler, drop_last) -> tuple[int | None, bool]:
+    """(batch_size, drop_last) checked against the other order options, with torch's errors and words;
+    (None, False) with a `batch_sampler`, which does the batching."""
+    if sampler is not None and shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+    if batch_sampler is not None:
+        if batch_size != 1 or shuffle or sampler is not None or drop_last:
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                             "and drop_last")
+        return None, False
+    if batch_size is None:
+        if drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with "
+                             "drop_last")
+    else:
+        batch_size = positive_int(batch_size, "batch_size")
+    return batch_size, boolean(drop_last, "drop_last")
 
 
 @dataclass
