@@ -16,26 +16,11 @@ from PIL import Image
 from tinytorch.data import ImageFolder
 from tinytorch.data.datasets.storage import cache
 from tinytorch.data.errors import FolderChangedError
+from test_hostile_folders import no_hang  # noqa: F401 - a fixture: fails a test that blocks (a FIFO) instead of hanging
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 OTHER_USER = 12345  # a uid that is not ours: the tests run as root, so os.chown can make another user's file
-
-
-class Hung(BaseException):
-    """Raised by the alarm: not an OSError, so no `except OSError` in the code under test can swallow it."""
-
-
-@pytest.fixture
-def no_hang():
-    """Fail, rather than hang the suite, if the test blocks for 20 s (opening a FIFO blocks forever)."""
-    def interrupt(*_):
-        raise Hung("blocked for 20 s")
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 def pixels(seed):
