@@ -2,10 +2,12 @@
 is ambiguous are refused rather than misread (review B0d)."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinytorch.data import DataLoader, ImageDataset
 from tinytorch.data import transforms as T
-from tinytorch.data.transforms import apply_to_batch
+from tinytorch.data.transforms import ImageBatch, apply_to_batch
 
 IMAGES = np.random.RandomState(0).randint(0, 256, (6, 8, 8), dtype=np.uint8)
 LABELS = np.arange(6)
@@ -130,3 +132,24 @@ def test_byte_and_bool_images_keep_their_layout(dtype):
 def test_two_dimensional_integer_images_stay_images():
     image = np.arange(20, dtype=np.int32).reshape(4, 5)
     np.testing.assert_array_equal(T.RandomHorizontalFlip(1.0)(image), image[:, ::-1])
+
+
+# ------------------------------------------------------------------- ImageBatch.of's lean route for uint8 images
+
+class GeneralRoute(np.ndarray):
+    """An ndarray subclass, which ImageBatch.of describes by its general route."""
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 4)), seed=st.integers(0, 2**32 - 1),
+       transposed=st.booleans())
+def test_lean_description_of_a_uint8_image_is_the_general_one(shape, seed, transposed):
+    image = np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+    if transposed:  # a view laid out (C, H, W) in memory, as a crop's output
+        image = np.ascontiguousarray(image.transpose(2, 0, 1)).transpose(1, 2, 0)
+    lean, general = ImageBatch.of(image, "t"), ImageBatch.of(image.view(GeneralRoute), "t")
+    assert (lean.kind, lean.form, lean.channel_axis) == (general.kind, general.form, general.channel_axis)
+    np.testing.assert_array_equal(lean.view, general.view)
+    assert lean.given is image and lean.view.base is not None  # a view, never a copy
+    for transform in (T.RandomHorizontalFlip(1.0), T.CenterCrop(max(1, shape[0] - 1)), T.Pad(1)):
+        np.testing.assert_array_equal(transform(image), transform.apply_batch(image[None])[0])

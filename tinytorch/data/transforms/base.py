@@ -220,6 +220,8 @@ class ImageBatch:
     @classmethod
     def of(cls, sample, name: str) -> ImageBatch:
         """One sample: a Pillow image, an image array (H, W[, C]) or a tensor (..., C, H, W); `name` is for errors."""
+        if type(sample) is np.ndarray and sample.dtype == np.uint8 and sample.ndim == 3 and sample.size:
+            return cls(sample.transpose(2, 0, 1)[None], "image", "sample", True, sample)  # the common case, first
         given, form = sample, "sample"
         if not isinstance(sample, np.ndarray):
             if is_pillow(sample):
