@@ -12,7 +12,6 @@ import itertools
 import math
 import numbers
 import os
-import sys
 import warnings
 from dataclasses import dataclass
 from typing import Generic
@@ -399,7 +398,8 @@ class DataLoaderIterator:
 
 
 class InProcessEpoch:
-    """The batches of one epoch of a map-style dataset, fetched in the main process from (indices, start) `positions`."""
+    """The batches of one epoch of a map-style dataset, fetched in the main process from (indices, start)
+    `positions`."""
 
     def __init__(self, loader: DataLoader, epoch: int, positions):
         self.loader, self.epoch, self.positions = loader, epoch, positions
