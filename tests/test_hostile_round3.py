@@ -208,7 +208,7 @@ def test_a_stale_cache_under_a_read_only_root_is_refused_saying_what_to_do_and_n
     Image.fromarray(pixels(8)).save(tree / "a" / "1.bmp")
     script = ("from tinytorch.data import ImageFolder\nimport sys\ntry:\n    print(ImageFolder(sys.argv[1], cache=True)"
               "[0][0].sum())\nexcept Exception as exc:\n    print(type(exc).__name__, exc)")
-    shell = f'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" "$1" && exec "$2" -c "$3" "$4"'
+    shell = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" "$1" && exec "$2" -c "$3" "$4"'
     done = subprocess.run(["unshare", "-m", "sh", "-c", shell, "sh", root, sys.executable, script, tree],
                           capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.stdout.startswith("UnusablePathError cannot write") and "Read-only" in done.stdout
