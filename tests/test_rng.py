@@ -172,3 +172,18 @@ def test_a_seed_outside_torchs_range_is_refused_naming_the_argument_and_the_rang
         with pytest.raises(ValueError, match=rf"{argument} must be an int seed in \[0, 2\*\*64\) .*got "
                                              + re.escape(f"{argument}={seed!r}")):
             make()
+
+
+def test_a_loader_seeded_above_2_63_resumes_in_a_new_loader():
+    from tinytorch.data import DataLoader
+
+    def loader(generator):
+        return DataLoader(range(20), batch_size=3, shuffle=True, generator=generator)
+
+    first = loader(2**64 - 1)
+    batches = iter(first)
+    next(batches)
+    resumed = loader(1)
+    resumed.load_state_dict(first.state_dict())
+    assert [b.tolist() for b in resumed] == [b.tolist() for b in batches]
+    assert [b.tolist() for b in loader(2**64 - 1)] != [b.tolist() for b in loader(2**63 - 1)]

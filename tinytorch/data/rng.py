@@ -7,9 +7,9 @@ the position and not "how many numbers were drawn before", a batch, a single sam
 all see the same numbers for the same sample: that is what makes batched transforms equal per-sample ones,
 and runs reproducible however the work is split. Code that breaks a batch into samples (the loader's fetch,
 Subset/StackDataset `__getitems__`, per-sample transforms of a batch) narrows the block to each sample with
-`one_sample_randomness(i)`. `ImageDataset.get_batch` hands a batch's block to its transforms explicitly
-(`rng.current()`, then `apply_batch(batch, randomness)`); the context is the adapter that lets a user's
-`__getitem__` call transforms unchanged. Code that goes through a batch's samples without saying so (a dataset's own
+`one_sample_randomness(i)`. The loader hands a batch's block to the built-in image datasets' `get_batch`, which hands it
+to its transforms (`apply_batch(batch, randomness)`); the context is the adapter that lets a user's `__getitem__` call
+transforms unchanged. Code that goes through a batch's samples without saying so (a dataset's own
 `__getitems__` calling its `__getitem__`) has its one-sample draws matched to the samples in order; draws that
 cannot be matched raise, rather than give numbers no other path reproduces. Outside any block (a transform called by
 hand), draws come from NumPy's global generator, so `np.random.seed` makes them reproducible.
@@ -316,12 +316,6 @@ def sample_randomness(seed: int, epoch: int, start: int, count: int) -> SampleRa
     """The randomness of the samples at positions start..start+count-1 of epoch `epoch` under `seed`: `with` it, the
     random transforms inside draw for those samples; or hand it to a batched transform as `randomness`."""
     return SampleRandomness(seed, epoch, start, count)
-
-
-def current() -> SampleRandomness | None:
-    """The block the loader opened around the code running now, or None outside a loader: the adapter's one lookup,
-    for code that then hands the streams on explicitly (`ImageDataset.get_batch` to its transforms)."""
-    return _current.get()
 
 
 def one_sample_randomness(i: int):

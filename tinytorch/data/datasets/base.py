@@ -46,11 +46,10 @@ class ImageDataset(Dataset):
 
     def get_batch(self, indices, randomness: rng.SampleRandomness | None = None):
         """The batch at `indices`, transformed in one call each: the random transforms receive `randomness`, the
-        batch's (seed, epoch, position) streams that the loader hands over (`rng.sample_randomness`)."""
+        batch's (seed, epoch, position) streams that the loader hands over (`rng.sample_randomness`); without it, they
+        draw as when called in user code (`rng.draws`)."""
         indices = as_index_array(indices)
         images, targets = self.data[indices], self.targets[indices]
-        if randomness is None:  # until the loader passes it: the block it opened around this call
-            randomness = rng.current()
         return apply_to_batch(self.transform, images, randomness), apply_to_batch(self.target_transform, targets,
                                                                                  randomness)
 
