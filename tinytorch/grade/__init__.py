@@ -36,7 +36,8 @@ STATIC_FLAGS = {"importlib": "imports importlib", "__import__": "calls __import_
                 "harness": "names the grader's harness", "wire": "names the grader's wire",
                 **{name: f"reaches into the interpreter's internals ({name})" for name in (
                     "__globals__", "__closure__", "cell_contents", "__code__", "__defaults__", "__subclasses__",
-                    "__builtins__", "f_back", "f_globals", "f_locals", "tb_frame", "gi_frame")}}
+                    "__builtins__", "f_back", "f_globals", "f_locals", "tb_frame", "gi_frame", "__getattribute__",
+                    "attrgetter", "methodcaller", "vars")}}
 ACCESSORS = ("getattr", "setattr", "delattr")  # with a name the static scan cannot read, they could reach anything
 ANSWER = "**Your answer to question "
 PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun")  # cell magics whose body is Python
