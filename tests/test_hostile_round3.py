@@ -346,3 +346,16 @@ def test_a_loader_with_persistent_workers_mid_epoch_copies_to_the_same_place(cop
     rest = [batch.tolist() for (batch,) in iterator]  # the original goes on with its own workers
     assert [batch.tolist() for (batch,) in resumed] == rest and len(head + rest) == 6
     assert [batch.tolist() for (batch,) in twin] == [batch.tolist() for (batch,) in loader]  # the next epoch alike
+
+
+def test_a_link_planted_at_the_cache_builds_working_name_is_replaced_and_its_target_untouched(tree, tmp_path):
+    path = ImageFolder(tree, cache=True).cache_path
+    Image.fromarray(pixels(5)).save(tree / "b" / "2.bmp")  # the next build writes a new cache
+    users = tmp_path / "users-file.txt"
+    users.write_text("the user's")
+    next_path, _ = ImageFolder(tree)._cache_path(None, None)  # where the next build will write, plus .<pid>.part
+    working = next_path.with_name(f"{next_path.name}.{os.getpid()}.part")
+    working.symlink_to(users)
+    again = ImageFolder(tree, cache=True)
+    assert again.cache_path == next_path != path and np.array_equal(again[3][0], pixels(5))
+    assert users.read_text() == "the user's" and not working.exists() and not working.is_symlink()
