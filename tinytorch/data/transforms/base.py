@@ -200,6 +200,9 @@ def check_layout(image: np.ndarray, name: str) -> np.ndarray:
     return image
 
 
+NOT_PIL = "img should be PIL Image. Got {}"  # torchvision's TypeError for an input that is no image (a list, ...)
+
+
 class ImageBatch:
     """What a transform's input is, worked out in one place: n samples seen as one array (N, ..., C, H, W).
 
@@ -218,8 +221,9 @@ class ImageBatch:
         self.randomness = randomness  # the batch's streams, handed in (None: the adapter, `sample_draws`)
 
     @classmethod
-    def of(cls, sample, name: str) -> ImageBatch:
-        """One sample: a Pillow image, an image array (H, W[, C]) or a tensor (..., C, H, W); `name` is for errors."""
+    def of(cls, sample, name: str, refusal: str = NOT_PIL) -> ImageBatch:
+        """One sample: a Pillow image, an image array (H, W[, C]) or a tensor (..., C, H, W); `name` is for errors,
+        `refusal` the TypeError's words for an input that is no image (a list, a number, None), as torchvision's."""
         if type(sample) is np.ndarray and sample.dtype == np.uint8 and sample.ndim == 3 and sample.size:
             return cls(sample.transpose(2, 0, 1)[None], "image", "sample", True, sample)  # the common case, first
         given, form = sample, "sample"
@@ -229,6 +233,8 @@ class ImageBatch:
                     raise TypeError(f"{name} takes Pillow images of mode 'L', 'RGB' or 'RGBA', got mode "
                                     f"{sample.mode!r}: convert it first, e.g. image.convert('RGB')")
                 form = "pillow"
+            elif not hasattr(sample, "__array__"):  # a torch tensor is an image; a list is not
+                raise TypeError(refusal.format(type(sample)))
             sample = np.asarray(sample)
         ndim, floating = sample.ndim, sample.dtype.kind == "f"
         if floating and ndim >= 2:
@@ -343,8 +349,10 @@ class ImageTransform(Transform):
     """A transform of images and tensors written once, as `apply(images)` on an ImageBatch: `transform(sample)` and
     `apply_batch(batch)` describe their input and call it. A Pillow image in gives a Pillow image out."""
 
+    refusal = NOT_PIL  # torchvision's words for an input that is no image (ImageBatch.of)
+
     def __call__(self, sample):
-        return self.apply(ImageBatch.of(sample, type(self).__name__))
+        return self.apply(ImageBatch.of(sample, type(self).__name__, self.refusal))
 
     def apply_batch(self, batch, randomness=None):
         return self.apply(ImageBatch.of_batch(batch, type(self).__name__, randomness))
@@ -416,7 +424,7 @@ def check_fill(fill):
         return fill
     if isinstance(fill, (tuple, list)) and fill and all(isinstance(v, numbers.Real) for v in fill):
         return tuple(fill)
-    raise TypeError(f"Fill should be either a sequence or a number, got fill={fill!r}")
+    raise TypeError(f"Got inappropriate fill arg. Got fill={fill!r}")  # torchvision's F.pad words
 
 
 @functools.lru_cache(maxsize=256)

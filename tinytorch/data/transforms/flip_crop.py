@@ -105,6 +105,7 @@ class RandomCrop(ImageTransform):
     """
 
     new_array = True
+    refusal = "Unexpected type {}"  # torchvision's words for an input that is no image
 
     def __init__(self, size, padding=None, pad_if_needed: bool = False, fill=0, padding_mode: str = "constant"):
         self.size = pair(size, "size")
@@ -196,7 +197,7 @@ class RandomHorizontalFlip(ImageTransform):
         is, untouched and undescribed, exactly as torchvision's `if torch.rand(1) < p: ...; return img`."""
         if not flip_chosen(self, 1, self.p):
             return sample
-        images = ImageBatch.of(sample, "RandomHorizontalFlip")
+        images = ImageBatch.of(sample, "RandomHorizontalFlip", self.refusal)
         return images.give(hflip(images.view).copy())
 
     def apply(self, images: ImageBatch, in_place: bool = False):
