@@ -1,14 +1,16 @@
 """Transforms with torchvision's names, each working on one sample or, with no Python loop, on a whole batch.
 
-Layout follows torchvision's PIL-versus-tensor split: a uint8 (or other integer) array is an image, (H, W) or
-(H, W, C), as `ToTensor` takes it; a floating array is a tensor, (..., C, H, W), as `ToTensor` returns it (leading
+Layout follows torchvision's PIL-versus-tensor split: a uint8 array is an image, (H, W) or (H, W, C), as `ToTensor`
+takes it (a wider integer array only as (H, W): with a channel axis it may be ToTensor's int16/int32 output, and is
+refused); a floating array is a tensor, (..., C, H, W), as `ToTensor` returns it (leading
 axes share one random decision, as in torchvision). A batch has one more leading axis. `transform(x)` takes one
 sample, `transform.apply_batch(batch)` a batch, and the loader uses it. `base.ImageBatch` describes either as one
 array (N, ..., C, H, W), so each transform is written once, as `apply(images)`. Random transforms draw from the
 samples' (seed, epoch, position) streams, so a batch and its samples one by one get the same decisions, bit for bit:
 a batch's streams are passed in (`apply_batch(batch, randomness)`, as `ImageDataset.get_batch` does), and a transform
 called in a user's own code takes them from the block the loader opened (`rng.draws`). `base.Transform` states the
-contract a new transform follows.
+contract a new transform follows; a subclass overriding `__call__` or torchvision's `forward` is called through
+its override, one sample at a time, on batches too.
 
 `functional` holds torchvision's functional API (crop, hflip, resize, rotate, adjust_*, ...), and the random
 transforms' `get_params` draw torchvision's parameters for it, so a paired transform (an image and its mask cropped
