@@ -400,3 +400,12 @@ def test_the_batch_randomness_goes_only_to_a_get_batch_that_declares_it():
 
     images, labels = next(iter(DataLoader(OwnBatches(), batch_size=3)))
     assert seen == [[0, 1, 2]] and labels.tolist() == [TinyDigits()[i][1] for i in range(3)]
+
+
+@pytest.mark.parametrize("batch", [[0, 10**30], [np.uint64(2**63)], np.array([1, 2**63], dtype=np.uint64)])
+def test_an_index_beyond_int64_is_an_index_error_naming_the_batch(batch):
+    """NumPy alone raises a bare OverflowError, or wraps a uint64 array to a negative index silently."""
+    with pytest.raises(IndexError, match="does not fit an int64"):
+        list(DataLoader(list(range(4)), batch_sampler=[batch]))
+    with pytest.raises(IndexError, match="does not fit an int64"):
+        list(ours.BatchSampler(list(batch), 2, False).index_batches())

@@ -234,6 +234,18 @@ class DistributedSampler(SeededSampler):
         return self.num_samples
 
 
+def as_int64_indices(batch) -> np.ndarray:
+    """A batch of indices that a sampler yielded, as an int64 array; an IndexError naming the batch when an index
+    does not fit an int64 (NumPy would raise a bare OverflowError, or wrap a uint64 array silently)."""
+    if isinstance(batch, np.ndarray) and batch.dtype.kind == "u" and batch.size and int(batch.max()) >> 63:
+        raise IndexError(f"the sampler yielded the batch {batch!r:.200}, with an index that does not fit an int64")
+    try:
+        return np.asarray(batch, dtype=np.int64)
+    except OverflowError:
+        raise IndexError(f"the sampler yielded the batch {batch!r:.200}, with an index that does not fit an "
+                         "int64") from None
+
+
 def take_torch_draws(draw) -> None:
     """`draw(torch)` when torch is loaded (never importing it): what torch's loader or sampler would take from
     torch's global generator, taken and not used (our numbers come from NumPy's), so that a training script's
@@ -276,7 +288,7 @@ class BatchSampler(Sampler[list]):
         has it (the sampler's epoch is then left as it is, for the DataLoader to set)."""
         size = self.batch_size
         if not fast_route_agrees(self.sampler, "epoch_indices", "__iter__"):
-            yield from (np.asarray(batch, dtype=np.int64) for batch in self)
+            yield from (as_int64_indices(batch) for batch in self)
             return
         indices = self.sampler.epoch_indices()
         stop = len(indices) - len(indices) % size if self.drop_last else len(indices)
