@@ -23,8 +23,8 @@ from .collate import as_torch, default_collate, default_convert
 from .dataset import IterableDataset, T_co
 from .fetch import Stream, batch_in_one_call, fetch
 from .rng import seed_from
-from .sampler import (BatchSampler, RandomSampler, SeededSampler, SequentialSampler, draw_one_int64,
-                      take_torch_draws)
+from .sampler import (BatchSampler, RandomSampler, SeededSampler, SequentialSampler, as_int64_indices,
+                      draw_one_int64, take_torch_draws)
 from .workers import MapEpoch, StreamEpoch, WorkerPool, WorkerSpec, resolve_context
 
 FIXED_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
@@ -182,7 +182,7 @@ class DataLoader(Generic[T_co]):
             return iter(self.sampler)
         if fast_route_agrees(self.batch_sampler, "index_batches", "__iter__"):
             return self.batch_sampler.index_batches()
-        return (np.asarray(batch, dtype=np.int64) for batch in self.batch_sampler)
+        return (as_int64_indices(batch) for batch in self.batch_sampler)
 
     @property
     def _order(self):
