@@ -409,3 +409,14 @@ def test_an_index_beyond_int64_is_an_index_error_naming_the_batch(batch):
         list(DataLoader(list(range(4)), batch_sampler=[batch]))
     with pytest.raises(IndexError, match="does not fit an int64"):
         list(ours.BatchSampler(list(batch), 2, False).index_batches())
+
+
+def test_a_loader_seeded_up_to_2_to_the_64_resumes_from_its_state():
+    """torch.manual_seed's range: a seed of 2**64 - 1 is saved and taken back (it was refused above 2**63)."""
+    first = DataLoader(list(range(10)), batch_size=3, shuffle=True, generator=2**64 - 1)
+    batches = iter(first)
+    next(batches)
+    state = first.state_dict()
+    resumed = DataLoader(list(range(10)), batch_size=3, shuffle=True, generator=1)
+    resumed.load_state_dict(state)
+    assert [batch.tolist() for batch in resumed] == [batch.tolist() for batch in batches]
