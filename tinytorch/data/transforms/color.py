@@ -18,7 +18,7 @@ import numpy as np
 from .. import rng
 from .base import ImageBatch, ImageTransform, check_probability, check_range, pair, sample_draws, uniform
 from .flip_crop import pad
-from .geometry import area_aspect_sides, first_try
+from .geometry import NOT_PIL_OR_TENSOR, UNEXPECTED, area_aspect_sides, first_try
 
 BRIGHTNESS, CONTRAST, SATURATION, HUE = range(4)
 
@@ -167,6 +167,8 @@ class Grayscale(ImageTransform):
 
 class RandomGrayscale(ImageTransform):
     """Each image to grey with probability p, keeping its number of channels (1 or 3)."""
+
+    refusal = UNEXPECTED
 
     def __init__(self, p: float = 0.1):
         self.p = check_probability(p)
@@ -325,6 +327,8 @@ class GaussianBlur(ImageTransform):
 
     uint8 images blur in float32 and are rounded back to uint8, as torchvision does for PIL images.
     """
+
+    refusal = NOT_PIL_OR_TENSOR
 
     new_array = True
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import color, flip_crop, geometry
 from .base import ImageBatch, fill_values, is_pillow, padding_sides, pair
-from .geometry import InterpolationMode
+from .geometry import NOT_PIL_OR_TENSOR, UNEXPECTED, InterpolationMode
 from .tensor import normalize, to_pil_image, to_tensor
 
 __all__ = ["InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation",
@@ -32,46 +32,37 @@ __all__ = ["InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_
            "to_grayscale", "to_pil_image", "to_tensor", "vflip"]
 
 
-UNEXPECTED, NOT_PIL = "Unexpected type {}", "img should be PIL Image. Got {}"  # torchvision's TypeErrors
-
-
-def _image(img, name: str, refusal: str = NOT_PIL) -> ImageBatch:
-    """`img` described (`ImageBatch.of`). What is neither an array (or array-like, as a torch tensor) nor a Pillow
-    image, a list say, gets the TypeError torchvision's function raises for it (`refusal`, formatted with its type)."""
-    if not (isinstance(img, np.ndarray) or hasattr(img, "__array__") or is_pillow(img)):
-        raise TypeError(refusal.format(type(img)))
-    return ImageBatch.of(img, name)
 
 
 # ------------------------------------------------------------------------------------------------------ sizes
 
 def get_dimensions(img) -> list[int]:
     """[channels, height, width] of an image, tensor or Pillow image."""
-    images = _image(img, "get_dimensions", UNEXPECTED)
+    images = ImageBatch.of(img, "get_dimensions", UNEXPECTED)
     return [images.channels, images.height, images.width]
 
 
 def get_image_size(img) -> list[int]:
     """[width, height], as torchvision (and Pillow's `size`) order them."""
-    images = _image(img, "get_image_size", UNEXPECTED)
+    images = ImageBatch.of(img, "get_image_size", UNEXPECTED)
     return [images.width, images.height]
 
 
 def get_image_num_channels(img) -> int:
-    return _image(img, "get_image_num_channels", UNEXPECTED).channels
+    return ImageBatch.of(img, "get_image_num_channels", UNEXPECTED).channels
 
 
 # --------------------------------------------------------------------------------------------------- geometry
 
 def hflip(img):
     """`img` mirrored left-right."""
-    images = _image(img, "hflip")
+    images = ImageBatch.of(img, "hflip")
     return images.give(flip_crop.hflip(images.view).copy())
 
 
 def vflip(img):
     """`img` mirrored top-bottom."""
-    images = _image(img, "vflip")
+    images = ImageBatch.of(img, "vflip")
     return images.give(flip_crop.vflip(images.view).copy())
 
 
@@ -80,13 +71,13 @@ def crop(img, top: int, left: int, height: int, width: int):
     for name, value in (("top", top), ("left", left), ("height", height), ("width", width)):
         if not isinstance(value, numbers.Real):
             raise TypeError(f"crop's {name} should be an int, got {name}={value!r}")
-    images = _image(img, "crop")
+    images = ImageBatch.of(img, "crop")
     return images.give(flip_crop.crop(images.view, int(top), int(left), int(height), int(width)))
 
 
 def center_crop(img, output_size):
     """The central `output_size` (an int, (s,) or (h, w)) window of `img`; a smaller image is padded with zeros."""
-    images = _image(img, "center_crop", UNEXPECTED)
+    images = ImageBatch.of(img, "center_crop", UNEXPECTED)
     size = pair(output_size, "output_size")
     top, left = geometry.center_corner(images.height, images.width, *size)
     return images.give(flip_crop.crop(images.view, top, left, *size))
@@ -97,7 +88,7 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
     'constant' (with `fill`: a number, or one per channel), 'edge', 'reflect' or 'symmetric'."""
     sides, fill = padding_sides(padding), geometry.check_pad_fill(fill)
     padding_mode = flip_crop.check_padding_mode(padding_mode)
-    images = _image(img, "pad")
+    images = ImageBatch.of(img, "pad")
     values = fill_values(fill, images.channels, images.view.dtype) if padding_mode == "constant" else None
     return images.give(flip_crop.pad(images.view, sides, values, padding_mode))
 
@@ -122,7 +113,7 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     if max_size is not None and max_size <= requested:
         raise ValueError(f"max_size = {max_size} must be strictly greater than the requested size for the smaller "
                          f"edge size = {list(size) if isinstance(size, (tuple, list)) else [size]}")
-    images = _image(img, "resize", UNEXPECTED)
+    images = ImageBatch.of(img, "resize", UNEXPECTED)
     return geometry.resize_images(images, size, geometry.interpolation_mode(interpolation), max_size, antialias,
                                   "resize")
 
@@ -131,7 +122,7 @@ def resized_crop(img, top: int, left: int, height: int, width: int, size,
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
     """The (height, width) box at (top, left) of `img`, resized to `size` ((h, w), or an int for the smaller edge, as
     `resize` reads it)."""
-    images = _image(img, "resized_crop")
+    images = ImageBatch.of(img, "resized_crop")
     out_h, out_w = geometry.output_size(int(height), int(width), _check_size(size))
     box = np.array([[int(top), int(left), int(height), int(width)]])
     return images.give(geometry.resized_crop(images, box, out_h, out_w, geometry.interpolation_mode(interpolation),
@@ -145,7 +136,7 @@ def rotate(img, angle: float, interpolation=InterpolationMode.NEAREST, expand: b
         raise TypeError(f"Argument angle should be int or float, got angle={angle!r}")
     if center is not None and not isinstance(center, (tuple, list)):
         raise TypeError(f"Argument center should be a sequence, got center={center!r}")
-    images = _image(img, "rotate")
+    images = ImageBatch.of(img, "rotate")
     return images.give(geometry.rotate(images, [float(angle)], geometry.interpolation_mode(interpolation), expand,
                                        center, fill, "rotate"))
 
@@ -173,7 +164,7 @@ def _factor(value, name: str) -> float:
 
 
 def _adjust(img, operation: int, factor: float, name: str):
-    images = _image(img, name).check_pillow_path(name)
+    images = ImageBatch.of(img, name).check_pillow_path(name)
     return images.give(color.adjust(images, operation, factor))
 
 
@@ -203,7 +194,7 @@ def rgb_to_grayscale(img, num_output_channels: int = 1):
     """`img` in grey with 1 or 3 equal channels (Pillow's 'L' for images, torchvision's weights for tensors)."""
     if num_output_channels not in (1, 3):
         raise ValueError("num_output_channels should be either 1 or 3")
-    images = _image(img, "rgb_to_grayscale")
+    images = ImageBatch.of(img, "rgb_to_grayscale")
     return images.give(color.grey(images, num_output_channels))
 
 
@@ -233,6 +224,6 @@ def gaussian_blur(img, kernel_size, sigma=None):
         raise ValueError(f"If sigma is a sequence, its length should be 2. Got {len(sigmas)}")
     if any(s <= 0.0 for s in sigmas):
         raise ValueError(f"sigma should have positive values. Got {sigmas}")
-    images = _image(img, "gaussian_blur", "img should be PIL Image or Tensor. Got {}")
+    images = ImageBatch.of(img, "gaussian_blur", NOT_PIL_OR_TENSOR)
     images.check_pillow_path("gaussian_blur")
     return images.give(color.gaussian_blur(images, (int(sizes[0]), int(sizes[1])), sigmas[0], sigmas[1]))

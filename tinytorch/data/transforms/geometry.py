@@ -36,6 +36,10 @@ class InterpolationMode(Enum):
     LANCZOS = "lanczos"
 
 
+# torchvision's TypeError words for an input that is no image (`ImageTransform.refusal`, `ImageBatch.of`) where its
+# code asks for the image's size first, or blurs
+UNEXPECTED, NOT_PIL_OR_TENSOR = "Unexpected type {}", "img should be PIL Image or Tensor. Got {}"
+
 _PILLOW_FILTERS = {"nearest": 0, "nearest-exact": 0, "bilinear": 2, "bicubic": 3, "box": 4, "hamming": 5, "lanczos": 1}
 _FROM_PILLOW = {0: "nearest", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming", 1: "lanczos"}
 _TENSOR_RESIZE_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")
@@ -229,7 +233,7 @@ def rotate(images: ImageBatch, angles, interpolation, expand: bool = False, cent
     matrices = np.array([_rotation_matrix(-float(angle), center) for angle in angles]).reshape(-1, 2, 3)
     out_w, out_h = _expanded_size(matrices[0].ravel(), width, height) if expand else (width, height)
     planes = _as_planes(view)
-    fill = np.resize(fill.ravel(), planes.shape[1])  # one value per plane: the channel values again for each leading index
+    fill = np.resize(fill.ravel(), planes.shape[1])  # one value per plane: the channel values for each leading index
     out = _rotate_tensors(planes, matrices, out_h, out_w, interpolation.value, fill)
     return out.reshape(view.shape[:-2] + (out_h, out_w))
 
@@ -244,6 +248,8 @@ class Resize(ImageTransform):
 
     A batch is resized in one call (its images share one size); images of different sizes go one at a time.
     """
+
+    refusal = UNEXPECTED
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
         if not isinstance(size, (numbers.Integral, tuple, list)) or isinstance(size, bool):
@@ -301,6 +307,8 @@ def output_size(height: int, width: int, size, max_size=None) -> tuple[int, int]
 
 class CenterCrop(ImageTransform):
     """The central `size` (h, w) window of each image; an image smaller than that is first padded with zeros."""
+
+    refusal = UNEXPECTED
 
     new_array = True
 
@@ -383,6 +391,8 @@ class RandomResizedCrop(ImageTransform):
 
     The crops of a batch are resized in one matrix product (tensors) or one Pillow call per image (uint8).
     """
+
+    refusal = UNEXPECTED
 
     new_array = True
 
@@ -484,6 +494,8 @@ class RandomRotation(ImageTransform):
     With `expand=True` each sample has its own output size, so the transform goes one sample at a time.
     """
 
+    refusal = UNEXPECTED
+
     new_array = True
 
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
@@ -525,7 +537,8 @@ class RandomRotation(ImageTransform):
     def apply(self, images: ImageBatch):
         angles = self.angles(images.n, images.randomness)
         if self.expand and images.n > 1:
-            raise ValueError("RandomRotation(expand=True) gives each sample its own size: apply it one sample at a time")
+            raise ValueError("RandomRotation(expand=True) gives each sample its own size: apply it one sample at a "
+                             "time")
         return images.give(rotate(images, angles, self.interpolation, self.expand, self.center, self.fill,
                                   "RandomRotation"))
 
