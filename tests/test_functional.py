@@ -150,6 +150,7 @@ FUNCTIONS = {  # name: (ours, torchvision's name, arguments)
     "pad reflect": ((2,), {"padding_mode": "reflect"}), "resize": (([7, 11],), {}), "resize short": ((9,), {}),
     "resized_crop": ((1, 2, 5, 6, [8, 7]), {}), "resized_crop short": ((-1, 2, 9, 6, 8), {}), "rotate": ((33.0,), {}),
     "rotate expand": ((-71.0,), {"expand": True, "fill": [10, 20, 30]}),
+    "rotate bilinear": ((33.0, 2), {}), "rotate bilinear fill": ((-20.0, 2), {"fill": [10, 20, 30]}),  # 2: Pillow's
     "adjust_brightness": ((1.4,), {}), "adjust_contrast": ((0.6,), {}), "adjust_saturation": ((1.7,), {}),
     "adjust_hue": ((0.21,), {}), "rgb_to_grayscale": ((), {}), "rgb_to_grayscale 3": ((3,), {}),
     "gaussian_blur": (([5, 3], [1.1, 0.7]), {}),

@@ -216,14 +216,14 @@ def center_corner(height: int, width: int, crop_h: int, crop_w: int) -> tuple[in
 def rotate(images: ImageBatch, angles, interpolation, expand: bool = False, center=None, fill=0,
            name: str = "rotate") -> np.ndarray:
     """Each image rotated by its angle (degrees, counter-clockwise; `angles` (N,)) about `center` (x, y) (default
-    the image centre), `fill` (a number or one per channel) outside, as torchvision's rotate: Pillow's rotate for
-    uint8 images, grid_sample for tensors. With `expand` every output is the size that holds the first rotated
+    the image centre), `fill` (a number or one per channel; None: zeros, never blended on tensors) outside, as
+    torchvision's rotate: Pillow's rotate for uint8 images, grid_sample for tensors. With `expand` every output is the size that holds the first rotated
     image (call it one sample at a time then)."""
     images.check_pillow_path(name)
-    fill = fill_values(check_fill(fill), images.channels, images.view.dtype)
+    values = fill_values(check_fill(fill), images.channels, images.view.dtype)  # None: 0
     if images.kind == "image":
         resample = _PILLOW_FILTERS[interpolation.value]
-        colour = int(fill[0, 0, 0]) if images.channels == 1 else tuple(int(v) for v in fill.ravel())
+        colour = int(values[0, 0, 0]) if images.channels == 1 else tuple(int(v) for v in values.ravel())
         return images.pillow_each(lambda i, image: image.rotate(float(angles[i]), resample, expand, center,
                                                                 fillcolor=colour))
     _check_tensor_mode(interpolation, ("nearest", "bilinear"), name)
@@ -233,8 +233,8 @@ def rotate(images: ImageBatch, angles, interpolation, expand: bool = False, cent
     matrices = np.array([_rotation_matrix(-float(angle), center) for angle in angles]).reshape(-1, 2, 3)
     out_w, out_h = _expanded_size(matrices[0].ravel(), width, height) if expand else (width, height)
     planes = _as_planes(view)
-    fill = np.resize(fill.ravel(), planes.shape[1])  # one value per plane: the channel values for each leading index
-    out = _rotate_tensors(planes, matrices, out_h, out_w, interpolation.value, fill)
+    given = None if fill is None else np.resize(values.ravel(), planes.shape[1])  # one per plane: C per leading index
+    out = _rotate_tensors(planes, matrices, out_h, out_w, interpolation.value, given)
     return out.reshape(view.shape[:-2] + (out_h, out_w))
 
 
@@ -455,7 +455,8 @@ def _expanded_size(matrix: list[float], width: int, height: int) -> tuple[int, i
 
 def _rotate_tensors(batch: np.ndarray, matrices: np.ndarray, out_h: int, out_w: int, mode: str, fill) -> np.ndarray:
     """torchvision's tensor rotate: grid_sample (zeros outside, align_corners=False) of each tensor (N, C, H, W) at
-    the points its inverse matrix (N, 2, 3) maps the output pixels to, then `fill` blended in by a sampled mask."""
+    the points its inverse matrix (N, 2, 3) maps the output pixels to, then `fill` (one per plane, or None for
+    none) blended in by a sampled mask."""
     n, channels, height, width = batch.shape
     dtype = batch.dtype
     theta = matrices.astype(dtype) / np.array([0.5 * width, 0.5 * height], dtype=dtype)[:, None]
@@ -472,10 +473,9 @@ def _rotate_tensors(batch: np.ndarray, matrices: np.ndarray, out_h: int, out_w: 
         values = batch[samples, :, np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1)]  # (N, oh, ow, C)
         return np.moveaxis(values, -1, 1) * inside[:, None], inside[:, None]
 
-    fill = np.asarray(fill, dtype=dtype).reshape(1, -1, 1, 1)
     if mode == "nearest":
         values, inside = gather(np.rint(y).astype(np.int64), np.rint(x).astype(np.int64))
-        return np.where(inside, values, fill).astype(dtype)
+        return values if fill is None else np.where(inside, values, fill.reshape(1, -1, 1, 1)).astype(dtype)
     x0, y0 = np.floor(x), np.floor(y)
     out, mask = np.zeros((n, channels, out_h, out_w), dtype), np.zeros((n, 1, out_h, out_w), dtype)
     for dy, dx, weight in ((0, 0, (x0 + 1 - x) * (y0 + 1 - y)), (0, 1, (x - x0) * (y0 + 1 - y)),
@@ -483,7 +483,9 @@ def _rotate_tensors(batch: np.ndarray, matrices: np.ndarray, out_h: int, out_w: 
         values, inside = gather(y0.astype(np.int64) + dy, x0.astype(np.int64) + dx)
         out += values * weight[:, None]
         mask += inside * weight[:, None]
-    return (out * mask + (1 - mask) * fill).astype(dtype)
+    if fill is None:  # torchvision blends only a fill it was given: its zeros outside are grid_sample's own
+        return out
+    return (out * mask + (1 - mask) * fill.astype(dtype).reshape(1, -1, 1, 1)).astype(dtype)
 
 
 class RandomRotation(ImageTransform):
