@@ -217,8 +217,8 @@ def rotate(images: ImageBatch, angles, interpolation, expand: bool = False, cent
            name: str = "rotate") -> np.ndarray:
     """Each image rotated by its angle (degrees, counter-clockwise; `angles` (N,)) about `center` (x, y) (default
     the image centre), `fill` (a number or one per channel; None: zeros, never blended on tensors) outside, as
-    torchvision's rotate: Pillow's rotate for uint8 images, grid_sample for tensors. With `expand` every output is the size that holds the first rotated
-    image (call it one sample at a time then)."""
+    torchvision's rotate: Pillow's rotate for uint8 images, grid_sample for tensors. With `expand` every output is
+    the size that holds the first rotated image (call it one sample at a time then)."""
     images.check_pillow_path(name)
     values = fill_values(check_fill(fill), images.channels, images.view.dtype)  # None: 0
     if images.kind == "image":
