@@ -151,18 +151,13 @@ def crop_routes_table():
     pair = Compose([to_tensor, normalize])
     contestants["28x28 ToTensor, Normalize: two calls"] = lambda: [normalize(to_tensor(digit)) for digit in digits]
     contestants["28x28 ToTensor, Normalize: Compose's table"] = lambda: [pair(digit) for digit in digits]
-    cifar_normalize = Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
-    cifar_pair = Compose([to_tensor, cifar_normalize])
-    contestants["32x32x3 ToTensor, Normalize: two calls"] = lambda: [cifar_normalize(to_tensor(image))
-                                                                     for image in images]
-    contestants["32x32x3 ToTensor, Normalize: Compose's step"] = lambda: [cifar_pair(image) for image in images]
     general = images.view(GeneralRoute)  # the same arrays, described by ImageBatch.of's general route
     contestants["ImageBatch.of 32x32x3 uint8: general route"] = lambda: [ImageBatch.of(image, "bench")
                                                                           for image in general]
     contestants["ImageBatch.of 32x32x3 uint8: (ndim, dtype) route"] = lambda: [ImageBatch.of(image, "bench")
                                                                                 for image in images]
     print("\n3. The crop's two routes, 32x32x3 windows of 32x32x3 images shifted by up to 4 pixels, the flip's, and "
-          "Compose's one-sample ToTensor+Normalize step, ImageBatch.of's routes: microseconds per sample")
+          "Compose's one-sample ToTensor+Normalize table, ImageBatch.of's two routes: microseconds per sample")
     for label, seconds in race(contestants).items():
         print(f"{label:44s} {seconds / len(corners) * 1e6:8.2f}")
 

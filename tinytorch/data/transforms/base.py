@@ -34,7 +34,7 @@ class Transform:
       called through its override on batches too (one sample at a time, `batch_route`), unless the class with the
       override also names its `apply_batch`. `super().forward(x)` is the built-in one-sample call.
     - `then(following)` (optional): one callable doing this transform and then `following` on one sample, faster
-      and with the same values, or None; Compose's one-sample call uses it (ToTensor then Normalize: `ByteTable`).
+      and with the same values, or None; Compose's one-sample call uses it (ToTensor then Normalize is a table).
     """
 
     new_array = False

@@ -41,8 +41,8 @@ class ToTensor(Transform):
         return np.array(tensor, order="C")
 
     def then(self, following):
-        """ToTensor then Normalize as one step (`ByteTable`): Normalize works in place on ToTensor's new array."""
-        if type(self) is ToTensor and type(following) is Normalize:
+        """ToTensor then a per-channel Normalize is one table lookup on a single-channel uint8 image (`ByteTable`)."""
+        if type(self) is ToTensor and type(following) is Normalize and following.per_channel:
             return ByteTable(self, following)
         return None
 
@@ -178,10 +178,6 @@ class Normalize(Transform):
         """`apply_batch` writing into `batch` itself (Compose uses it on arrays it made)."""
         return self._normalize(batch, True, 4)
 
-    def normalize_new(self, tensor):
-        """`self(tensor)` on a tensor (..., C, H, W) that no one else holds (ToTensor's output), written in place."""
-        return self._normalize(tensor, True, 3)
-
     def _normalize(self, tensor, inplace: bool, min_ndim: int):
         constants = self._constants.get(getattr(tensor, "dtype", None))
         if constants is None:
@@ -218,30 +214,29 @@ class Normalize(Transform):
 
 
 class ByteTable:
-    """ToTensor then Normalize on one sample, as one step with the two transforms' values bit for bit.
+    """ToTensor then a per-channel Normalize on one single-channel uint8 image (H, W) or (H, W, 1), as one lookup.
 
-    Normalize works in place on the array ToTensor made (one array fewer: bench_image_transforms.py, section 3).
-    A single-channel uint8 image (H, W) or (H, W, 1) with a per-channel Normalize is one lookup in a table of the
-    256 byte values put once through the two transforms: one `take` instead of three NumPy passes, about half the
-    time on MNIST's 28x28 images. On three channels the index arithmetic cost what it saved (32x32x3: 6.8 against
-    7.1 us from a crop's output, 11.2 against 8.6 us from an (H, W, C) array), so those take the two passes.
+    The 256 byte values go once through the two transforms themselves, so a sample's values are theirs bit for bit;
+    a sample then costs one `take` instead of three NumPy passes: about half the time on MNIST's 28x28 images
+    (bench_image_transforms.py, section 3). On three channels the index arithmetic cost what it saved (32x32x3:
+    6.8 against 7.1 us from a crop's output, 11.2 against 8.6 us from an (H, W, C) array), so other inputs take the
+    two calls.
     """
 
     def __init__(self, to_tensor: ToTensor, normalize: Normalize):
         self.to_tensor, self.normalize = to_tensor, normalize
-        self._per_channel = normalize.per_channel  # whether the table can serve (one value per channel)
         self._values = None  # float32 (256,): byte b's value
 
     def __call__(self, image):
-        if self._per_channel and type(image) is np.ndarray and (image.ndim == 2 or image.ndim == 3 and
-                                                                image.shape[2] == 1) and image.dtype == np.uint8:
-            if self._values is None:
-                try:
-                    self._values = self.normalize(self.to_tensor(np.arange(256, dtype=np.uint8)[:, None])).reshape(-1)
-                except ValueError:  # Normalize refuses one channel: the two calls raise its error
-                    return self.normalize(self.to_tensor(image))
-            return self._values.take(image[None] if image.ndim == 2 else image.transpose(2, 0, 1))
-        return self.normalize.normalize_new(self.to_tensor(image))
+        if type(image) is not np.ndarray or image.dtype != np.uint8 or not image.size or not (
+                image.ndim == 2 or image.ndim == 3 and image.shape[2] == 1):
+            return self.normalize(self.to_tensor(image))
+        if self._values is None:
+            try:
+                self._values = self.normalize(self.to_tensor(np.arange(256, dtype=np.uint8)[:, None])).reshape(-1)
+            except ValueError:  # Normalize refuses one channel: the two calls raise its error
+                return self.normalize(self.to_tensor(image))
+        return self._values.take(image[None] if image.ndim == 2 else image.transpose(2, 0, 1))
 
     def __repr__(self):
         return f"ByteTable({self.to_tensor!r}, {self.normalize!r})"
