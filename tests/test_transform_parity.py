@@ -92,12 +92,10 @@ REPRS = {
 }
 
 
-COMPOSE = pytest.mark.xfail(strict=True, reason="BUG: Compose's repr puts a comma after each transform; "
-                            "requested of base.py's owner")
 REPRS["Compose"] = lambda s: s.T.Compose([s.T.Resize(24), s.T.CenterCrop(20), s.T.ToTensor()])
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, marks=COMPOSE) if case == "Compose" else case for case in REPRS])
+@pytest.mark.parametrize("case", list(REPRS))
 def test_repr_is_torchvisions(case):
     theirs, mine = sides()
     assert repr(REPRS[case](mine)) == repr(REPRS[case](theirs))

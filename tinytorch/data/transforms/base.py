@@ -142,7 +142,7 @@ class Compose(Transform):
         return all(batch_route(transform) for transform in self.transforms)
 
     def __repr__(self):
-        return "Compose(" + "".join(f"\n    {transform!r}," for transform in self.transforms) + "\n)"
+        return "Compose(" + "".join(f"\n    {transform!r}" for transform in self.transforms) + "\n)"
 
 
 def one_sample_steps(transforms) -> list:
