@@ -180,7 +180,7 @@ def test_resize_arguments():
         Resize(10, max_size=10)
     with pytest.raises(ValueError, match="max_size"):
         Resize((10, 12), max_size=20)
-    with pytest.raises(ValueError, match="interpolation='cubic'"):
+    with pytest.raises(TypeError, match="interpolation='cubic'"):
         Resize(3, interpolation="cubic")
     assert Resize(3, interpolation=3).interpolation is InterpolationMode.BICUBIC  # Pillow's constants, as torchvision
     with pytest.raises(TypeError, match="uint8 images"):

@@ -289,17 +289,11 @@ WRONG = {
 }
 
 
-INTERPOLATION = pytest.mark.xfail(strict=True, reason="BUG: ValueError where torchvision raises TypeError; "
-                                  "waits for tests/test_image_transforms.py:183 to expect TypeError")
 WRONG["Resize(4, interpolation='x')"] = (lambda s: s.T.Resize(4, interpolation="x")(s.pil), "same")
 WRONG["RandomCrop(4, fill='a')(pil)"] = (lambda s: s.T.RandomCrop(4, padding=1, fill="a")(s.pil), "same")
 
 
-PENDING = {"Resize(4, interpolation='x')": INTERPOLATION}
-
-
-@pytest.mark.parametrize("case", [pytest.param(case, marks=PENDING[case]) if case in PENDING else case
-                                  for case in WRONG])
+@pytest.mark.parametrize("case", list(WRONG))
 def test_a_wrong_argument_fails_as_in_torchvision(case):
     call, expected = WRONG[case]
     theirs, mine = sides()

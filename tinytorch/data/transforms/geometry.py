@@ -51,9 +51,8 @@ def interpolation_mode(value) -> InterpolationMode:
     try:
         return InterpolationMode(getattr(value, "value", value))
     except ValueError:
-        raise ValueError(
-            f"interpolation should be an InterpolationMode (or a Pillow filter int 0-5), got interpolation={value!r}"
-        ) from None
+        raise TypeError("Argument interpolation should be a InterpolationMode or a corresponding Pillow integer "
+                        f"constant, got interpolation={value!r}") from None
 
 
 # -------------------------------------------------------------------------------------- tensor resampling (NumPy)
