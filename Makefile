@@ -9,7 +9,7 @@ READY := $(VENV)/.ready
 export TINYTORCH_MNIST_RAW ?= $(abspath $(wildcard ../shared/data/mnist))
 export TINYTORCH_FASHION_MNIST_RAW ?= $(abspath $(wildcard ../shared/data/fashion-mnist))
 
-.PHONY: demo test parity bench milestones grade clean
+.PHONY: demo test torch parity bench milestones grade clean
 
 $(READY): setup.py setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,12 @@ test: $(READY)
 	$(PY) -m pytest -q -rfE
 
 # The parity tests too: torch (CPU) and torchvision into .venv (tests/torch_reference.py), then the whole suite.
-parity: $(READY)
+torch: $(READY)
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet --no-deps torchvision==0.28.0
 	cd tests && ../$(PY) -c "import torch_reference as r; assert r.torchvision_or_none(), 'torchvision does not import'"
+
+parity: torch
 	$(PY) -m pytest -q -rfEs
 
 bench: $(READY)
