@@ -21,7 +21,7 @@ import numpy as np
 from .arguments import boolean, fast_route_agrees, positive_int, seconds, state_int
 from .collate import as_torch, default_collate, default_convert
 from .dataset import IterableDataset, T_co
-from .fetch import Stream, batch_in_one_call, fetch
+from .fetch import Stream, batch_in_one_call, fetcher
 from .rng import seed_from
 from .sampler import (BatchSampler, RandomSampler, SeededSampler, SequentialSampler, as_int64_indices,
                       draw_one_int64, take_torch_draws)
@@ -159,8 +159,11 @@ class DataLoader(Generic[T_co]):
             return batches
         positions = self._batch_positions()
         consume(positions, skip)
-        return InProcessEpoch(self, epoch, positions) if pool is None else \
-            MapEpoch(pool, epoch, positions, self.prefetch_factor)
+        if pool is not None:
+            return MapEpoch(pool, epoch, positions, self.prefetch_factor)
+        # starmap, unlike a generator, goes on with the next batch after a batch whose fetch raised
+        return itertools.starmap(fetcher(self.dataset, self.collate_fn, self._auto_collation, self.seed, epoch),
+                                 positions)
 
     def _worker_spec(self, epoch: int) -> WorkerSpec:
         return WorkerSpec(self.dataset, self.collate_fn, self._auto_collation, self.seed, epoch, self.batch_size,
@@ -395,22 +398,6 @@ class DataLoaderIterator:
                      "IterableDataset replica at each worker. Please see "
                      "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset for examples.")
         warnings.warn(text, stacklevel=3)
-
-
-class InProcessEpoch:
-    """The batches of one epoch of a map-style dataset, fetched in the main process from (indices, start)
-    `positions`."""
-
-    def __init__(self, loader: DataLoader, epoch: int, positions):
-        self.loader, self.epoch, self.positions = loader, epoch, positions
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        indices, start = next(self.positions)
-        loader = self.loader
-        return fetch(loader.dataset, indices, loader.collate_fn, loader._auto_collation, loader.seed, self.epoch, start)
 
 
 def consume(iterator, count: int) -> None:

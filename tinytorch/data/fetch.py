@@ -10,8 +10,8 @@ from .dataset import get_samples, has_batches
 
 
 def batch_in_one_call(dataset, collate_fn, auto_collation: bool) -> bool:
-    """Whether `fetch` gets a batch with one `get_batch` call: auto-collation with `default_collate` itself (the
-    function, compared by identity: `get_batch` returns what it makes of the samples, and another function, a
+    """Whether a batch is fetched with one `get_batch` call (`fetcher`): auto-collation with `default_collate` itself
+    (the function, compared by identity: `get_batch` returns what it makes of the samples, and another function, a
     `functools.partial` of it included, gets the samples), and a dataset that `has_batches`.
 
     Such a batch costs one vectorized NumPy call, less than handing it over from a worker process, so the loader
@@ -21,8 +21,9 @@ def batch_in_one_call(dataset, collate_fn, auto_collation: bool) -> bool:
     return auto_collation and collate_fn is default_collate and has_batches(dataset)
 
 
-def fetch(dataset, indices, collate_fn, auto_collation: bool, seed: int, epoch: int, start: int):
-    """The batch of `dataset` at `indices` (int64), whose samples sit at positions start, start+1, ... of the epoch.
+def fetcher(dataset, collate_fn, auto_collation: bool, seed: int, epoch: int):
+    """`fetch(indices, start)` for epoch `epoch`: the batch of `dataset` at `indices` (int64), whose samples sit at
+    positions start, start+1, ... of the epoch.
 
     With `batch_in_one_call`, that is one `get_batch` call (the fast path); otherwise `__getitems__` or one
     `__getitem__` per sample, then `collate_fn`. Without auto-collation, `indices` is one item of the sampler (an
@@ -30,16 +31,28 @@ def fetch(dataset, indices, collate_fn, auto_collation: bool, seed: int, epoch: 
     Random transforms draw from (seed, epoch, position): a dataset whose class declares
     `get_batch_takes_randomness` beside its `get_batch` gets the batch's block as `randomness=`; other code finds it
     in the block opened around the call.
+
+    The route is chosen here, once per epoch (the loader and each worker make a fetch for every epoch they serve), as
+    torch makes its fetcher once per iterator: choosing it per batch cost a fifth of an MNIST batch. A dataset whose
+    class or methods change during an epoch is fetched the new way from the next epoch on.
     """
     if not auto_collation:
-        with rng.sample_randomness(seed, epoch, start, 1):
-            return collate_fn(dataset[indices])
-    with rng.sample_randomness(seed, epoch, start, len(indices)) as randomness:
-        if batch_in_one_call(dataset, collate_fn, auto_collation):
-            if fast_route_agrees(dataset, "get_batch_takes_randomness", "get_batch"):  # the built-in image datasets
+        def fetch(item, start):
+            with rng.sample_randomness(seed, epoch, start, 1):
+                return collate_fn(dataset[item])
+    elif not batch_in_one_call(dataset, collate_fn, auto_collation):
+        def fetch(indices, start):
+            with rng.sample_randomness(seed, epoch, start, len(indices)):
+                return collate_fn(get_samples(dataset, indices.tolist()))
+    elif fast_route_agrees(dataset, "get_batch_takes_randomness", "get_batch"):  # the built-in image datasets
+        def fetch(indices, start):
+            with rng.sample_randomness(seed, epoch, start, len(indices)) as randomness:
                 return dataset.get_batch(indices, randomness=randomness)
-            return dataset.get_batch(indices)
-        return collate_fn(get_samples(dataset, indices.tolist()))
+    else:
+        def fetch(indices, start):
+            with rng.sample_randomness(seed, epoch, start, len(indices)):
+                return dataset.get_batch(indices)
+    return fetch
 
 
 class Stream:

@@ -22,7 +22,7 @@ class ImageDataset(Dataset):
     """
 
     classes: list = []
-    get_batch_takes_randomness = True  # the loader hands `get_batch` the batch's randomness (fetch.fetch)
+    get_batch_takes_randomness = True  # the loader hands `get_batch` the batch's randomness (fetch.fetcher)
 
     def __init__(self, data, targets, transform=None, target_transform=None):
         if len(data) != len(targets):

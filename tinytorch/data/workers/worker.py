@@ -1,5 +1,5 @@
-"""Worker processes for `DataLoader(num_workers > 0)`: each computes whole batches with the same `fetch` as the main
-process, so the batches (random transforms included) do not depend on the number of workers.
+"""Worker processes for `DataLoader(num_workers > 0)`: each computes whole batches with the same `fetcher` as the
+main process, so the batches (random transforms included) do not depend on the number of workers.
 
 A worker is handed a `WorkerSpec` (what to fetch from and how), never the loader, as torch's worker loop is handed
 exactly what it needs. Tasks (epoch, index batch, position of its first sample, the segment for its batch) go to a
@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..fetch import Stream, fetch
+from ..fetch import Stream, fetcher
 from .shared_memory import SegmentReader, SegmentWriter
 
 _POLL_SECONDS = 1.0  # how often an idle worker checks that the main process is still alive
@@ -190,6 +190,7 @@ def _worker_loop(spec: WorkerSpec | PickledSpec, worker_id: int, num_workers: in
         return
     parent = multiprocessing.parent_process()
     writer, stream, stream_run = SegmentWriter(), iter(()), None
+    fetch, fetch_epoch = None, None  # the fetch of the epoch under way (`fetcher`), made at its first batch
     try:
         while True:
             try:
@@ -214,7 +215,10 @@ def _worker_loop(spec: WorkerSpec | PickledSpec, worker_id: int, num_workers: in
                         stream_run = run
                     batch = next(stream, _END)
                 else:
-                    batch = fetch(spec.dataset, indices, spec.collate_fn, spec.auto_collation, spec.seed, epoch, start)
+                    if epoch != fetch_epoch:
+                        fetch = fetcher(spec.dataset, spec.collate_fn, spec.auto_collation, spec.seed, epoch)
+                        fetch_epoch = epoch
+                    batch = fetch(indices, start)
                 answer = (key, "end", None) if batch is _END else (key, "batch", writer.put(batch, segment))
             except Exception as error:
                 where = ("while reading its IterableDataset" if indices is None else
