@@ -35,7 +35,10 @@ def check_index(index, length: int) -> int:
 
 
 def as_index_array(indices) -> np.ndarray:
-    """A 1-D integer array of indices; NumPy's indexing then takes negatives and raises IndexError when out of range."""
+    """A 1-D integer array of indices; NumPy's indexing then takes negatives and raises IndexError when out of range.
+    The loader's int64 1-D array is returned as it is, without the checks."""
+    if type(indices) is np.ndarray and indices.dtype == np.intp and indices.ndim == 1:
+        return indices
     array = np.asarray(indices)
     if not array.size:
         return np.zeros(0, np.intp)
