@@ -636,3 +636,21 @@ def test_every_dataset_class_is_where_torchvision_users_look():
     if tv is not None:
         assert all(hasattr(tv.datasets, name) for name in names)
         assert datasets.folder.IMG_EXTENSIONS == tv.datasets.folder.IMG_EXTENSIONS
+
+
+def test_the_loader_fetches_a_cached_folder_a_batch_at_a_time_unless_a_subclass_overrides_getitem(photos):
+    """The shared rule (`has_batches`): ImageFolder's own `__getitem__` has `get_batch` beside it; a subclass's
+    override is called sample by sample unless it names `get_batch` too."""
+    class Vouching(ImageFolder):
+        def __getitem__(self, index):  # logs, say: its samples are ImageFolder's
+            return super().__getitem__(index)
+
+        get_batch = ImageFolder.get_batch
+
+    cached = ImageFolder(photos, transform=augmenting(), cache=True)
+    assert DataLoader(cached, batch_size=3, num_workers=2).in_process
+    assert not DataLoader(WithPaths(photos, cache=True), batch_size=3, num_workers=2).in_process
+    vouching = Vouching(photos, transform=augmenting(), cache=True)
+    assert DataLoader(vouching, batch_size=3, num_workers=2).in_process
+    for (x0, y0), (x1, y1) in zip(loaded_batches(cached), loaded_batches(vouching)):
+        assert np.array_equal(x0, x1) and np.array_equal(y0, y1)

@@ -67,3 +67,49 @@ def test_a_subclass_overriding_get_batch_without_randomness_still_gets_the_loade
                          DataLoader(plain, batch_size=5, shuffle=True, generator=4)):
         np.testing.assert_array_equal(got[0], want[0])
     assert Counted.calls == 3
+
+
+def test_an_image_folder_batch_draws_the_randomness_it_is_given_as_from_a_block(tmp_path, isolated_cache):
+    from PIL import Image
+
+    from tinytorch.data import ImageFolder
+
+    for i, image in enumerate(IMAGES):
+        (tmp_path / "photos" / f"class{i % 3}").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(tmp_path / "photos" / f"class{i % 3}" / f"{i}.png")
+    folder = ImageFolder(tmp_path / "photos", transform=Compose([RandomCrop(8, padding=2), RandomHorizontalFlip(),
+                                                                 ColorJitter(0.4), ToTensor()]), cache=True)
+    indices = np.array([3, 0, 11, 5, 7])
+    with rng.sample_randomness(7, 2, 30, len(indices)):
+        expected = folder.get_batch(indices)[0]
+    given = folder.get_batch(indices, randomness=rng.sample_randomness(7, 2, 30, len(indices)))[0]  # no block
+    np.testing.assert_array_equal(given, expected)
+    with rng.sample_randomness(8, 2, 30, len(indices)):  # the randomness handed in wins over the block around
+        inside = folder.get_batch(indices, randomness=rng.sample_randomness(7, 2, 30, len(indices)))[0]
+    np.testing.assert_array_equal(inside, expected)
+    other = folder.get_batch(indices, randomness=rng.sample_randomness(8, 2, 30, len(indices)))[0]
+    assert not np.array_equal(other, expected)
+
+
+def test_the_loader_hands_a_cached_image_folder_its_streams(tmp_path, isolated_cache, monkeypatch):
+    from PIL import Image
+
+    from tinytorch.data import ImageFolder
+
+    for i, image in enumerate(IMAGES):
+        (tmp_path / "photos" / f"class{i % 2}").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(tmp_path / "photos" / f"class{i % 2}" / f"{i}.png")
+    transform = Compose([RandomCrop(8, padding=2), RandomHorizontalFlip(), ToTensor()])
+    plain, cached = (ImageFolder(tmp_path / "photos", transform=transform, cache=cache) for cache in (False, True))
+    loader = DataLoader(cached, batch_size=5, shuffle=True, generator=3, num_workers=2)
+    assert loader.in_process  # one get_batch call per batch, kept in the main process
+    expected = [batch[0] for batch in DataLoader(plain, batch_size=5, shuffle=True, generator=3)]
+
+    def adapter(*arguments):
+        raise AssertionError("a batched transform asked the context for its draws")
+
+    monkeypatch.setattr(rng, "draws", adapter)
+    got = [batch[0] for batch in loader]
+    assert len(got) == len(expected) == 3
+    for x, want in zip(got, expected):
+        np.testing.assert_array_equal(x, want)

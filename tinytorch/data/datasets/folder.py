@@ -20,6 +20,8 @@ import warnings
 
 import numpy as np
 
+from .. import rng
+from ..arguments import fast_route_agrees
 from .storage.atomic import open_trusted, replacing
 from .storage.cache import default_root, identity, make_folder
 from ..dataset import Dataset, as_index_array, check_index
@@ -264,21 +266,25 @@ class ImageFolder(DatasetFolder):
     def _serve_from(self, images):
         self.data, self._target_array = images, np.asarray(self.targets, dtype=np.int64)
 
+    __getitem__ = DatasetFolder.__getitem__  # the one-sample call that `get_batch` stands for (`has_batches`)
+    get_batch_takes_randomness = True  # the loader hands `get_batch` the batch's randomness (fetch.fetcher)
+
     @property
     def get_batch(self):
-        """`get_batch(indices)`: (transformed images, int64 targets) of `indices` from the cache, in one indexing call
-        and one transform call (the loader's fast path). An AttributeError (so `hasattr` is False) without the
-        cache, or for a subclass that makes its samples its own way (an overridden `__getitem__`, which the loader
-        must call)."""
-        if self.data is None or type(self).__getitem__ is not DatasetFolder.__getitem__:
+        """`get_batch(indices, randomness=None)`: (transformed images, int64 targets) of `indices` from the cache, in
+        one indexing call and one transform call (the loader's fast path), the random transforms drawing from
+        `randomness` as in `ImageDataset.get_batch`. An AttributeError (so `hasattr` is False) without the cache, or
+        for a subclass that makes its samples its own way (an overridden `__getitem__` that does not name
+        `get_batch`, `arguments.fast_route_agrees`: the loader must call it)."""
+        if self.data is None or not fast_route_agrees(self, "get_batch", "__getitem__", "__getitems__"):
             raise AttributeError(f"{type(self).__name__} has no get_batch: it needs cache=True and the class's own "
                                  f"__getitem__")
         return self._get_batch
 
-    def _get_batch(self, indices):
+    def _get_batch(self, indices, randomness: rng.SampleRandomness | None = None):
         indices = as_index_array(indices)
-        return (apply_to_batch(self.transform, self.data[indices]),
-                apply_to_batch(self.target_transform, self._target_array[indices]))
+        return (apply_to_batch(self.transform, self.data[indices], randomness),
+                apply_to_batch(self.target_transform, self._target_array[indices], randomness))
 
     def _untransformed(self, index):
         if self.data is not None:
