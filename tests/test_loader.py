@@ -371,6 +371,33 @@ def test_a_failing_batch_raises_and_the_next_one_follows(num_workers):
         next(iterator)
 
 
+def test_a_failing_get_batch_raises_and_the_next_batch_follows():
+    class FailsFirst(TensorDataset):
+        def get_batch(self, indices):
+            if 0 in indices:
+                raise ValueError("batch 0 is unreadable")
+            return super().get_batch(indices)
+
+    iterator = iter(DataLoader(FailsFirst(np.arange(4)), batch_size=2))
+    with pytest.raises(ValueError, match="batch 0 is unreadable"):
+        next(iterator)
+    assert next(iterator)[0].tolist() == [2, 3]
+    with pytest.raises(StopIteration):
+        next(iterator)
+
+
+def test_the_fetch_route_is_chosen_again_at_every_epoch():
+    """As torch makes its fetcher per iterator: a class given its own __getitem__ between epochs is fetched through
+    it from the next epoch on (one sample at a time), not through the get_batch it no longer stands for."""
+    class Patched(TensorDataset):
+        pass
+
+    loader, seen = DataLoader(Patched(np.arange(6)), batch_size=3), []
+    assert [batch[0].tolist() for batch in loader] == [[0, 1, 2], [3, 4, 5]] and seen == []
+    Patched.__getitem__ = lambda self, i: seen.append(i) or TensorDataset.__getitem__(self, i)
+    assert [batch[0].tolist() for batch in loader] == [[0, 1, 2], [3, 4, 5]] and seen == [0, 1, 2, 3, 4, 5]
+
+
 class Sized(IterableDataset):
     """Reports `length` but yields n items."""
 
