@@ -53,6 +53,30 @@ def test_a_one_sample_draw_is_the_batch_draw_on_one_sample(key, stream, size, ca
     np.testing.assert_array_equal(going_on.uniform(size + 1)[0], batch.uniform(size + 1)[1])
 
 
+@settings(max_examples=60, deadline=None)
+@given(uint64s, st.integers(2, 40), st.lists(st.tuples(st.integers(1, rng.LEAN_DRAWS + 2), st.booleans()), min_size=1,
+                                              max_size=4), st.data())
+def test_the_samples_of_a_block_draw_what_they_draw_alone(seed, n, draws, data):
+    """The loader's per-sample path: each sample of a block, narrowed in turn, draws what it draws alone (its k-th
+    random transform on stream k of its own key), whether a draw is small (read from the block's table once a second
+    sample asks) or not, and whether every sample makes it or only some do; and a draw that every sample makes is
+    the row of the same draw over the whole block."""
+    takers = [data.draw(st.sets(st.integers(0, n - 1), min_size=1)) if some else set(range(n)) for _, some in draws]
+
+    def one_sample(i):
+        return [rng.draws(1).uniform_list(size) if i in taking else None for (size, _), taking in zip(draws, takers)]
+
+    with rng.sample_randomness(seed, 3, 100, n):
+        got = rng.each_sample(one_sample, range(n))
+    for i in range(n):
+        with rng.sample_randomness(seed, 3, 100 + i, 1):
+            assert got[i] == one_sample(i)
+    if all(not some for _, some in draws):
+        with rng.sample_randomness(seed, 3, 100, n):
+            rows = [rng.draws(n).uniform(size) for size, _ in draws]
+        assert got == [[row[i].tolist() for row in rows] for i in range(n)]
+
+
 def test_streams_and_calls_give_other_numbers():
     key = rng.sample_key(0, 0, 0)
     firsts = [rng.SampleDraws(key, stream).uniform_list(4) for stream in range(5)]

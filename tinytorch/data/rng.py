@@ -17,7 +17,9 @@ hand), draws come from NumPy's global generator, so `np.random.seed` makes them 
 Each sample's key is a hash of (seed, epoch, position); its numbers are the SplitMix64 sequence seeded with that key,
 read at an index made of (stream, call, number). One hash (`mix`) and one formula (`uniform_at`) make every number,
 on Python ints and uint64 arrays alike: a batch evaluates them on arrays, one sample on Python ints, where NumPy's
-fixed cost per call would be most of the work (`benchmarks/bench_loader.py` measures both routes).
+fixed cost per call would be most of the work (`benchmarks/bench_loader.py` measures both routes). The samples of a
+batch fetched one by one read their small draws from a table the batch's block makes on arrays once two of them ask
+(`SampleRandomness.uniform_rows`): the same numbers, hashed per batch instead of per sample.
 """
 from __future__ import annotations
 
@@ -92,26 +94,36 @@ class SampleDraws:
     in [0, 1)) depends only on sample i's key, the stream and the calls before. `keys` are given as a uint64 array
     of n keys, or one sample's key as a Python int. `uniform_list(count)` is `uniform(count)[0].tolist()` for one
     sample, bit for bit, computed on Python ints: the route a per-sample transform takes, since NumPy's fixed cost
-    per call would dominate such a tiny draw.
+    per call would dominate such a tiny draw. Given `table` (block, row) instead of keys, they are the draws of sample
+    `row` of a block of several samples, and a small draw is that sample's row of the numbers the block makes for all
+    its samples at once (`SampleRandomness.uniform_rows`): the loader's per-sample path then hashes per batch, not
+    per sample.
     """
 
-    def __init__(self, keys, stream: int = 0):
-        offset = ((stream << 48) * _GOLDEN) & _MASK64  # the stream's start in every sample's sequence
-        if isinstance(keys, int):
-            self._origins = (keys + offset) & _MASK64
-        else:
-            self._origins = np.asarray(keys, dtype=np.uint64) + np.uint64(offset)
-        self.calls = 0
+    def __init__(self, keys, stream: int = 0, table=None):
+        self._keys, self._stream, self._table, self.calls = keys, stream, table, 0
+        self._origins = None  # each sample's start of the stream, once asked for
+
+    @property
+    def origins(self):
+        """Each sample's start of the stream: a uint64 array, or one sample's as a Python int."""
+        if self._origins is None:
+            keys = self._keys if self._table is None else int(self._table[0].keys[self._table[1]])
+            offset = stream_offset(self._stream)
+            self._origins = (keys + offset) & _MASK64 if isinstance(keys, int) else \
+                np.asarray(keys, dtype=np.uint64) + np.uint64(offset)
+        return self._origins
 
     @property
     def keys(self) -> np.ndarray:
         """Each sample's stream as a key: `SampleDraws(draws.keys)` with `calls` copied goes on with `draws`'
         numbers."""
-        return np.full(1, self._origins, np.uint64) if isinstance(self._origins, int) else self._origins
+        origins = self.origins
+        return np.full(1, origins, np.uint64) if isinstance(origins, int) else origins
 
     def uniform(self, *shape: int) -> np.ndarray:
         size = math.prod(shape)
-        if size <= LEAN_DRAWS and (isinstance(self._origins, int) or len(self._origins) == 1):
+        if size <= LEAN_DRAWS and (self._table is not None or len(self.keys) == 1):
             return np.array(self.uniform_list(size)).reshape((1,) + shape)
         first = self._next_call() << 32
         origins = self.keys
@@ -126,13 +138,22 @@ class SampleDraws:
 
     def uniform_list(self, count: int) -> list[float]:
         """The next `count` numbers of the one sample's sequence, as Python floats."""
-        origin = self._origins
-        if not isinstance(origin, int):
-            if len(origin) != 1:
-                raise ValueError(f"uniform_list is for draws over one sample, these are over {len(origin)}")
-            origin = int(origin[0])
+        table = self._table
+        if table is None and not isinstance(self.origins, int) and len(self.origins) != 1:
+            raise ValueError(f"uniform_list is for draws over one sample, these are over {len(self.origins)}")
         first = self._next_call() << 32
+        if table is not None:
+            rows = table[0].uniform_rows(self._stream, first, count)
+            if rows is not None:
+                return rows[table[1]][:]
+        origin = self.origins
+        origin = origin if isinstance(origin, int) else int(origin[0])
         return [uniform_at(origin, index) for index in range(first + 1, first + count + 1)]
+
+
+def stream_offset(stream: int) -> int:
+    """Where stream `stream` starts in every sample's sequence, times the golden ratio (what `mix` adds)."""
+    return ((stream << 48) * _GOLDEN) & _MASK64
 
 
 @functools.lru_cache(maxsize=64)
@@ -165,7 +186,7 @@ class SampleRandomness:
     """
 
     __slots__ = ("seed", "epoch", "start", "count", "_streams", "_used", "_parent", "_child", "_keys", "_token",
-                 "_order", "_first_sources")
+                 "_order", "_first_sources", "_tables")
 
     def __init__(self, seed: int, epoch: int, start: int, count: int, parent=None):
         self.seed, self.epoch, self.start, self.count = seed, epoch, start, count
@@ -175,14 +196,36 @@ class SampleRandomness:
         self._keys = None
         self._order = None  # the pass matching one-sample draws to samples, while one is open
         self._first_sources = []  # the source that began each such pass
+        self._tables = {}  # (stream, first index, count) -> every sample's numbers there (`uniform_rows`)
 
     @property
     def keys(self):
         """The samples' keys: a uint64 array, or one sample's key as a Python int (for `SampleDraws`)."""
         if self._keys is None:
-            self._keys = sample_key(self.seed, self.epoch, self.start) if self.count == 1 else \
-                sample_keys(self.seed, self.epoch, np.arange(self.start, self.start + self.count))
+            if self.count > 1:
+                self._keys = sample_keys(self.seed, self.epoch, np.arange(self.start, self.start + self.count))
+            elif self._parent is not None and self._parent.count > 1:  # read from the batch's keys
+                self._keys = int(self._parent.keys[self.start - self._parent.start])
+            else:
+                self._keys = sample_key(self.seed, self.epoch, self.start)
         return self._keys
+
+    def uniform_rows(self, stream: int, first: int, count: int) -> list[list[float]] | None:
+        """Numbers first+1..first+count of `stream` for each sample of the block, a list per sample: made on arrays
+        for all the samples at once, so that one-sample draws cost a lookup each (`SampleDraws.uniform_list`).
+
+        None for the first sample to ask, which takes the Python-int route: a draw that only one sample makes costs
+        what it costs alone, and the table is made when a second sample asks.
+        """
+        key = (stream, first, count)
+        rows = self._tables.get(key, False)
+        if rows is False:
+            self._tables[key] = rows = None
+        elif rows is None:
+            origins = self.keys + np.uint64(stream_offset(stream))
+            rows = self._tables[key] = uniform_at(origins[:, None], np.arange(
+                first + 1, first + count + 1, dtype=np.uint64)).tolist()
+        return rows
 
     def __enter__(self) -> SampleRandomness:
         self._token = _current.set(self)
@@ -225,6 +268,9 @@ class SampleRandomness:
             if self._order is not None:
                 self._end_pass()
             self._streams = max(self._streams, self._used) + 1
+            parent = self._parent
+            if self.count == 1 and parent is not None and parent.count > 1:  # a sample of a batch: the batch's table
+                return SampleDraws(None, self._streams, (parent, self.start - parent.start))
             return SampleDraws(self.keys, self._streams)
         if n != 1:
             raise self._unmatched(n, f"only draws for all {self.count} samples or for one sample can be matched")
@@ -238,7 +284,7 @@ class SampleRandomness:
             self._order = _InOrderPass(self, max(self._streams, self._used))
         sample, stream = self._order.next_draw(source)
         self._used = max(self._used, stream)
-        return SampleDraws(int(self.keys[sample]), stream)
+        return SampleDraws(None, stream, (self, sample))
 
     def _end_pass(self):
         """Close the open pass of one-sample draws matched to samples; one that did not reach every sample raises."""

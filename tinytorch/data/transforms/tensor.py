@@ -35,10 +35,7 @@ class ToTensor(Transform):
             pic = array * np.uint8(255) if pic.mode == "1" else array
         if pic.ndim not in (2, 3):
             raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions (shape {pic.shape}).")
-        tensor = pic[None] if pic.ndim == 2 else pic.transpose(2, 0, 1)
-        if pic.dtype == np.uint8:
-            return np.divide(tensor, _BYTE_RANGE, dtype=np.float32, order="C")
-        return np.array(tensor, order="C")
+        return scaled(pic[None] if pic.ndim == 2 else pic.transpose(2, 0, 1))
 
     def then(self, following):
         """ToTensor then a per-channel Normalize is one table lookup on a single-channel uint8 image (`ByteTable`)."""
@@ -56,11 +53,17 @@ class ToTensor(Transform):
             batch = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))  # bytes are cheap to move; floats later are not
         else:
             raise ValueError(f"ToTensor expects images (H, W) or (H, W, C), got a batch of shape {batch.shape}")
-        if batch.dtype != np.uint8:
-            return np.array(batch, order="C")
-        tensor = batch.astype(np.float32)  # then scaling in place: faster than one mixed-type division
-        tensor /= _BYTE_RANGE
-        return tensor
+        return scaled(batch)
+
+
+def scaled(tensor: np.ndarray) -> np.ndarray:
+    """ToTensor's values of `tensor` laid out as (..., C, H, W), in a new C-ordered array: bytes as float32 divided
+    by 255, anything else as it is. Converting, then dividing in place, is faster than one mixed-type division."""
+    if tensor.dtype != np.uint8:
+        return np.array(tensor, order="C")
+    tensor = tensor.astype(np.float32, order="C")
+    tensor /= _BYTE_RANGE
+    return tensor
 
 
 def to_pil_image(pic, mode=None):
