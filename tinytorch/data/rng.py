@@ -195,8 +195,8 @@ class SampleRandomness:
         self._child = None  # the block narrowed to one sample, reused from sample to sample
         self._keys = None
         self._order = None  # the pass matching one-sample draws to samples, while one is open
-        self._first_sources = []  # the source that began each such pass
-        self._tables = {}  # (stream, first index, count) -> every sample's numbers there (`uniform_rows`)
+        self._first_sources = None  # the source that began each such pass (a list, once one began)
+        self._tables = None  # (stream, first index, count) -> every sample's numbers there (`uniform_rows`)
 
     @property
     def keys(self):
@@ -217,13 +217,14 @@ class SampleRandomness:
         None for the first sample to ask, which takes the Python-int route: a draw that only one sample makes costs
         what it costs alone, and the table is made when a second sample asks.
         """
+        tables = self._tables = self._tables or {}
         key = (stream, first, count)
-        rows = self._tables.get(key, False)
+        rows = tables.get(key, False)
         if rows is False:
-            self._tables[key] = rows = None
+            tables[key] = rows = None
         elif rows is None:
             origins = self.keys + np.uint64(stream_offset(stream))
-            rows = self._tables[key] = uniform_at(origins[:, None], np.arange(
+            rows = tables[key] = uniform_at(origins[:, None], np.arange(
                 first + 1, first + count + 1, dtype=np.uint64)).tolist()
         return rows
 
@@ -276,11 +277,12 @@ class SampleRandomness:
             raise self._unmatched(n, f"only draws for all {self.count} samples or for one sample can be matched")
         if self._order is None or self._order.complete():
             self._end_pass()
-            if source in self._first_sources:
+            sources = self._first_sources or []
+            if source in sources:
                 raise self._unmatched(1, f"{_name(source)} drew again after every sample had drawn: it draws more than "
                                         "once per sample (two augmented views of one image, say), or for more "
                                         "samples than the block has")
-            self._first_sources.append(source)
+            self._first_sources = sources + [source]
             self._order = _InOrderPass(self, max(self._streams, self._used))
         sample, stream = self._order.next_draw(source)
         self._used = max(self._used, stream)
@@ -296,7 +298,7 @@ class SampleRandomness:
     def _new_pass(self):
         """Close the open pass; the next one-sample draw starts a pass, whatever its source (`samples_in_order`)."""
         self._end_pass()
-        self._first_sources.clear()
+        self._first_sources = None
 
     def _unmatched(self, n: int, reason: str) -> RuntimeError:
         return RuntimeError(
@@ -358,10 +360,10 @@ _current: contextvars.ContextVar[SampleRandomness | None] = contextvars.ContextV
 _OUTSIDE = contextlib.nullcontext()
 
 
-def sample_randomness(seed: int, epoch: int, start: int, count: int) -> SampleRandomness:
-    """The randomness of the samples at positions start..start+count-1 of epoch `epoch` under `seed`: `with` it, the
-    random transforms inside draw for those samples; or hand it to a batched transform as `randomness`."""
-    return SampleRandomness(seed, epoch, start, count)
+# sample_randomness(seed, epoch, start, count): the randomness of the samples at positions start..start+count-1 of
+# epoch `epoch` under `seed`: `with` it, the random transforms inside draw for those samples; or hand it to a batched
+# transform as `randomness`. The class itself, so that the loader makes a batch's block in one call.
+sample_randomness = SampleRandomness
 
 
 def one_sample_randomness(i: int):

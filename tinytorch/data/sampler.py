@@ -132,7 +132,10 @@ class RandomSampler(SeededSampler):
         if self.replacement:
             return rng.integers(0, n, size=self.num_samples, dtype=np.int64)
         rounds = [rng.permutation(n) for _ in range(math.ceil(self.num_samples / n))] if n else []
-        return np.concatenate(rounds)[: self.num_samples].astype(np.int64) if rounds else np.zeros(0, np.int64)
+        if not rounds:
+            return np.zeros(0, np.int64)
+        order = rounds[0] if len(rounds) == 1 else np.concatenate(rounds)  # one round: no copy
+        return order[: self.num_samples].astype(np.int64, copy=False)
 
     def __len__(self):
         return self.num_samples

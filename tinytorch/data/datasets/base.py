@@ -50,8 +50,10 @@ class ImageDataset(Dataset):
         draw as when called in user code (`rng.draws`)."""
         indices = as_index_array(indices)
         images, targets = self.data[indices], self.targets[indices]
-        return apply_to_batch(self.transform, images, randomness), apply_to_batch(self.target_transform, targets,
-                                                                                 randomness)
+        images = apply_to_batch(self.transform, images, randomness)  # first: the random transforms draw in order
+        if self.target_transform is not None:
+            targets = apply_to_batch(self.target_transform, targets, randomness)
+        return images, targets
 
 
 def vision_repr(dataset) -> str:

@@ -5,7 +5,6 @@ import functools
 import numbers
 import sys
 import warnings
-import weakref
 
 import numpy as np
 
@@ -61,10 +60,7 @@ class Transform:
     def apply_batch(self, batch):
         raise NotImplementedError(f"{type(self).__name__} must define apply_batch")
 
-    @property
-    def batched(self) -> bool:
-        """Whether `apply_batch` is available (False for transforms that can only go one sample at a time)."""
-        return True
+    batched = True  # whether `apply_batch` is available (False for transforms that go one sample at a time)
 
     def then(self, following):
         return None
@@ -94,13 +90,16 @@ def batch_route(transform) -> bool:
     whose `__call__` (or `forward`) comes from a class that defines `apply_batch` too, so a subclass's override of
     the one-sample call is never bypassed (`arguments.fast_route_agrees`, worked out once per class: it costs a
     tenth of an MNIST batch's transforms)."""
-    agrees = CALLS_AGREE.get(type(transform))
+    cls = type(transform)
+    agrees = CALLS_AGREE.get(cls)
     if agrees is None:
-        agrees = CALLS_AGREE[type(transform)] = fast_route_agrees(transform, "apply_batch", "__call__")
-    return agrees and isinstance(transform, Transform) and transform.batched
+        agrees = CALLS_AGREE[cls] = issubclass(cls, Transform) and fast_route_agrees(transform, "apply_batch", "__call__")
+    return agrees and transform.batched
 
 
-CALLS_AGREE = weakref.WeakKeyDictionary()  # a class -> whether its apply_batch comes from the class defining its __call__ (`batch_route`)
+# A class -> whether it is a Transform whose apply_batch comes from the class defining its __call__ (`batch_route`).
+# A plain dict: a weak one costs a Python call per lookup, a third of a small batch's overhead.
+CALLS_AGREE = {}
 
 
 class Compose(Transform):
@@ -139,7 +138,10 @@ class Compose(Transform):
 
     @property
     def batched(self):
-        return all(batch_route(transform) for transform in self.transforms)
+        for transform in self.transforms:
+            if not batch_route(transform):
+                return False
+        return True
 
     def __repr__(self):
         return "Compose(" + "".join(f"\n    {transform!r}" for transform in self.transforms) + "\n)"
