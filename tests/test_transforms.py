@@ -361,6 +361,22 @@ def test_compose_of_to_tensor_and_normalize_gives_the_two_calls_values(shape, se
         np.testing.assert_array_equal(got, expected)
 
 
+@settings(max_examples=40, deadline=None)
+@given(shape=st.sampled_from([(5, 6), (5, 6, 1), (5, 6, 3)]), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 2**32 - 1))
+def test_compose_normalizes_in_place_only_the_array_to_tensor_made(shape, dtype, seed):
+    """Compose's one-sample ToTensor-then-Normalize normalizes ToTensor's new array in place: a float image, which
+    ToTensor keeps in its dtype, comes out as the two calls give it, and the caller's array is left as it was."""
+    image = np.random.default_rng(seed).uniform(0, 1, shape).astype(dtype)
+    before = image.copy()
+    channels = 1 if len(shape) == 2 else shape[2]
+    normalize = Normalize([0.2] * channels, [0.3] * channels)
+    got = Compose([ToTensor(), normalize])(image)
+    np.testing.assert_array_equal(got, normalize(ToTensor()(image)))
+    assert got.dtype == dtype and not np.shares_memory(got, image)
+    np.testing.assert_array_equal(image, before)
+
+
 def test_compose_follows_changes_to_its_transforms_and_keeps_normalize_errors():
     image = np.arange(16, dtype=np.uint8).reshape(4, 4)
     pipeline = Compose([ToTensor(), Normalize(0.5, 0.25)])

@@ -32,8 +32,6 @@ class Transform:
     - A subclass overriding `__call__`, or `forward` as torchvision's transforms (nn.Modules) are customised, is
       called through its override on batches too (one sample at a time, `batch_route`), unless the class with the
       override also names its `apply_batch`. `super().forward(x)` is the built-in one-sample call.
-    - `then(following)` (optional): one callable doing this transform and then `following` on one sample, faster
-      and with the same values, or None; Compose's one-sample call uses it (ToTensor then Normalize is a table).
     """
 
     new_array = False
@@ -61,9 +59,6 @@ class Transform:
         raise NotImplementedError(f"{type(self).__name__} must define apply_batch")
 
     batched = True  # whether `apply_batch` is available (False for transforms that go one sample at a time)
-
-    def then(self, following):
-        return None
 
     def __repr__(self):
         arguments = ", ".join(f"{key}={value!r}" for key, value in vars(self).items() if not key.startswith("_"))
@@ -148,15 +143,18 @@ class Compose(Transform):
 
 
 def one_sample_steps(transforms) -> list:
-    """Compose's one-sample steps: its transforms in order, two merged where the first offers a faster route through
-    both (`Transform.then`)."""
+    """Compose's one-sample steps: its transforms in order, a ToTensor followed by a Normalize (of those very classes)
+    merged into one `NormalizedTensor`, which normalizes the array ToTensor made in place (the batch route's rule)."""
+    from .tensor import Normalize, NormalizedTensor, ToTensor  # imported here: tensor.py builds on this module
+
     steps, i = [], 0
     while i < len(transforms):
-        transform = transforms[i]
-        merged = transform.then(transforms[i + 1]) if isinstance(transform, Transform) and i + 1 < len(transforms) \
-            else None
-        steps.append(transform if merged is None else merged)
-        i += 1 if merged is None else 2
+        if type(transforms[i]) is ToTensor and i + 1 < len(transforms) and type(transforms[i + 1]) is Normalize:
+            steps.append(NormalizedTensor(transforms[i], transforms[i + 1]))
+            i += 2
+        else:
+            steps.append(transforms[i])
+            i += 1
     return steps
 
 

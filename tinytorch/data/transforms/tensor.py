@@ -37,12 +37,6 @@ class ToTensor(Transform):
             raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions (shape {pic.shape}).")
         return scaled(pic[None] if pic.ndim == 2 else pic.transpose(2, 0, 1))
 
-    def then(self, following):
-        """ToTensor then a per-channel Normalize is one table lookup on a single-channel uint8 image (`ByteTable`)."""
-        if type(self) is ToTensor and type(following) is Normalize and following.per_channel:
-            return ByteTable(self, following)
-        return None
-
     def apply_batch(self, batch):
         if not isinstance(batch, np.ndarray):
             raise TypeError(f"ToTensor.apply_batch takes an ndarray batch (N, H, W) or (N, H, W, C), got "
@@ -216,33 +210,32 @@ class Normalize(Transform):
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
 
 
-class ByteTable:
-    """ToTensor then a per-channel Normalize on one single-channel uint8 image (H, W) or (H, W, 1), as one lookup.
-
-    The 256 byte values go once through the two transforms themselves, so a sample's values are theirs bit for bit;
-    a sample then costs one `take` instead of three NumPy passes: about half the time on MNIST's 28x28 images
-    (bench_image_transforms.py, section 3). On three channels the index arithmetic cost what it saved (32x32x3:
-    6.8 against 7.1 us from a crop's output, 11.2 against 8.6 us from an (H, W, C) array), so other inputs take the
-    two calls.
+class NormalizedTensor:
+    """ToTensor then Normalize on one sample, as Compose runs the pair (`one_sample_steps`): their values, with less
+    work. ToTensor's output is a new array, so it is normalized in place; and a single-channel uint8 image under a
+    per-channel Normalize is one lookup in a table of the 256 byte values (made by the two transforms themselves),
+    about half the time on MNIST's 28x28 images (bench_image_transforms.py, section 3). On three channels the
+    table's index arithmetic cost what it saved (32x32x3: 6.8 against 7.1 us), so they take the in-place route.
     """
 
     def __init__(self, to_tensor: ToTensor, normalize: Normalize):
         self.to_tensor, self.normalize = to_tensor, normalize
-        self._values = None  # float32 (256,): byte b's value
+        self._per_channel = normalize.per_channel
+        self._values = None  # float32 (256,): byte b's value, once a single-channel image came
 
     def __call__(self, image):
-        if type(image) is not np.ndarray or image.dtype != np.uint8 or not image.size or not (
-                image.ndim == 2 or image.ndim == 3 and image.shape[2] == 1):
-            return self.normalize(self.to_tensor(image))
-        if self._values is None:
-            try:
-                self._values = self.normalize(self.to_tensor(np.arange(256, dtype=np.uint8)[:, None])).reshape(-1)
-            except ValueError:  # Normalize refuses one channel: the two calls raise its error
-                return self.normalize(self.to_tensor(image))
-        return self._values.take(image[None] if image.ndim == 2 else image.transpose(2, 0, 1))
+        if type(image) is np.ndarray and (image.ndim == 2 or image.ndim == 3 and image.shape[2] == 1) and \
+                image.dtype == np.uint8 and image.size and self._per_channel:
+            if self._values is None:
+                try:
+                    self._values = self.normalize(self.to_tensor(np.arange(256, dtype=np.uint8)[:, None])).reshape(-1)
+                except ValueError:  # Normalize refuses one channel: the in-place route raises its error
+                    return self.normalize._normalize(self.to_tensor(image), True, 3)
+            return self._values.take(image[None] if image.ndim == 2 else image.transpose(2, 0, 1))
+        return self.normalize._normalize(self.to_tensor(image), True, 3)
 
     def __repr__(self):
-        return f"ByteTable({self.to_tensor!r}, {self.normalize!r})"
+        return f"NormalizedTensor({self.to_tensor!r}, {self.normalize!r})"
 
 
 class Flatten(Transform):
