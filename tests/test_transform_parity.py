@@ -258,7 +258,10 @@ WRONG = {
     "F.resized_crop(pil, 0, 0, 4, 4, 'a')": (lambda s: s.F.resized_crop(s.pil, 0, 0, 4, 4, "a"), EARLY),
     "F.resize(tensor, 4, box)": (lambda s: s.F.resize(s.tensor, 4, interpolation=s.I.BOX), EARLY),  # torch's own
     # inputs of the transforms
-    "ColorJitter(4-channel tensor)": (lambda s: s.T.ColorJitter(0.5, 0.5, 0.5, 0.1)(s.tensor[[0, 1, 2, 0]]), "same"),
+    # One adjustment each: with several, the first in a random order raises, and contrast's list reads [3, 1]
+    "ColorJitter(4-channel tensor)": (lambda s: s.T.ColorJitter(brightness=0.5)(s.tensor[[0, 1, 2, 0]]), "same"),
+    "ColorJitter(contrast, 4-channel tensor)": (lambda s: s.T.ColorJitter(contrast=0.5)(s.tensor[[0, 1, 2, 0]]),
+                                                "same"),
     "Grayscale(2-channel tensor)": (lambda s: s.T.Grayscale()(s.tensor[:2]), "same"),
     "RandomGrayscale(2-channel tensor)": (lambda s: s.T.RandomGrayscale(1.0)(s.tensor[:2]), "same"),
     "GaussianBlur(3)(pil, kernel too big)": (lambda s: s.T.GaussianBlur(31)(s.pil), EARLY),
@@ -306,6 +309,15 @@ def test_a_wrong_argument_fails_as_in_torchvision(case):
     if their_outcome[0] == "error":  # else torchvision accepted it
         assert str(error) != str(their_outcome[1]), "the same error as torchvision's: the case is 'same'"
     assert f"| {expected}" in README, f"README's Differences table has no row {expected!r}"
+
+
+def test_color_jitter_without_adjustments_takes_any_number_of_channels_as_torchvision():
+    """torchvision checks the channels in each adjustment it applies: with none, a 4-channel tensor passes as it is."""
+    theirs, mine = sides()
+    for side in theirs, mine:
+        kind, out = outcome(lambda s: s.T.ColorJitter()(s.tensor[[0, 1, 2, 0]]), side)
+        assert kind != "error", out
+        np.testing.assert_array_equal(np.asarray(out), np.asarray(side.tensor[[0, 1, 2, 0]]))
 
 
 def test_pad_and_rotation_read_their_attributes_at_each_call_as_torchvision():

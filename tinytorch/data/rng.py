@@ -143,7 +143,7 @@ class SampleDraws:
             raise ValueError(f"uniform_list is for draws over one sample, these are over {len(self.origins)}")
         first = self._next_call() << 32
         if table is not None:
-            rows = table[0].uniform_rows(self._stream, first, count)
+            rows = table[0].uniform_rows(self._stream, first, count) if count <= LEAN_DRAWS else None
             if rows is not None:
                 return rows[table[1]][:]
         origin = self.origins
@@ -402,19 +402,23 @@ def samples_in_order(function, items):
     return function(items)
 
 
-def draws(n: int, source=None) -> SampleDraws:
+def draws(n: int, source=None, randomness: SampleRandomness | None = None) -> SampleDraws:
     """Streams for the next random transform applied to n samples; `source` is what draws (a transform passes
-    itself, `get_params` its class). Draws that name no source count as one source of their own.
+    itself, `get_params` its class). Draws that name no source count as one source of their own. The one place the
+    transforms take randomness.
 
-    Inside a `sample_randomness` block over n samples, each transform gets its own stream of the samples' keys
-    (the first transform stream 1, the next stream 2, ...), so per-sample and batched application agree. Draws for
-    one sample in a block of several that nothing narrowed (a dataset's own `__getitems__` calling `__getitem__`)
-    are matched to the samples in order when every sample draws from the same sources in the same order, one sample
-    after the other (`_InOrderPass`); any other count, or draws that do not match, raise rather than draw numbers
-    that no other path would reproduce. Outside any block (a transform called by hand), the keys come from NumPy's
-    global generator, as torchvision's transforms draw from torch's global generator.
+    `randomness` is a block handed in: a batch's streams, as `ImageDataset.get_batch` hands them to its transforms
+    (`apply_batch(batch, randomness)`). Without it, the draws come from the adapter for transforms called in a user's
+    code: the block the loader opened around the call. Inside a block over n samples, each transform gets its own
+    stream of the samples' keys (the first transform stream 1, the next stream 2, ...), so per-sample and batched
+    application agree. Draws for one sample in a block of several that nothing narrowed (a dataset's own
+    `__getitems__` calling `__getitem__`) are matched to the samples in order when every sample draws from the same
+    sources in the same order, one sample after the other (`_InOrderPass`); any other count, or draws that do not
+    match, raise rather than draw numbers that no other path would reproduce. Outside any block (a transform called
+    by hand), the keys come from NumPy's global generator, as torchvision's transforms draw from torch's global
+    generator.
     """
-    context = _current.get()
-    if context is None:
+    block = _current.get() if randomness is None else randomness
+    if block is None:
         return SampleDraws(np.random.randint(0, 1 << 64, size=n, dtype=np.uint64))
-    return context.draws(n, source)
+    return block.draws(n, source)

@@ -18,7 +18,7 @@ class Transform:
 
     The contract for a subclass (the loader and Compose rely on it):
     - `apply_batch(batch)` (required): the transform on every sample of `batch` (axis 0 = samples), with no Python
-      loop over the samples. A random transform takes its numbers from `sample_draws(self, len(batch), randomness)`
+      loop over the samples. A random transform takes its numbers from `rng.draws(len(batch), self, randomness)`
       (or `uniform` below), row i deciding for sample i, so the batch gets exactly what its samples get one by one.
       Its `apply_batch(batch, randomness=None)` receives the batch's streams explicitly (an `rng.sample_randomness`
       block, as `ImageDataset.get_batch` hands them over); without them it draws from the block the loader opened.
@@ -224,7 +224,7 @@ class ImageBatch:
 
     def __init__(self, view: np.ndarray, kind: str, form: str, channel_axis: bool, given=None, randomness=None):
         self.view, self.kind, self.form, self.channel_axis, self.given = view, kind, form, channel_axis, given
-        self.randomness = randomness  # the batch's streams, handed in (None: the adapter, `sample_draws`)
+        self.randomness = randomness  # the batch's streams, handed in (None: the adapter, see `rng.draws`)
 
     @classmethod
     def of(cls, sample, name: str, refusal: str = NOT_PIL) -> ImageBatch:
@@ -369,24 +369,16 @@ class ImageTransform(Transform):
 
 # ------------------------------------------------------------------------------------------------ randomness
 
-def sample_draws(source, n: int, randomness=None) -> rng.SampleDraws:
-    """The random streams of n samples for `source`, the transform drawing (or its class, for `get_params`).
-
-    The one place the transforms take randomness: from `randomness`, the batch's (seed, epoch, position) streams
-    handed in (`ImageBatch.randomness`); without them, the adapter for a transform called in a user's code: the
-    block the loader opened around it, or outside any, NumPy's global generator. For one sample, a transform may take `uniform_list(count)` of it:
-    the same numbers as Python floats, without NumPy's cost per call. Each random transform draws in one named
-    function, which its transform and its `get_params` both call: `flip_crop.crop_corners` and `flip_chosen`,
-    `geometry.resized_crop_boxes` and `rotation_angles`, `color.jitter_parameters`, `blur_sigmas`, `RandomGrayscale`'s
-    coin and `RandomErasing`'s coin, rectangles (`erasing_rectangles`) and noise (`erasing_noise`).
-    """
-    return rng.draws(n, source) if randomness is None else randomness.draws(n, source)
-
+# Each random transform draws in one named function (`rng.draws`, with the batch's `randomness` when handed in), which
+# its transform and its `get_params` both call: `flip_crop.crop_corners` and `flip_chosen`, `geometry.resized_crop_boxes`
+# and `rotation_angles`, `color.jitter_parameters`, `blur_sigmas`, `RandomGrayscale`'s coin and `RandomErasing`'s coin,
+# rectangles (`erasing_rectangles`) and noise (`erasing_noise`). For one sample, a transform may take
+# `uniform_list(count)` of its draws: the same numbers as Python floats, without NumPy's cost per call.
 
 def uniform(source, n: int, *shape: int, randomness=None) -> np.ndarray:
-    """Uniform numbers in [0, 1), float64 (n, *shape), from `sample_draws(source, n, randomness)`: row i for sample
+    """Uniform numbers in [0, 1), float64 (n, *shape), from `rng.draws(n, source, randomness)`: row i for sample
     i."""
-    return sample_draws(source, n, randomness).uniform(*shape)
+    return rng.draws(n, source, randomness).uniform(*shape)
 
 
 # ---------------------------------------------------------------------------------------------- argument parsers

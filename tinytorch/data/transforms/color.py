@@ -16,16 +16,18 @@ import numbers
 import numpy as np
 
 from .. import rng
-from .base import ImageBatch, ImageTransform, check_probability, check_range, pair, sample_draws, uniform
+from .base import ImageBatch, ImageTransform, check_probability, check_range, pair, uniform
 from .flip_crop import pad
 from .geometry import NOT_PIL_OR_TENSOR, UNEXPECTED, area_aspect_sides, first_try
 
 BRIGHTNESS, CONTRAST, SATURATION, HUE = range(4)
 
 
-def check_colour_channels(images: ImageBatch, name: str) -> ImageBatch:
+def check_colour_channels(images: ImageBatch, name: str, permitted: str = "[1, 3]") -> ImageBatch:
+    """`images` if they have 1 or 3 channels, else torchvision's TypeError (whose `permitted` list reads [3, 1] for
+    contrast)."""
     if images.channels not in (1, 3):
-        raise TypeError(f"Input image tensor permitted channel values are [1, 3], but found {images.channels} "
+        raise TypeError(f"Input image tensor permitted channel values are {permitted}, but found {images.channels} "
                         f"({name}, input shape {images.input_shape})")
     return images
 
@@ -119,7 +121,7 @@ def adjust(images: ImageBatch, operation: int, factors) -> np.ndarray:
     """Brightness, contrast, saturation or hue (`operation`, 0-3) of every image adjusted by its factor (`factors` a
     number or one per sample), as torchvision's adjust_*. A new array."""
     view = images.view
-    rgb = check_colour_channels(images, "ColorJitter").channels == 3
+    rgb = check_colour_channels(images, "ColorJitter", "[3, 1]" if operation == CONTRAST else "[1, 3]").channels == 3
     factors = np.broadcast_to(np.asarray(factors, dtype=np.float64), (len(view),))
     per_image = factors.reshape((-1,) + (1,) * (view.ndim - 1))
     if operation in (SATURATION, HUE) and not rgb:  # grey images stay as they are (Pillow and torchvision alike)
@@ -239,7 +241,6 @@ class ColorJitter(ImageTransform):
         return jitter_parameters(self, n, (self.brightness, self.contrast, self.saturation, self.hue), randomness)
 
     def apply(self, images: ImageBatch):
-        check_colour_channels(images, "ColorJitter")
         order, factors = self.parameters(images.n, images.randomness)
         out = images.view.copy()
         for step in range(4):
@@ -428,7 +429,7 @@ class RandomErasing(ImageTransform):
         (0, 0, H, W, img) when none of the 10 tries fits; `v` is `value` as (C, 1, 1), or normal noise (C, h, w)
         when `value` is None. Drawn from the sample's streams: `functional.erase(img, *params)` erases it."""
         images = ImageBatch.of(img, "RandomErasing.get_params")
-        draws = sample_draws(RandomErasing, 1)
+        draws = rng.draws(1, RandomErasing)
         found, tops, lefts, heights, widths = erasing_rectangles(draws, images.height, images.width, scale, ratio)
         if not found[0]:
             return 0, 0, images.height, images.width, img
@@ -459,7 +460,7 @@ class RandomErasing(ImageTransform):
         if value is not None and value.shape[0] not in (1, channels):
             raise ValueError("If value is a sequence, it should have either a single value or "
                              f"{channels} (number of input channels), got value={self.value!r}")
-        draws = sample_draws(self, images.n, images.randomness)
+        draws = rng.draws(images.n, self, images.randomness)
         chosen = draws.uniform() < self.p
         if not chosen.any():  # the rectangles' numbers come from the next call, made only when needed
             return images.unchanged() if inplace or images.form != "batch" else images.given.copy()

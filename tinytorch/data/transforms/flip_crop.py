@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import (ImageBatch, ImageTransform, check_fill, check_probability, fill_values, padding_sides, pair,
-                   sample_draws)
+from .. import rng
+from .base import ImageBatch, ImageTransform, check_fill, check_probability, fill_values, padding_sides, pair
 
 PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
 
@@ -81,7 +81,7 @@ def vflip(view: np.ndarray) -> np.ndarray:
 def crop_corners(source, n: int, rows: int, columns: int, randomness=None):
     """Random top-left corners for n crops with `rows` x `columns` possible positions: (top, left) as ints for one
     sample, as int arrays (n,) for several (RandomCrop's draws; the same numbers either way)."""
-    draws = sample_draws(source, n, randomness)
+    draws = rng.draws(n, source, randomness)
     if n == 1:
         top, left = draws.uniform_list(2)
         return int(top * rows), int(left * columns)
@@ -91,7 +91,7 @@ def crop_corners(source, n: int, rows: int, columns: int, randomness=None):
 
 def flip_chosen(source, n: int, p: float, randomness=None):
     """Whether each of n samples is flipped, with probability p: bools (n,), or one Python bool for one sample."""
-    draws = sample_draws(source, n, randomness)
+    draws = rng.draws(n, source, randomness)
     return draws.uniform_list(1)[0] < p if n == 1 else draws.uniform() < p
 
 
@@ -130,13 +130,8 @@ class RandomCrop(ImageTransform):
 
     def _padding_steps(self, size: tuple[int, int]) -> tuple[list[tuple[int, int, int, int]], int, int]:
         """The paddings (left, top, right, bottom) torchvision applies in turn to an image of `size` (height, width),
-        and the padded height and width."""
-        known = self._steps.get(size)
-        if known is None:
-            known = self._steps[size] = self._compute_padding_steps(*size)
-        return known
-
-    def _compute_padding_steps(self, height: int, width: int) -> tuple[list[tuple[int, int, int, int]], int, int]:
+        and the padded height and width (kept in `_steps` for the next image of that size)."""
+        height, width = size
         steps = []
         if any(self._sides):
             left, top, right, bottom = self._sides
@@ -154,11 +149,13 @@ class RandomCrop(ImageTransform):
                              "padding); pass pad_if_needed=True to pad small images")
         if self.padding_mode == "constant" and len(steps) > 1:  # constant paddings add up
             steps = [tuple(int(v) for v in np.sum(steps, axis=0))]
+        self._steps[size] = steps, height, width
         return steps, height, width
 
     def apply(self, images: ImageBatch):
         view = images.view
-        steps, height, width = self._padding_steps(view.shape[-2:])
+        size = view.shape[-2:]
+        steps, height, width = self._steps.get(size) or self._padding_steps(size)
         crop_h, crop_w = self.size
         tops, lefts = crop_corners(self, len(view), height - crop_h + 1, width - crop_w + 1, images.randomness)
         if self.padding_mode == "constant":  # a window of the padded image is a window of the image, filled outside
