@@ -25,6 +25,18 @@ def test_a_batch_given_its_streams_draws_them_without_any_context(transform):
     assert not np.array_equal(other, expected)
 
 
+def refuse_the_adapter(monkeypatch):
+    """From now on, a transform drawing without the randomness handed in (from the loader's context) fails."""
+    handed_in_only = rng.draws
+
+    def draws(n, source=None, randomness=None):
+        if randomness is None:
+            raise AssertionError("a batched transform asked the context for its draws")
+        return handed_in_only(n, source, randomness)
+
+    monkeypatch.setattr(rng, "draws", draws)
+
+
 def test_the_loader_hands_image_datasets_their_streams_the_adapter_is_not_used(monkeypatch):
     dataset = ImageDataset(IMAGES, np.arange(12), transform=Compose([
         RandomCrop(8, padding=2), RandomHorizontalFlip(), ColorJitter(0.3), ToTensor(), Normalize(0.5, 0.2)]))
@@ -34,10 +46,7 @@ def test_the_loader_hands_image_datasets_their_streams_the_adapter_is_not_used(m
 
     expected = epoch()
 
-    def adapter(*arguments):
-        raise AssertionError("a batched transform asked the context for its draws")
-
-    monkeypatch.setattr(rng, "draws", adapter)
+    refuse_the_adapter(monkeypatch)
     for got, want in zip(epoch(), expected):
         np.testing.assert_array_equal(got, want)
 
@@ -105,10 +114,7 @@ def test_the_loader_hands_a_cached_image_folder_its_streams(tmp_path, isolated_c
     assert loader.in_process  # one get_batch call per batch, kept in the main process
     expected = [batch[0] for batch in DataLoader(plain, batch_size=5, shuffle=True, generator=3)]
 
-    def adapter(*arguments):
-        raise AssertionError("a batched transform asked the context for its draws")
-
-    monkeypatch.setattr(rng, "draws", adapter)
+    refuse_the_adapter(monkeypatch)
     got = [batch[0] for batch in loader]
     assert len(got) == len(expected) == 3
     for x, want in zip(got, expected):
