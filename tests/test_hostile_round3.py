@@ -302,7 +302,9 @@ def test_a_root_that_cannot_be_a_folder_is_refused_at_once_with_no_advice_that_c
 def test_ctrl_c_in_the_middle_of_an_atomic_replace_leaves_the_old_file_and_no_working_file(tmp_path):
     target = tmp_path / "record.json"
     target.write_text("the old, whole file")
-    script = ("import sys, time\nfrom tinytorch.data.datasets.storage.atomic import replacing\n"
+    # The child raises KeyboardInterrupt on SIGINT even when started from a shell that ignores it (a background job)
+    script = ("import signal, sys, time\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+              "from tinytorch.data.datasets.storage.atomic import replacing\n"
               "with replacing(sys.argv[1]) as handle:\n    handle.write(b'half of the new')\n    handle.flush()\n"
               "    print('writing', flush=True)\n    time.sleep(60)\n")
     child = subprocess.Popen([sys.executable, "-c", script, target], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -596,8 +596,17 @@ def test_an_exception_in_the_training_loop_ends_workers(images):
     assert_all_released()
 
 
+@pytest.fixture
+def python_sigint():
+    """Python's SIGINT handler (KeyboardInterrupt), even where the suite runs with SIGINT ignored (a shell's
+    background job)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @fork_only
-def test_keyboard_interrupt_while_waiting_for_a_batch_ends_workers():
+def test_keyboard_interrupt_while_waiting_for_a_batch_ends_workers(python_sigint):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
     dataset = Stuck(first_stuck=8)

@@ -444,12 +444,13 @@ def fill_values(fill, channels: int, dtype: np.dtype) -> np.ndarray:
     return out
 
 
-def check_probability(p, name: str = "p"):
-    """A probability in [0, 1]: TypeError for a non-number, ValueError outside [0, 1] (as torchvision's checks fail)."""
+def check_probability(p, name: str = "p", outside: str = "{name} should be a probability between 0 and 1"):
+    """A probability in [0, 1]: TypeError for a non-number, ValueError outside [0, 1] (as torchvision's checks fail),
+    in the words `outside` where torchvision has its own."""
     if not isinstance(p, numbers.Real) or isinstance(p, bool):
         raise TypeError(f"{name} should be a number (a probability in [0, 1]), got {name}={p!r}")
     if not 0 <= p <= 1:
-        raise ValueError(f"{name} should be a probability between 0 and 1, got {name}={p!r}")
+        raise ValueError(f"{outside.format(name=name)}, got {name}={p!r}")
     return p
 
 

@@ -413,10 +413,7 @@ class RandomErasing(ImageTransform):
         check_range(ratio, "ratio", low=0)
         if ratio[0] <= 0:
             raise ValueError(f"Ratio should be positive, got ratio={ratio!r}")
-        if not isinstance(p, numbers.Real) or isinstance(p, bool):
-            raise TypeError(f"p should be a number (a probability in [0, 1]), got p={p!r}")
-        if not 0 <= p <= 1:
-            raise ValueError(f"Random erasing probability should be between 0 and 1, got p={p!r}")
+        check_probability(p, outside="Random erasing probability should be between 0 and 1")
         self.p, self.scale, self.ratio, self.value, self.inplace = p, scale, ratio, value, inplace
 
     @property
