@@ -377,6 +377,19 @@ def test_compose_normalizes_in_place_only_the_array_to_tensor_made(shape, dtype,
     np.testing.assert_array_equal(image, before)
 
 
+def test_compose_batched_follows_changes_to_its_transforms_and_to_nested_ones():
+    inner = Compose([ToTensor()])
+    pipeline = Compose([inner, Normalize(0.5, 0.25)])
+    plain = Compose([ToTensor(), Normalize(0.5, 0.25)])
+    assert pipeline.batched and plain.batched
+    inner.transforms.append(ToPILImage())  # a nested change: the outer Compose sees it
+    plain.transforms.insert(0, Lambda(lambda x: x))  # a change in place, to a part that goes one sample at a time
+    assert not pipeline.batched and not plain.batched
+    inner.transforms.pop()
+    plain.transforms.pop(0)
+    assert pipeline.batched and plain.batched
+
+
 def test_compose_follows_changes_to_its_transforms_and_keeps_normalize_errors():
     image = np.arange(16, dtype=np.uint8).reshape(4, 4)
     pipeline = Compose([ToTensor(), Normalize(0.5, 0.25)])

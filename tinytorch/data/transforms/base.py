@@ -112,6 +112,7 @@ class Compose(Transform):
             if not callable(transform):
                 raise TypeError(f"transforms[{position}] should be callable, got {type(transform).__name__}: {transform!r}")
         self._steps_of = None  # the list of transforms that `_steps` was made from
+        self._batched_of = None  # the list of transforms that `_batched` was worked out for
 
     def __call__(self, sample):
         if self._steps_of != self.transforms:  # made again if someone changed `transforms`
@@ -133,10 +134,14 @@ class Compose(Transform):
 
     @property
     def batched(self):
-        for transform in self.transforms:
-            if not batch_route(transform):
-                return False
-        return True
+        """Whether every part takes the batch route (`batch_route`). Worked out again when `transforms` changed, and
+        at every call while a part's class computes its `batched` (a property: Lambda, RandomRotation, a Compose)."""
+        if self._batched_of != self.transforms:
+            self._batched = all(batch_route(transform) for transform in self.transforms)
+            fixed = not any(isinstance(getattr(type(transform), "batched", None), property)
+                            for transform in self.transforms)
+            self._batched_of = list(self.transforms) if fixed else None
+        return self._batched
 
     def __repr__(self):
         return "Compose(" + "".join(f"\n    {transform!r}" for transform in self.transforms) + "\n)"
