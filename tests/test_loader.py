@@ -293,6 +293,8 @@ def saved_state(**kwargs):
     (dict(epoch=-1), r"state\['epoch'\] should be a non-negative int, got -1"),
     (dict(epoch=1.0), r"state\['epoch'\] should be a non-negative int, got 1.0"),
     (dict(epoch=True), r"state\['epoch'\]"),
+    (dict(epoch=np.bool_(True)), r"state\['epoch'\]"),
+    (dict(seed=np.int64(-5)), r"state\['seed'\]"),
     (dict(batches=10**9), r"state\['batches'\]=1000000000 is not within an epoch of 8 batches"),
     (dict(batches=8), r"state\['batches'\]=8 is not within an epoch of 8 batches"),
     (dict(batches="2"), r"state\['batches'\] should be a non-negative int"),
@@ -307,6 +309,21 @@ def test_load_state_dict_refuses_bad_numbers(change, words):
     with pytest.raises(ValueError, match=words):
         loader.load_state_dict(state)
     assert loader.state_dict() == {**saved_state(), "batches": 0}  # nothing was half-loaded
+
+
+def test_load_state_dict_takes_numpy_integers_as_the_ints_they_are():
+    """A state whose numbers went through NumPy (np.int64, np.uint64) resumes as the state with Python ints does."""
+    state = saved_state()
+    numpy_state = {**state, "seed": np.uint64(state["seed"]), "epoch": np.int64(state["epoch"]),
+                   "batches": np.int32(state["batches"]), "order": {key: np.int64(value) if isinstance(value, int) else value
+                                                                   for key, value in state["order"].items()}}
+    resumed = []
+    for loaded in state, numpy_state:
+        loader = DataLoader(TensorDataset(np.arange(30)), batch_size=4, shuffle=True, generator=9)
+        loader.load_state_dict(loaded)
+        resumed.append([batch[0].tolist() for batch in loader])
+        assert all(type(value) is int for value in (loader.state_dict()["seed"], loader.state_dict()["epoch"]))
+    assert resumed[0] == resumed[1] and len(resumed[0]) == 7
 
 
 @pytest.mark.parametrize("make, words", [

@@ -44,12 +44,12 @@ def boolean(value, argument: str, error: type[Exception] = ValueError) -> bool:
 
 
 def state_int(state: dict, key: str, owner: str) -> int:
-    """`state[key]` of a saved state: a non-negative int below 2**64 (a seed's range), or a ValueError naming the
-    entry."""
+    """`state[key]` of a saved state: a non-negative int below 2**64 (a seed's range), as a Python int (a NumPy
+    integer from a state that went through NumPy is taken), or a ValueError naming the entry."""
     value = state[key]
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 64:
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)) or not 0 <= value < 1 << 64:
         raise ValueError(f"{owner}[{key!r}] should be a non-negative int, got {value!r}")
-    return value
+    return int(value)
 
 
 def fast_route_agrees(obj, fast: str, *methods: str) -> bool:
