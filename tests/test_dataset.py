@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from tinytorch.data import (ChainDataset, ConcatDataset, DataLoader, Dataset, ImageDataset,
                             IterableDataset, Sampler, StackDataset, Subset, TensorDataset, random_split)
@@ -214,3 +214,23 @@ def test_a_subset_subclass_that_overrides_getitem_is_fetched_through_it():
     batch, labels = next(iter(DataLoader(flipped, batch_size=3)))
     assert_same_rows(batch, expected)
     assert labels.tolist() == [5, 1, 2]
+
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(1, 30), data=st.data())
+def test_image_datasets_gather_rows_as_indexing_does(tmp_path_factory, n, data):
+    """`datasets.base.rows` (ImageDataset's and a cached ImageFolder's batch gather) is `data[indices]`: the same
+    values, negatives from the end, a plain array from a memory-mapped one, IndexError out of range."""
+    from tinytorch.data.datasets.base import rows
+
+    images = np.arange(n * 6, dtype=np.uint8).reshape(n, 2, 3)
+    indices = np.array(data.draw(st.lists(st.integers(-n, n - 1), max_size=10)), dtype=np.int64)
+    np.testing.assert_array_equal(rows(images, indices), images[indices])
+    path = tmp_path_factory.mktemp("rows") / "images.npy"
+    np.save(path, images)
+    got = rows(np.load(path, mmap_mode="r"), indices)
+    assert type(got) is np.ndarray and got.shape == (len(indices), 2, 3)
+    np.testing.assert_array_equal(got, images[indices])
+    with pytest.raises(IndexError, match=f"index {n} is out of bounds"):
+        rows(images, np.array([0, n]))

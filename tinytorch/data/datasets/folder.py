@@ -28,7 +28,7 @@ from ..dataset import Dataset, as_index_array, check_index
 from .storage.download import check_space, lock
 from ..errors import CorruptImageError, DatasetNotFoundError, FolderChangedError
 from ..transforms import Resize, apply_to_batch
-from .base import vision_repr
+from .base import rows, vision_repr
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 CACHE_VERSION = 2  # part of every cache key: bump it when the cache's layout or decoding changes
@@ -283,7 +283,7 @@ class ImageFolder(DatasetFolder):
 
     def _get_batch(self, indices, randomness: rng.SampleRandomness | None = None):
         indices = as_index_array(indices)
-        return (apply_to_batch(self.transform, self.data[indices], randomness),
+        return (apply_to_batch(self.transform, rows(self.data, indices), randomness),
                 apply_to_batch(self.target_transform, self._target_array[indices], randomness))
 
     def _untransformed(self, index):
