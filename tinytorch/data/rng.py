@@ -202,12 +202,8 @@ class SampleRandomness:
     def keys(self):
         """The samples' keys: a uint64 array, or one sample's key as a Python int (for `SampleDraws`)."""
         if self._keys is None:
-            if self.count > 1:
-                self._keys = sample_keys(self.seed, self.epoch, np.arange(self.start, self.start + self.count))
-            elif self._parent is not None and self._parent.count > 1:  # read from the batch's keys
-                self._keys = int(self._parent.keys[self.start - self._parent.start])
-            else:
-                self._keys = sample_key(self.seed, self.epoch, self.start)
+            self._keys = sample_key(self.seed, self.epoch, self.start) if self.count == 1 else \
+                sample_keys(self.seed, self.epoch, np.arange(self.start, self.start + self.count))
         return self._keys
 
     def uniform_rows(self, stream: int, first: int, count: int) -> list[list[float]] | None:

@@ -225,14 +225,19 @@ class NormalizedTensor:
 
     def __call__(self, image):
         if type(image) is np.ndarray and (image.ndim == 2 or image.ndim == 3 and image.shape[2] == 1) and \
-                image.dtype == np.uint8 and image.size and self._per_channel:
-            if self._values is None:
-                try:
-                    self._values = self.normalize(self.to_tensor(np.arange(256, dtype=np.uint8)[:, None])).reshape(-1)
-                except ValueError:  # Normalize refuses one channel: the in-place route raises its error
-                    return self.normalize._normalize(self.to_tensor(image), True, 3)
+                image.dtype == np.uint8 and image.size and self._per_channel and self._byte_values() is not None:
             return self._values.take(image[None] if image.ndim == 2 else image.transpose(2, 0, 1))
         return self.normalize._normalize(self.to_tensor(image), True, 3)
+
+    def _byte_values(self):
+        """The table, made at the first single-channel image; None if Normalize refuses one channel (the in-place
+        route then raises its error)."""
+        if self._values is None:
+            try:
+                self._values = self.normalize(self.to_tensor(np.arange(256, dtype=np.uint8)[:, None])).reshape(-1)
+            except ValueError:
+                return None
+        return self._values
 
     def __repr__(self):
         return f"NormalizedTensor({self.to_tensor!r}, {self.normalize!r})"
