@@ -335,3 +335,22 @@ def test_each_folder_keeps_one_record_and_still_reads_the_older_derived_record(t
     assert cache.written_digests(tmp_path) == {"cache.npy": "0123"} and cache.known_md5(tmp_path / "f") == DIGEST
     cache.record_written(tmp_path, {"cache.npy": None})
     assert cache.written_digests(tmp_path) == {} and cache.known_md5(tmp_path / "f") == DIGEST
+
+
+def test_a_waiter_reads_the_lock_holder_written_just_after_it_took_the_lock():
+    """The holder writes who it is just after taking the lock: a waiter that finds the file still empty reads it
+    again, so it names the holder rather than "another process" (the race seen in a CI run)."""
+    from tinytorch.data.datasets.storage.download import lock_holder
+
+    class LockFile:
+        def __init__(self, reads):
+            self.reads = list(reads)
+
+        def seek(self, position):
+            assert position == 0
+
+        def read(self, size):
+            return self.reads.pop(0) if len(self.reads) > 1 else self.reads[0]
+
+    assert lock_holder(LockFile([b"", b"", b"process 7 since noon\n"])) == "process 7 since noon"
+    assert lock_holder(LockFile([b""])) == "another process"

@@ -68,6 +68,18 @@ class _HttpOnlyRedirects(HTTPRedirectHandler):
 _OPENER = build_opener(_HttpOnlyRedirects)
 
 
+def lock_holder(handle) -> str:
+    """Who holds the lock, as its holder wrote it in the lock file ("process N since ..."). A holder writes that just
+    after it takes the lock, so an empty file is read again for up to 0.2 s before the answer is "another process"."""
+    for _ in range(20):
+        handle.seek(0)
+        holder = handle.read(200).decode(errors="replace").strip()
+        if holder:
+            return holder
+        time.sleep(0.01)
+    return "another process"
+
+
 @contextlib.contextmanager
 def lock(folder):
     """Hold an exclusive cross-process lock on `folder` (created if needed), so concurrent callers download once.
@@ -86,7 +98,7 @@ def lock(folder):
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                holder = handle.read(200).decode(errors="replace").strip() or "another process"
+                holder = lock_holder(handle)
                 print(f"tinytorch.data: waiting for {folder}, locked by {holder} ({folder / '.lock'})", file=sys.stderr)
                 fcntl.flock(handle, fcntl.LOCK_EX)
             handle.seek(0)
